@@ -1,0 +1,117 @@
+# AI provenance: an AI-assisted commit must say which tool and model made it,
+# blocked or unlisted tools must not appear, and a sign-off must be a human's.
+package govops.rules.ai
+
+import rego.v1
+
+cfg := input.config.ai
+
+short(c) := substring(c.sha, 0, 7) if c.sha != null
+
+short(c) := "(pending)" if c.sha == null
+
+tools_text(c) := concat(", ", [t.tool | some t in c.ai.tools]) if count(c.ai.tools) > 0
+
+tools_text(c) := "AI-Assisted: yes" if count(c.ai.tools) == 0
+
+# A provenance field is present when every tool entry carries it.
+has_field(c, "tool") if {
+	count(c.ai.tools) > 0
+	every t in c.ai.tools {
+		t.tool != "unknown"
+	}
+}
+
+has_field(c, field) if {
+	field in {"model", "session"}
+	count(c.ai.tools) > 0
+	every t in c.ai.tools {
+		t[field] != null
+	}
+}
+
+how_to_add := {
+	"tool": "add a trailer that names it, e.g. `Assisted-by: claude-code:MODEL` or `AI-Tool: NAME`",
+	"model": "add `AI-Model: MODEL` (or the kernel form `Assisted-by: TOOL:MODEL`)",
+	"session": "add `AI-Session: ID` (or the tool's own session trailer, e.g. `Claude-Session:`)",
+}
+
+deny contains f if {
+	some c in input.commits
+	c.ai.assisted
+	some field in cfg.require
+	not has_field(c, field)
+	f := {
+		"id": "GOV-AI-001",
+		"message": sprintf("AI-assisted commit %s (%s) does not record its %s: %s", [short(c), tools_text(c), field, how_to_add[field]]),
+		"commit": c.sha,
+	}
+}
+
+# The since date of a blocked entry, as nanoseconds (absent: the beginning).
+since_ns(b) := 0 if not b.since
+
+since_ns(b) := time.parse_rfc3339_ns(sprintf("%sT00:00:00Z", [b.since])) if count(b.since) == 10
+
+since_ns(b) := time.parse_rfc3339_ns(b.since) if count(b.since) > 10
+
+model_blocked(b, _) if not b.model
+
+model_blocked(b, t) if {
+	b.model
+	t.model != null
+	govops.glob(lower(b.model), lower(t.model))
+}
+
+deny contains f if {
+	some c in input.commits
+	some t in c.ai.tools
+	some b in cfg.blocked
+	govops.glob(lower(b.tool), t.tool)
+	model_blocked(b, t)
+	time.parse_rfc3339_ns(c.committer.time) >= since_ns(b)
+	f := {
+		"id": "GOV-AI-002",
+		"message": sprintf("commit %s was made with %s%s, which is blocked: %s", [short(c), t.tool, model_text(t), b.reason]),
+		"commit": c.sha,
+	}
+}
+
+model_text(t) := sprintf(" (%s)", [t.model]) if t.model != null
+
+model_text(t) := "" if t.model == null
+
+deny contains f if {
+	count(cfg.allowed) > 0
+	some c in input.commits
+	some t in c.ai.tools
+	not govops.glob(cfg.allowed, t.tool)
+	f := {
+		"id": "GOV-AI-003",
+		"message": sprintf("commit %s names AI tool %q, which is not in ai.allowed (%s)", [short(c), t.tool, concat(", ", cfg.allowed)]),
+		"commit": c.sha,
+	}
+}
+
+deny contains f if {
+	cfg.require_declaration
+	some c in input.commits
+	count(c.ai.tools) == 0
+	c.ai.declared == null
+	f := {
+		"id": "GOV-AI-004",
+		"message": sprintf("commit %s does not declare whether AI was used: add the trailer `AI-Assisted: no` (or `yes` with the tool and model)", [short(c)]),
+		"commit": c.sha,
+	}
+}
+
+deny contains f if {
+	some c in input.commits
+	some s in c.signoffs
+	s.tool != null
+	f := {
+		"id": "GOV-AI-005",
+		"message": sprintf("commit %s is signed off by %s <%s>, an AI identity (%s): a sign-off certifies the origin of the change and must be a human's", [short(c), s.name, s.email, s.tool]),
+		"commit": c.sha,
+	}
+}

@@ -1,0 +1,142 @@
+# Blast radius: how far one change reaches, and how much an AI-assisted
+# commit may touch before a human must look.
+package govops.rules.blast
+
+import rego.v1
+
+cfg := input.config.blast_radius
+
+short(c) := substring(c.sha, 0, 7) if c.sha != null
+
+short(c) := "(pending)" if c.sha == null
+
+workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
+
+changed(m) if m.change in {"added", "modified", "deleted"}
+
+protected(path) if govops.glob(cfg.protected_paths, path)
+
+review contains f if {
+	some c in input.commits
+	c.ai.assisted
+	some file in c.files
+	some path in {file.path, object.get(file, "old_path", file.path)}
+	path != null
+	protected(path)
+	f := {
+		"id": "GOV-BLAST-001",
+		"message": sprintf("AI-assisted commit %s changes the protected path %s: a human must approve it", [short(c), path]),
+		"commit": c.sha,
+		"file": path,
+	}
+}
+
+counted(files) := [f | some f in files; not govops.glob(cfg.ignore_paths, f.path)]
+
+lines(files) := sum([n | some f in files; n := f.additions + f.deletions])
+
+review contains f if {
+	cfg.max_files != null
+	n := count(counted(input.changes.files))
+	n > cfg.max_files
+	f := {
+		"id": "GOV-BLAST-002",
+		"message": sprintf("this change touches %d files, more than blast_radius.max_files (%d)", [n, cfg.max_files]),
+	}
+}
+
+review contains f if {
+	cfg.max_lines != null
+	n := lines(counted(input.changes.files))
+	n > cfg.max_lines
+	f := {
+		"id": "GOV-BLAST-002",
+		"message": sprintf("this change adds and deletes %d lines, more than blast_radius.max_lines (%d)", [n, cfg.max_lines]),
+	}
+}
+
+review contains f if {
+	cfg.ai_max_files != null
+	some c in input.commits
+	c.ai.assisted
+	n := count(counted(c.files))
+	n > cfg.ai_max_files
+	f := {
+		"id": "GOV-BLAST-002",
+		"message": sprintf("AI-assisted commit %s touches %d files, more than blast_radius.ai_max_files (%d): split it or have a human approve", [short(c), n, cfg.ai_max_files]),
+		"commit": c.sha,
+	}
+}
+
+review contains f if {
+	cfg.ai_max_lines != null
+	some c in input.commits
+	c.ai.assisted
+	n := lines(counted(c.files))
+	n > cfg.ai_max_lines
+	f := {
+		"id": "GOV-BLAST-002",
+		"message": sprintf("AI-assisted commit %s changes %d lines, more than blast_radius.ai_max_lines (%d): split it or have a human approve", [short(c), n, cfg.ai_max_lines]),
+		"commit": c.sha,
+	}
+}
+
+located(m, f) := object.union(f, {"file": m.file, "doc": m.doc, "pointer": ""}) if m.change != "deleted"
+
+located(m, f) := object.union(f, {"file": m.file}) if m.change == "deleted"
+
+review contains g if {
+	some m in input.manifests
+	changed(m)
+	m.environment in input.config.environments.production
+	g := located(m, {
+		"id": "GOV-BLAST-003",
+		"message": sprintf("this change %s %s %s in production (environment %s)", [verb(m), m.kind, name(m), m.environment]),
+	})
+}
+
+verb(m) := {"added": "adds", "modified": "modifies", "deleted": "deletes"}[m.change]
+
+name(m) := m.name if m.name != null
+
+name(m) := "(unnamed)" if m.name == null
+
+workloads := {[m.kind, object.get(m, "namespace", null), m.name] |
+	some m in input.manifests
+	changed(m)
+	m.kind in workload_kinds
+}
+
+environments := {m.environment |
+	some m in input.manifests
+	changed(m)
+	m.environment != null
+}
+
+deny contains f if {
+	cfg.max_workloads != null
+	count(workloads) > cfg.max_workloads
+	f := {
+		"id": "GOV-BLAST-004",
+		"message": sprintf("this change touches %d workloads, more than blast_radius.max_workloads (%d): split it", [count(workloads), cfg.max_workloads]),
+	}
+}
+
+deny contains f if {
+	cfg.max_environments != null
+	count(environments) > cfg.max_environments
+	f := {
+		"id": "GOV-BLAST-004",
+		"message": sprintf("this change touches %d environments (%s), more than blast_radius.max_environments (%d): promote one environment at a time", [count(environments), concat(", ", sort(environments)), cfg.max_environments]),
+	}
+}
+
+review contains g if {
+	some m in input.manifests
+	changed(m)
+	m.kind in cfg.cluster_scoped_kinds
+	g := located(m, {
+		"id": "GOV-BLAST-005",
+		"message": sprintf("this change %s the cluster-scoped %s %s, which reaches beyond one namespace", [verb(m), m.kind, name(m)]),
+	})
+}

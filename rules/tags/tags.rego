@@ -1,0 +1,90 @@
+# Required metadata: deployable objects carry the labels that say who owns
+# them, who pays for them and where they run; workloads declare required env vars.
+package govops.rules.tags
+
+import rego.v1
+
+cfg := input.config.tags
+
+# JSON Pointer escaping of one reference token.
+escape(key) := replace(replace(key, "~", "~0"), "/", "~1")
+
+judged(m) if {
+	m.change != "deleted"
+	m.kind in cfg.kinds
+}
+
+deny contains f if {
+	some m in input.manifests
+	judged(m)
+	some key in cfg.required
+	not m.labels[key]
+	f := {
+		"id": "GOV-TAG-001",
+		"message": sprintf("%s %s has no label %q", [m.kind, object_name(m), key]),
+		"file": m.file,
+		"doc": m.doc,
+		"pointer": sprintf("/metadata/labels/%s", [escape(key)]),
+	}
+}
+
+object_name(m) := m.name if m.name != null
+
+object_name(m) := "(unnamed)" if m.name == null
+
+value_allowed(rule, value) if {
+	is_array(rule)
+	value in rule
+}
+
+value_allowed(rule, value) if {
+	is_object(rule)
+	regex.match(sprintf("^(?:%s)$", [rule.pattern]), value)
+}
+
+allowed_text(rule) := concat(", ", rule) if is_array(rule)
+
+allowed_text(rule) := sprintf("/%s/", [rule.pattern]) if is_object(rule)
+
+deny contains f if {
+	some m in input.manifests
+	judged(m)
+	some key, rule in cfg.allowed
+	value := m.labels[key]
+	not value_allowed(rule, sprintf("%v", [value]))
+	f := {
+		"id": "GOV-TAG-002",
+		"message": sprintf("%s %s has label %s=%v, which is not allowed (allowed: %s)", [m.kind, object_name(m), key, value, allowed_text(rule)]),
+		"file": m.file,
+		"doc": m.doc,
+		"pointer": sprintf("/metadata/labels/%s", [escape(key)]),
+	}
+}
+
+# Where a workload keeps its pod spec.
+pod_spec_path(kind) := "/spec/template/spec" if kind in {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
+
+pod_spec_path("CronJob") := "/spec/jobTemplate/spec/template/spec"
+
+pod_spec_path("Pod") := "/spec"
+
+pod_spec(m) := object.get(m.object, [p | some p in split(trim_prefix(pod_spec_path(m.kind), "/"), "/")], {})
+
+deny contains f if {
+	count(cfg.env_vars) > 0
+	some m in input.manifests
+	m.change != "deleted"
+	spec := pod_spec(m)
+	some group in ["containers", "initContainers"]
+	some i, container in object.get(spec, group, [])
+	declared := {e.name | some e in object.get(container, "env", [])}
+	some var in cfg.env_vars
+	not var in declared
+	f := {
+		"id": "GOV-TAG-003",
+		"message": sprintf("container %q of %s %s does not declare env var %s", [object.get(container, "name", "?"), m.kind, object_name(m), var]),
+		"file": m.file,
+		"doc": m.doc,
+		"pointer": sprintf("%s/%s/%d/env", [pod_spec_path(m.kind), group, i]),
+	}
+}

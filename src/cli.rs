@@ -1,0 +1,142 @@
+//! The command line: commands, flags and their help, as users and scripts see them.
+
+use crate::judge::FailOn;
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "govops",
+    version,
+    about = "A policy-as-code gate for AI-assisted changes: provenance, required metadata and blast radius, in Rego.",
+    after_help = "Exit codes: 0 passed, 1 the policy failed, 2 govops could not do its job."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The repository (default: discovered from the current directory)
+    #[arg(short = 'C', long = "repo", global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Config file to use instead of .govops.yaml (read from disk as given)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// When to use colour (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print less: open findings and the verdict only
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more: timings of each phase on stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gate on a commit range, a pending commit message, or the staged changes
+    Check(Box<CheckArgs>),
+    /// The rule catalog
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule: id, family, default severity, title
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a rule's documentation
+    Show {
+        /// The rule id, e.g. GOV-TAG-001
+        id: String,
+    },
+}
+
+/// A `--report FMT:PATH` target.
+#[derive(Debug, Clone)]
+pub struct ReportTarget {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ReportTarget {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (fmt, path) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not FMT:PATH (e.g. json:govops.json)"))?;
+        if path.is_empty() {
+            return Err(format!("{s:?} names no path"));
+        }
+        Ok(ReportTarget {
+            format: fmt.parse()?,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Base of the range (excluded); default: from CI, else the upstream's merge-base
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Head of the range (included)
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Check one pending commit: its message from FILE, staged changes (commit-msg hook)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["base", "head", "staged"])]
+    pub commit_msg_file: Option<PathBuf>,
+    /// Check the staged changes only (pre-commit stage)
+    #[arg(long, conflicts_with_all = ["base", "head"])]
+    pub staged: bool,
+    /// Judge every manifest at head, not only the changed ones
+    #[arg(long)]
+    pub all_manifests: bool,
+    /// Manifest globs replacing the configured includes; `-` reads a stream from stdin
+    #[arg(long = "manifests", value_name = "GLOB")]
+    pub manifests: Vec<String>,
+    /// Extra Rego rule dirs (repeatable)
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Where config and user rules are read from: base (range default), worktree, or a revision
+    #[arg(long, value_name = "REV|worktree")]
+    pub policy_ref: Option<String>,
+    /// Report format on stdout
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write a report to a file, as FMT:PATH (repeatable)
+    #[arg(long = "report", value_name = "FMT:PATH")]
+    pub reports: Vec<ReportTarget>,
+    /// Append an audit record to FILE
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// A human approval known to the CI system (repeatable)
+    #[arg(long = "approved-by", value_name = "NAME")]
+    pub approved_by: Vec<String>,
+    /// Lowest open severity that fails the gate
+    #[arg(long, value_enum, default_value_t = FailOn::Review)]
+    pub fail_on: FailOn,
+    /// The evaluation clock, RFC 3339 (for reproducible runs and waiver expiry)
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Print the input document as JSON and exit 0, evaluating nothing
+    #[arg(long)]
+    pub dump_input: bool,
+}

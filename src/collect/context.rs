@@ -1,0 +1,123 @@
+//! Where govops runs: GitHub Actions (its event payload), the pre-commit
+//! framework, another CI, or a developer's shell. The context supplies the
+//! range to check when no flag does, and the approvals the CI system knows.
+
+use crate::error::{Error, Result};
+use crate::input::{Context, PullRequest};
+use serde_json::Value;
+
+/// What the environment says about the range to check.
+#[derive(Debug, Default, Clone)]
+pub struct RangeHint {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// A push that created a branch: check `head` alone.
+    pub head_only: bool,
+    pub source: &'static str,
+}
+
+/// The CI context and the range it implies.
+#[derive(Debug, Default)]
+pub struct Environment {
+    pub context: Context,
+    pub range: Option<RangeHint>,
+    /// Whether a `pull_request_review` event carries an approval.
+    pub review_approved_by: Option<String>,
+    /// The PR's head branch, when known.
+    pub branch: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Read the environment of this process.
+pub fn detect(approved_by: &[String]) -> Result<Environment> {
+    let mut env = Environment::default();
+    env.context.approvals = approved_by.to_vec();
+    if var("GITHUB_ACTIONS").as_deref() == Some("true") {
+        github(&mut env)?;
+    } else if var("PRE_COMMIT").is_some() {
+        env.context.ci = "pre-commit".into();
+    } else if var("CI").is_some_and(|v| v != "false" && v != "0") {
+        env.context.ci = "ci".into();
+    } else {
+        env.context.ci = "local".into();
+    }
+    if let (Some(from), Some(to)) = (var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF")) {
+        if env.range.is_none() {
+            env.range = Some(RangeHint {
+                base: (!is_zero(&from)).then_some(from),
+                head: Some(to),
+                head_only: false,
+                source: "pre-push",
+            });
+        }
+    }
+    Ok(env)
+}
+
+fn is_zero(sha: &str) -> bool {
+    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
+}
+
+fn github(env: &mut Environment) -> Result<()> {
+    env.context.ci = "github".into();
+    env.context.actor = var("GITHUB_ACTOR");
+    env.context.run_id = var("GITHUB_RUN_ID");
+    if let (Some(server), Some(repo), Some(run)) = (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        env.context.run_url = Some(format!("{server}/{repo}/actions/runs/{run}"));
+    }
+    let event = var("GITHUB_EVENT_NAME");
+    env.context.event = event.clone();
+    env.branch = var("GITHUB_HEAD_REF");
+    let Some(path) = var("GITHUB_EVENT_PATH") else {
+        return Ok(());
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::io(&path, format!("cannot read the GitHub event payload: {e}")))?;
+    let payload: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::io(&path, format!("the GitHub event payload is not JSON: {e}")))?;
+    let str_at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    if let Some(pr) = payload.get("pull_request") {
+        env.context.pr = Some(PullRequest {
+            number: pr.get("number").and_then(Value::as_u64).unwrap_or(0),
+            title: str_at(pr, "/title").unwrap_or_default(),
+            author: str_at(pr, "/user/login").unwrap_or_default(),
+            labels: pr
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|ls| ls.iter().filter_map(|l| str_at(l, "/name")).collect())
+                .unwrap_or_default(),
+        });
+        env.range = Some(RangeHint {
+            base: str_at(pr, "/base/sha"),
+            head: str_at(pr, "/head/sha"),
+            head_only: false,
+            source: "github-event",
+        });
+        if env.branch.is_none() {
+            env.branch = str_at(pr, "/head/ref");
+        }
+    } else if let (Some(before), Some(after)) =
+        (str_at(&payload, "/before"), str_at(&payload, "/after"))
+    {
+        let new_branch = is_zero(&before);
+        env.range = Some(RangeHint {
+            base: (!new_branch).then_some(before),
+            head: Some(after),
+            head_only: new_branch,
+            source: "github-event",
+        });
+    }
+    if event.as_deref() == Some("pull_request_review")
+        && str_at(&payload, "/review/state").is_some_and(|s| s.eq_ignore_ascii_case("approved"))
+    {
+        env.review_approved_by = str_at(&payload, "/review/user/login");
+    }
+    Ok(())
+}

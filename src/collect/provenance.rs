@@ -1,0 +1,652 @@
+//! AI provenance: which tool, model and session produced a commit, read from
+//! its trailers, identities, subject and body through the identity table
+//! (`rules/ai/identities.yaml`), which is data so that it can grow without a release.
+
+use crate::collect::trailers::Trailer;
+use crate::input::{Ai, Evidence, Identity, Tool};
+use serde::Deserialize;
+
+/// The identity table shipped with the built-in rules.
+pub const BUILTIN_TABLE: &str = include_str!("../../rules/ai/identities.yaml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityTable {
+    trailers: TrailerKeys,
+    tools: Vec<ToolEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrailerKeys {
+    coauthor: Vec<String>,
+    assisted: Vec<String>,
+    codeveloped: Vec<String>,
+    declaration: Vec<String>,
+    human: Vec<String>,
+    tool: Vec<String>,
+    model: Vec<String>,
+    session: Vec<String>,
+    signoff: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToolEntry {
+    id: String,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    identities: Vec<IdentityPattern>,
+    #[serde(default)]
+    body: Vec<String>,
+    #[serde(default)]
+    subjects: Vec<String>,
+    #[serde(default)]
+    sessions: Vec<String>,
+    #[serde(default)]
+    markers: Vec<Marker>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityPattern {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    model: Option<ModelFrom>,
+    #[serde(default)]
+    generic: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ModelFrom {
+    Name,
+    Parens,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Marker {
+    key: String,
+    value: String,
+}
+
+/// What a commit shows of itself, for provenance.
+pub struct CommitFacts<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub author: (&'a str, &'a str),
+    pub committer: (&'a str, &'a str),
+    /// The real trailer block, as git parses it.
+    pub trailers: &'a [Trailer],
+    /// Trailer-shaped lines elsewhere in the body.
+    pub body_lines: &'a [Trailer],
+}
+
+/// Provenance of one commit, and the people its trailers name.
+pub struct Provenance {
+    pub ai: Ai,
+    pub reviews: Vec<Identity>,
+    pub signoffs: Vec<Identity>,
+}
+
+impl IdentityTable {
+    pub fn builtin() -> Self {
+        serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid")
+    }
+
+    /// The tool an identity (`Name`, `email`) belongs to, and the model its name carries.
+    pub fn identify(&self, name: &str, email: &str) -> Option<(&str, Option<String>)> {
+        for tool in &self.tools {
+            for p in &tool.identities {
+                let name_ok = p.name.as_deref().is_none_or(|g| wildcard(g, name));
+                let email_ok = p.email.as_deref().is_none_or(|g| wildcard(g, email));
+                if name_ok && email_ok && (p.name.is_some() || p.email.is_some()) {
+                    let model = match p.model {
+                        Some(ModelFrom::Name) => {
+                            let generic = p
+                                .generic
+                                .iter()
+                                .any(|g| g.eq_ignore_ascii_case(name.trim()));
+                            (!generic && !name.trim().is_empty()).then(|| name.trim().to_string())
+                        }
+                        Some(ModelFrom::Parens) => parens(name),
+                        None => None,
+                    };
+                    return Some((&tool.id, model));
+                }
+            }
+        }
+        None
+    }
+
+    /// A free-text tool name ("Claude Code", "GitHub Copilot v2") resolved to a
+    /// tool id, with what follows the name (often the model).
+    fn by_name<'t>(&self, text: &'t str) -> Option<(&str, &'t str)> {
+        let lower = text.to_lowercase();
+        let mut best: Option<(&str, usize)> = None;
+        for tool in &self.tools {
+            for n in &tool.names {
+                let n = n.to_lowercase();
+                let boundary = lower.strip_prefix(&n).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with([' ', '(', ',', '/', '@'])
+                });
+                if boundary && best.is_none_or(|(_, len)| n.len() > len) {
+                    best = Some((&tool.id, n.len()));
+                }
+            }
+        }
+        // Names are ASCII, so the lowercase length is the original's.
+        best.map(|(id, len)| (id, text.get(len..).unwrap_or("").trim()))
+    }
+
+    /// Whether `key` is one of the trailer keys of a class (case-insensitive).
+    fn is(keys: &[String], key: &str) -> bool {
+        keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
+
+    /// Read a commit's provenance. `review_keys` are the review trailers of the config.
+    pub fn analyse(&self, facts: &CommitFacts<'_>, review_keys: &[String]) -> Provenance {
+        let mut ai = AiBuilder::default();
+        let keys = &self.trailers;
+        let sources = facts
+            .trailers
+            .iter()
+            .map(|t| ("trailer", t))
+            .chain(facts.body_lines.iter().map(|t| ("body", t)));
+        for (source, t) in sources {
+            let ev = || Evidence {
+                source,
+                key: t.key.clone(),
+                value: t.value.clone(),
+            };
+            let key = t.key.as_str();
+            if Self::is(&keys.coauthor, key) {
+                let (name, email) = split_identity(&t.value);
+                if let Some((tool, model)) = self.identify(name, email) {
+                    ai.add(tool, model, None, ev());
+                }
+            } else if Self::is(&keys.assisted, key) {
+                let (tool, model) = self.parse_assisted(&t.value);
+                if !tool.is_empty() {
+                    ai.add(&tool, model, None, ev());
+                }
+            } else if Self::is(&keys.codeveloped, key) {
+                let (name, email) = split_identity(&t.value);
+                if let Some((tool, model)) = self.identify(name, email) {
+                    ai.add(tool, model, None, ev());
+                } else if let Some((tool, rest)) = self.by_name(name) {
+                    ai.add(tool, model_text(rest), None, ev());
+                }
+            } else if Self::is(&keys.declaration, key) {
+                match t.value.trim().to_lowercase().as_str() {
+                    "yes" | "true" => ai.declare("yes"),
+                    "no" | "false" => ai.declare("no"),
+                    _ => {}
+                }
+            } else if Self::is(&keys.human, key) {
+                ai.declare("no");
+            } else if Self::is(&keys.tool, key) {
+                let tool = self.tool_id(&t.value);
+                if !tool.is_empty() {
+                    ai.explicit_tool.get_or_insert(tool.clone());
+                    ai.add(&tool, None, None, ev());
+                }
+            } else if Self::is(&keys.model, key) {
+                ai.explicit_model.get_or_insert((t.value.clone(), ev()));
+            } else if Self::is(&keys.session, key) {
+                ai.explicit_session.get_or_insert((t.value.clone(), ev()));
+            } else {
+                for tool in &self.tools {
+                    if Self::is(&tool.sessions, key) {
+                        ai.add(&tool.id, None, Some(t.value.clone()), ev());
+                    }
+                    if tool.markers.iter().any(|m| {
+                        m.key.eq_ignore_ascii_case(key)
+                            && m.value.eq_ignore_ascii_case(t.value.trim())
+                    }) {
+                        ai.add(&tool.id, None, None, ev());
+                    }
+                }
+            }
+        }
+        for (source, (name, email)) in [("author", facts.author), ("committer", facts.committer)] {
+            if let Some((tool, model)) = self.identify(name, email) {
+                let value = format!("{name} <{email}>");
+                ai.add(
+                    tool,
+                    model,
+                    None,
+                    Evidence {
+                        source,
+                        key: source.to_string(),
+                        value,
+                    },
+                );
+            }
+        }
+        for tool in &self.tools {
+            if let Some(prefix) = tool
+                .subjects
+                .iter()
+                .find(|p| facts.subject.starts_with(p.as_str()))
+            {
+                ai.add(
+                    &tool.id,
+                    None,
+                    None,
+                    Evidence {
+                        source: "subject",
+                        key: "subject".into(),
+                        value: prefix.trim().to_string(),
+                    },
+                );
+            }
+            for line in facts.body.lines() {
+                let line = line.trim();
+                if tool.body.iter().any(|b| line.starts_with(b.as_str())) {
+                    ai.add(
+                        &tool.id,
+                        None,
+                        None,
+                        Evidence {
+                            source: "body",
+                            key: "body".into(),
+                            value: line.to_string(),
+                        },
+                    );
+                }
+            }
+        }
+        let people = |wanted: &dyn Fn(&str) -> bool| -> Vec<Identity> {
+            facts
+                .trailers
+                .iter()
+                .filter(|t| wanted(&t.key))
+                .map(|t| {
+                    let (name, email) = split_identity(&t.value);
+                    let tool = self
+                        .identify(name, email)
+                        .map(|(id, _)| id.to_string())
+                        .or_else(|| {
+                            self.by_name(name)
+                                .filter(|(_, rest)| rest.is_empty())
+                                .map(|(id, _)| id.to_string())
+                        });
+                    Identity {
+                        key: t.key.clone(),
+                        name: name.to_string(),
+                        email: email.to_string(),
+                        tool,
+                    }
+                })
+                .collect()
+        };
+        let reviews = people(&|k| Self::is(review_keys, k));
+        let signoffs = people(&|k| Self::is(&keys.signoff, k));
+        Provenance {
+            ai: ai.finish(),
+            reviews,
+            signoffs,
+        }
+    }
+
+    /// `Assisted-by` / `Generated-by` values: the kernel's `AGENT:MODEL [TOOL...]`,
+    /// `Name <email>`, or free text naming a tool.
+    fn parse_assisted(&self, value: &str) -> (String, Option<String>) {
+        let value = value.trim();
+        if value.contains('<') && value.ends_with('>') {
+            let (name, email) = split_identity(value);
+            if let Some((tool, model)) = self.identify(name, email) {
+                return (tool.to_string(), model);
+            }
+            return self.free_text(name);
+        }
+        let first = value.split_whitespace().next().unwrap_or("");
+        if let Some((agent, model)) = first.split_once(':') {
+            let is_agent = !agent.is_empty()
+                && agent
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if is_agent && !model.is_empty() && !model.starts_with("//") {
+                return (self.tool_id(agent), Some(model.to_string()));
+            }
+        }
+        self.free_text(value)
+    }
+
+    fn free_text(&self, text: &str) -> (String, Option<String>) {
+        match self.by_name(text) {
+            Some((tool, rest)) => (tool.to_string(), model_text(rest)),
+            None => (slug(text), None),
+        }
+    }
+
+    /// A tool named in a trailer, as a tool id: a known name, else its slug.
+    fn tool_id(&self, text: &str) -> String {
+        match self.by_name(text.trim()) {
+            Some((tool, "")) => tool.to_string(),
+            _ => slug(text),
+        }
+    }
+}
+
+#[derive(Default)]
+struct AiBuilder {
+    tools: Vec<Tool>,
+    declared: Option<&'static str>,
+    explicit_tool: Option<String>,
+    explicit_model: Option<(String, Evidence)>,
+    explicit_session: Option<(String, Evidence)>,
+}
+
+impl AiBuilder {
+    fn add(
+        &mut self,
+        tool: &str,
+        model: Option<String>,
+        session: Option<String>,
+        evidence: Evidence,
+    ) {
+        let entry = match self.tools.iter().position(|t| t.tool == tool) {
+            Some(i) => &mut self.tools[i],
+            None => {
+                self.tools.push(Tool {
+                    tool: tool.to_string(),
+                    model: None,
+                    session: None,
+                    evidence: Vec::new(),
+                });
+                self.tools.last_mut().expect("just pushed")
+            }
+        };
+        if entry.model.is_none() {
+            entry.model = model;
+        }
+        if entry.session.is_none() {
+            entry.session = session;
+        }
+        if !entry.evidence.contains(&evidence) {
+            entry.evidence.push(evidence);
+        }
+    }
+
+    fn declare(&mut self, answer: &'static str) {
+        self.declared.get_or_insert(answer);
+    }
+
+    /// `AI-Model:` and `AI-Session:` belong to the tool named by `AI-Tool:`, else
+    /// to every tool that lacks them; alone, they still say AI was used.
+    fn finish(mut self) -> Ai {
+        for (value, field) in [
+            (self.explicit_model.take(), 0),
+            (self.explicit_session.take(), 1),
+        ] {
+            let Some((value, evidence)) = value else {
+                continue;
+            };
+            if self.tools.is_empty() {
+                self.add("unknown", None, None, evidence.clone());
+            }
+            let only = self.explicit_tool.clone();
+            for t in &mut self.tools {
+                if only.as_ref().is_some_and(|o| *o != t.tool) {
+                    continue;
+                }
+                let slot = if field == 0 {
+                    &mut t.model
+                } else {
+                    &mut t.session
+                };
+                if slot.is_none() {
+                    *slot = Some(value.clone());
+                    t.evidence.push(evidence.clone());
+                }
+            }
+        }
+        Ai {
+            assisted: !self.tools.is_empty() || self.declared == Some("yes"),
+            declared: self.declared,
+            tools: self.tools,
+        }
+    }
+}
+
+/// `Name <email>` into its parts; a value without `<...>` is all name.
+pub fn split_identity(value: &str) -> (&str, &str) {
+    let value = value.trim();
+    match (value.rfind('<'), value.ends_with('>')) {
+        (Some(open), true) => (
+            value[..open].trim(),
+            value[open + 1..value.len() - 1].trim(),
+        ),
+        _ => (value, ""),
+    }
+}
+
+fn parens(name: &str) -> Option<String> {
+    let open = name.rfind('(')?;
+    let close = name[open..].find(')')? + open;
+    let inner = name[open + 1..close].trim();
+    (!inner.is_empty()).then(|| inner.to_string())
+}
+
+fn model_text(rest: &str) -> Option<String> {
+    let rest = rest.trim().trim_start_matches([',', '/', '@']).trim();
+    let rest = rest
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(rest)
+        .trim();
+    (!rest.is_empty()).then(|| rest.to_string())
+}
+
+/// Tool ids are lower-case, with runs of white space as `-`.
+fn slug(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
+}
+
+/// Case-insensitive match where `*` stands for any run of characters and
+/// everything else is literal (bot names hold `[` and `]`).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trailer(k: &str, v: &str) -> Trailer {
+        Trailer {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    fn analyse(
+        trailers: &[Trailer],
+        author: (&str, &str),
+        subject: &str,
+        body: &str,
+    ) -> Provenance {
+        let table = IdentityTable::builtin();
+        let facts = CommitFacts {
+            subject,
+            body,
+            author,
+            committer: author,
+            trailers,
+            body_lines: &[],
+        };
+        table.analyse(&facts, &["Reviewed-by".to_string()])
+    }
+
+    const HUMAN: (&str, &str) = ("Ada", "ada@example.com");
+
+    #[test]
+    fn claude_co_author_name_is_the_model() {
+        let p = analyse(
+            &[trailer(
+                "Co-Authored-By",
+                "Claude Opus 4.6 (1M context) <noreply@anthropic.com>",
+            )],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert!(p.ai.assisted);
+        assert_eq!(p.ai.tools[0].tool, "claude-code");
+        assert_eq!(
+            p.ai.tools[0].model.as_deref(),
+            Some("Claude Opus 4.6 (1M context)")
+        );
+        let plain = analyse(
+            &[trailer("Co-Authored-By", "Claude <noreply@anthropic.com>")],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert_eq!(plain.ai.tools[0].model, None);
+    }
+
+    #[test]
+    fn kernel_assisted_by_gives_tool_and_model() {
+        let p = analyse(
+            &[trailer(
+                "Assisted-by",
+                "Claude:claude-3-opus coccinelle sparse",
+            )],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert_eq!(p.ai.tools[0].tool, "claude");
+        assert_eq!(p.ai.tools[0].model.as_deref(), Some("claude-3-opus"));
+    }
+
+    #[test]
+    fn free_text_and_bots() {
+        let p = analyse(&[trailer("Generated-by", "ChatGPT 5")], HUMAN, "s", "");
+        assert_eq!(p.ai.tools[0].tool, "chatgpt-5");
+        let bot = analyse(
+            &[],
+            (
+                "copilot-swe-agent[bot]",
+                "1+Copilot@users.noreply.github.com",
+            ),
+            "s",
+            "",
+        );
+        assert_eq!(bot.ai.tools[0].tool, "copilot");
+        assert_eq!(bot.ai.tools[0].evidence[0].source, "author");
+        let aider = analyse(&[], ("Paul (aider)", "p@x"), "aider: fix it", "");
+        assert_eq!(aider.ai.tools[0].tool, "aider");
+        assert_eq!(
+            aider.ai.tools[0].evidence.len(),
+            3,
+            "author, committer and subject"
+        );
+        let aider_model = analyse(
+            &[trailer(
+                "Co-authored-by",
+                "aider (gpt-4o) <aider@aider.chat>",
+            )],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert_eq!(aider_model.ai.tools[0].model.as_deref(), Some("gpt-4o"));
+    }
+
+    #[test]
+    fn body_line_and_session() {
+        let p = analyse(
+            &[trailer("Claude-Session", "abc")],
+            HUMAN,
+            "s",
+            "did it\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n",
+        );
+        assert_eq!(p.ai.tools.len(), 1);
+        assert_eq!(p.ai.tools[0].session.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn explicit_fields_and_declarations() {
+        let p = analyse(
+            &[
+                trailer("AI-Tool", "Cursor"),
+                trailer("AI-Model", "gpt-5"),
+                trailer("AI-Session", "s1"),
+            ],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert_eq!(p.ai.tools[0].tool, "cursor");
+        assert_eq!(p.ai.tools[0].model.as_deref(), Some("gpt-5"));
+        assert_eq!(p.ai.tools[0].session.as_deref(), Some("s1"));
+        let no = analyse(&[trailer("AI-Assisted", "no")], HUMAN, "s", "");
+        assert!(!no.ai.assisted);
+        assert_eq!(no.ai.declared, Some("no"));
+        let yes = analyse(&[trailer("AI-Assisted", "true")], HUMAN, "s", "");
+        assert!(yes.ai.assisted && yes.ai.tools.is_empty());
+        let human = analyse(&[trailer("Authored-by", "Ada <ada@x>")], HUMAN, "s", "");
+        assert_eq!(human.ai.declared, Some("no"));
+    }
+
+    #[test]
+    fn humans_are_not_tools() {
+        let p = analyse(
+            &[
+                trailer("Co-authored-by", "Bob <bob@example.com>"),
+                trailer("Co-developed-by", "Carol <carol@example.com>"),
+                trailer("Signed-off-by", "Claude <noreply@anthropic.com>"),
+                trailer("Reviewed-by", "Dan <dan@example.com>"),
+            ],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert!(p.ai.tools.is_empty());
+        assert_eq!(p.signoffs[0].tool.as_deref(), Some("claude-code"));
+        assert_eq!(p.reviews[0].tool, None);
+    }
+
+    #[test]
+    fn wildcard_is_literal_but_for_star() {
+        assert!(wildcard("copilot-swe-agent[bot]", "Copilot-SWE-Agent[bot]"));
+        assert!(!wildcard("copilot-swe-agent[bot]", "copilot-swe-agentb"));
+        assert!(wildcard(
+            "*+copilot@users.noreply.github.com",
+            "123+Copilot@users.noreply.github.com"
+        ));
+        assert!(wildcard("* (aider)", "Paul Gauthier (aider)"));
+    }
+}

@@ -1,0 +1,310 @@
+//! `govops check`: the gate. Collect, evaluate, locate, judge, render, exit.
+
+use super::{print, use_color};
+use crate::catalog;
+use crate::cli::{CheckArgs, Global};
+use crate::clock;
+use crate::collect::{self, context, git, provenance::IdentityTable, Request};
+use crate::error::{ConfigError, ConfigProblem, Error, Exit, Result};
+use crate::evaluate::Evaluator;
+use crate::finding::Finding;
+use crate::input::Mode;
+use crate::judge::{self, Approver, Verdict};
+use crate::policy::{self, Policy, PolicyRef};
+use crate::render::{self, Report, Style};
+use std::io::Read;
+use std::time::Instant;
+
+pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let timing = |phase: &str| {
+        if global.verbose > 0 {
+            eprintln!(
+                "govops: {phase} done at {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    };
+    let repo = git::open(global.repo.as_deref())?;
+    let root = git::root(&repo);
+    let mode = if args.commit_msg_file.is_some() {
+        Mode::CommitMsg
+    } else if args.staged {
+        Mode::Staged
+    } else {
+        Mode::Range
+    };
+    let now = match &args.now {
+        Some(text) => clock::parse_now(text).ok_or_else(|| {
+            Error::Usage(format!(
+                "--now {text:?} is not an RFC 3339 time (e.g. 2026-11-21T12:00:00Z)"
+            ))
+        })?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let env = context::detect(&args.approved_by)?;
+    let range = match mode {
+        Mode::Range => Some(git::resolve_range(
+            &repo,
+            args.base.as_deref(),
+            args.head.as_deref(),
+            env.range.as_ref(),
+        )?),
+        _ => None,
+    };
+    timing("range");
+
+    let policy_ref = match args.policy_ref.as_deref() {
+        Some("worktree") => PolicyRef::Worktree,
+        Some("base") => match range.as_ref().and_then(|r| r.base) {
+            Some(base) => PolicyRef::Base(base),
+            None => {
+                return Err(Error::Usage(
+                    "--policy-ref base: this run has no base revision".into(),
+                ))
+            }
+        },
+        Some(rev) => {
+            let oid = repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|_| Error::Git(format!("--policy-ref {rev}: no such revision")))?
+                .id();
+            PolicyRef::Revision(oid, rev.to_string())
+        }
+        None => match range.as_ref().and_then(|r| r.base) {
+            Some(base) => PolicyRef::Base(base),
+            None => PolicyRef::Worktree,
+        },
+    };
+    let policy = policy::load(
+        &repo,
+        &root,
+        &policy_ref,
+        global.config.as_deref(),
+        &args.policy,
+    )?;
+    check_rule_references(&policy)?;
+    timing("policy");
+
+    let message = match &args.commit_msg_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::io(
+                path.display(),
+                format!("cannot read the commit message: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let stdin = if args.manifests.iter().any(|m| m == "-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("stdin", e))?;
+        Some(
+            String::from_utf8(buf)
+                .map_err(|_| Error::io("stdin", "the manifest stream is not UTF-8 text"))?,
+        )
+    } else {
+        None
+    };
+    let globs: Vec<String> = args
+        .manifests
+        .iter()
+        .filter(|m| *m != "-")
+        .cloned()
+        .collect();
+    let manifest_globs = if globs.is_empty() {
+        None
+    } else {
+        Some(crate::config::globset(&globs).map_err(|(i, e)| {
+            Error::Usage(format!("--manifests {:?}: invalid glob: {e}", globs[i]))
+        })?)
+    };
+    let table = IdentityTable::builtin();
+    let collection = collect::collect(Request {
+        repo: &repo,
+        root: &root,
+        mode,
+        range: range.as_ref(),
+        message,
+        policy: &policy,
+        table: &table,
+        env: &env,
+        all_manifests: args.all_manifests,
+        manifest_globs,
+        stdin,
+        now: clock::format_utc(now),
+    })?;
+    timing("collect");
+    let input_json = serde_json::to_string(&collection.input)
+        .map_err(|e| Error::Rego(format!("serialising the input: {e}")))?;
+    if args.dump_input {
+        let pretty: serde_json::Value = serde_json::from_str(&input_json).unwrap_or_default();
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&pretty).unwrap_or_default()
+        ))?;
+        return Ok(Exit::Pass);
+    }
+
+    let rules: Vec<_> = policy
+        .rules
+        .iter()
+        .filter(|r| !r.is_test())
+        .cloned()
+        .collect();
+    let mut evaluator = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)?;
+    let raw = evaluator.findings(&input_json)?;
+    timing("evaluate");
+    let input = &collection.input;
+    let findings: Vec<Finding> = raw
+        .into_iter()
+        .map(|r| Finding::locate(r, &input.manifests, &collection.sources))
+        .collect();
+    let approvers = approvers(&policy, &env);
+    let judgement = judge::judge(
+        findings,
+        &policy.config,
+        input,
+        &approvers,
+        now,
+        args.fail_on,
+        &|name, email| table.identify(name, email).is_some() || name.ends_with("[bot]"),
+    );
+    timing("judge");
+
+    let mut notes = Vec::new();
+    if let Some(r) = &range {
+        if r.base.is_none() && r.source == "head-only" {
+            notes.push("no base found (no upstream, origin/HEAD, main or master to compare with): checked HEAD alone; pass --base REV to check a range".into());
+        }
+    }
+    if input.skipped.helm_templates > 0 {
+        notes.push(format!(
+            "{} Helm template file(s) skipped: render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
+            input.skipped.helm_templates
+        ));
+    }
+    if input.skipped.documents > 0 {
+        notes.push(format!(
+            "{} YAML/JSON document(s) without apiVersion and kind skipped",
+            input.skipped.documents
+        ));
+    }
+    if input.skipped.symlinks > 0 {
+        notes.push(format!(
+            "{} symbolic link(s) not followed",
+            input.skipped.symlinks
+        ));
+    }
+    let report = Report {
+        judgement: &judgement,
+        input,
+        sources: &collection.sources,
+        audit: None,
+        notes,
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    let style = Style {
+        color: use_color(global),
+        quiet: global.quiet,
+        width,
+    };
+    for target in &args.reports {
+        let text = render::render(
+            target.format,
+            &report,
+            Style {
+                color: false,
+                ..style
+            },
+        );
+        std::fs::write(&target.path, text).map_err(|e| {
+            Error::io(
+                target.path.display(),
+                format!("cannot write the report: {e}"),
+            )
+        })?;
+    }
+    print(&render::render(args.format, &report, style))?;
+    timing("render");
+    Ok(match judgement.verdict {
+        Verdict::Pass => Exit::Pass,
+        Verdict::Fail => Exit::Fail,
+    })
+}
+
+/// Approvals the CI system knows: PR labels from `approvals.labels`, an
+/// approving review event, and `--approved-by`.
+fn approvers(policy: &Policy, env: &context::Environment) -> Vec<Approver> {
+    let mut out = Vec::new();
+    if let Some(pr) = &env.context.pr {
+        for label in &pr.labels {
+            if policy.config.config.approvals.labels.contains(label) {
+                out.push(Approver {
+                    name: format!("label:{label}"),
+                    via: "label",
+                });
+            }
+        }
+    }
+    if let Some(reviewer) = &env.review_approved_by {
+        out.push(Approver {
+            name: reviewer.clone(),
+            via: "review",
+        });
+    }
+    for name in &env.context.approvals {
+        if env.review_approved_by.as_ref() != Some(name) {
+            out.push(Approver {
+                name: name.clone(),
+                via: "cli",
+            });
+        }
+    }
+    out
+}
+
+/// Rule ids in `severity` and `waivers` must exist: a typo would otherwise
+/// silently waive nothing, or fail to turn a rule off.
+fn check_rule_references(policy: &Policy) -> Result<()> {
+    let docs = catalog::builtin();
+    let id_in_rules = regex::Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("valid regex");
+    let user_ids: Vec<String> = policy
+        .rules
+        .iter()
+        .filter(|r| !r.builtin)
+        .flat_map(|r| {
+            id_in_rules
+                .captures_iter(&r.text)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let problems: Vec<ConfigProblem> = policy
+        .config
+        .rule_references()
+        .into_iter()
+        .filter(|(id, _)| !docs.iter().any(|d| d.id == *id) && !user_ids.contains(id))
+        .map(|(id, pointer)| ConfigProblem {
+            line: policy.config.line_of(&pointer),
+            key: Some(pointer.trim_start_matches('/').replace('/', ".")),
+            message: format!(
+                "unknown rule {id:?}; did you mean {}?",
+                catalog::nearest(&id, &docs).join(" or ")
+            ),
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(ConfigError {
+            origin: policy.config.origin.clone(),
+            problems,
+        }))
+    }
+}

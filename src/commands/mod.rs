@@ -1,0 +1,43 @@
+//! One module per command; `run` dispatches and turns errors into exit code 2.
+
+mod check;
+mod rules;
+
+use crate::cli::{Cli, ColorChoice, Command, Global};
+use crate::error::{Error, Exit};
+use std::io::{IsTerminal, Write};
+
+pub fn run(cli: Cli) -> Exit {
+    let result = match &cli.command {
+        Command::Check(args) => check::run(&cli.global, args),
+        Command::Rules(cmd) => rules::run(&cli.global, cmd),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("govops: error: {e}");
+            Exit::Error
+        }
+    }
+}
+
+/// Whether stdout gets colour.
+pub fn use_color(global: &Global) -> bool {
+    match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Write to stdout; a closed pipe (`govops ... | head`) is not a failure.
+pub fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+        _ => Ok(()),
+    }
+}

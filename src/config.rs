@@ -1,0 +1,691 @@
+//! `.govops.yaml`: the configuration model, its built-in defaults, and its
+//! validation. Parsing (serde-saphyr, unknown keys rejected) and validation
+//! are two phases; validation collects every problem, each with file, line and key.
+
+use crate::collect::yaml;
+use crate::error::{ConfigError, ConfigProblem};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// The name of the config file at the repository root.
+pub const FILE_NAME: &str = ".govops.yaml";
+
+/// The whole configuration. Every section has defaults, so an absent file
+/// and an empty section mean the same thing.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Format version of this file; must be 1.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Which files hold deployment manifests.
+    pub manifests: Manifests,
+    /// How a manifest's environment is known.
+    pub environments: Environments,
+    /// What AI-assisted commits must declare, and which tools may be used.
+    pub ai: Ai,
+    /// Metadata every deployable object must carry.
+    pub tags: Tags,
+    /// How much one change may touch.
+    pub blast_radius: BlastRadius,
+    /// What counts as a human approval of a review finding.
+    pub approvals: Approvals,
+    /// Per rule id: deny | review | warn | off.
+    pub severity: IndexMap<String, SeverityOverride>,
+    /// Extra Rego rule dirs, relative to the repository root.
+    pub policy: Vec<String>,
+    /// Findings that are accepted for a while, with an owner and a reason.
+    pub waivers: Vec<Waiver>,
+    /// Where audit records are appended.
+    pub audit: Audit,
+    /// Bounds on untrusted input.
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Manifests {
+    /// Globs of files to read as manifests.
+    pub include: Vec<String>,
+    /// Globs of files never read as manifests.
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Environments {
+    /// Label (or annotation) key that names a manifest's environment; read first.
+    pub label: String,
+    /// Else by path: environment name to globs, first match wins.
+    pub paths: IndexMap<String, Vec<String>>,
+    /// Environments that count as production.
+    pub production: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ai {
+    /// Provenance fields an AI-assisted commit must carry: tool, model, session.
+    pub require: Vec<ProvenanceField>,
+    /// Every commit must say whether AI was used (AI-Assisted: yes|no).
+    pub require_declaration: bool,
+    /// If not empty, only these tools (glob on the tool id) may appear.
+    pub allowed: Vec<String>,
+    /// Tools or models that must no longer be used: the off switch.
+    pub blocked: Vec<Blocked>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvenanceField {
+    Tool,
+    Model,
+    Session,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Blocked {
+    /// Glob on the tool id.
+    pub tool: String,
+    /// Glob on the model; absent: every model of the tool.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Commits on or after this date (committer time); absent: all.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Why it is blocked; shown in the finding.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tags {
+    /// Kinds that must carry the required labels.
+    pub kinds: Vec<String>,
+    /// Labels every object of those kinds must carry.
+    pub required: Vec<String>,
+    /// Per label: a list of allowed values, or {pattern: REGEX}.
+    pub allowed: IndexMap<String, Allowed>,
+    /// Env vars every container of a workload must declare.
+    pub env_vars: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Allowed {
+    Values(Vec<String>),
+    Pattern {
+        /// A regular expression the whole value must match.
+        pattern: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlastRadius {
+    /// Paths an AI-assisted commit may touch only with a human approval.
+    pub protected_paths: Vec<String>,
+    /// Paths left out of change sizes (lock files and the like).
+    pub ignore_paths: Vec<String>,
+    /// Files changed per range (null: no limit).
+    pub max_files: Option<u64>,
+    /// Lines changed per range, additions + deletions (null: no limit).
+    pub max_lines: Option<u64>,
+    /// Files changed per AI-assisted commit (null: no limit).
+    pub ai_max_files: Option<u64>,
+    /// Lines changed per AI-assisted commit (null: no limit).
+    pub ai_max_lines: Option<u64>,
+    /// Distinct workloads changed in the range (null: no limit).
+    pub max_workloads: Option<u64>,
+    /// Distinct environments changed in the range (null: no limit).
+    pub max_environments: Option<u64>,
+    /// Kinds whose change reaches beyond one namespace.
+    pub cluster_scoped_kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Approvals {
+    /// Pull request labels that count as a human approval.
+    pub labels: Vec<String>,
+    /// Count review trailers as approvals (off: in a pull request the author writes them).
+    pub trailers: bool,
+    /// Trailer keys that record a review.
+    pub review_trailers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityOverride {
+    Deny,
+    Review,
+    Warn,
+    Off,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// The rule id this waiver applies to.
+    pub rule: String,
+    /// Only findings in files matching this glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Only findings about this commit (a sha or a prefix of at least 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Only findings about the object of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why the finding is accepted.
+    pub reason: String,
+    /// Who answers for it (an email).
+    pub owner: String,
+    /// Last day it applies (YYYY-MM-DD, UTC).
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Audit {
+    /// Default audit log path (null: no audit record unless --audit-log).
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// A larger manifest file is a GOV-INPUT-001 finding, not read.
+    pub max_file_bytes: u64,
+    /// Documents per file.
+    pub max_documents: usize,
+    /// YAML nodes produced by aliases, per document.
+    pub max_alias_expansion: usize,
+    /// Rego evaluation time per run, in milliseconds.
+    pub eval_timeout_ms: u64,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: Some(1),
+            manifests: Manifests::default(),
+            environments: Environments::default(),
+            ai: Ai::default(),
+            tags: Tags::default(),
+            blast_radius: BlastRadius::default(),
+            approvals: Approvals::default(),
+            severity: IndexMap::new(),
+            policy: Vec::new(),
+            waivers: Vec::new(),
+            audit: Audit::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Manifests {
+    fn default() -> Self {
+        Manifests {
+            include: strings(&["**/*.yaml", "**/*.yml", "**/*.json"]),
+            // Beyond the contract's list: well-known JSON files that are never
+            // manifests and are often not strict JSON (comments) or huge.
+            exclude: strings(&[
+                ".github/**",
+                "**/node_modules/**",
+                ".govops.yaml",
+                "**/package-lock.json",
+                "**/tsconfig*.json",
+                "**/jsconfig*.json",
+                ".vscode/**",
+                ".devcontainer/**",
+            ]),
+        }
+    }
+}
+
+impl Default for Environments {
+    fn default() -> Self {
+        Environments {
+            label: "environment".into(),
+            paths: IndexMap::new(),
+            production: strings(&["prod", "production"]),
+        }
+    }
+}
+
+impl Default for Ai {
+    fn default() -> Self {
+        Ai {
+            require: vec![ProvenanceField::Tool, ProvenanceField::Model],
+            require_declaration: false,
+            allowed: Vec::new(),
+            blocked: Vec::new(),
+        }
+    }
+}
+
+impl Default for Tags {
+    fn default() -> Self {
+        let mut allowed = IndexMap::new();
+        allowed.insert(
+            "environment".to_string(),
+            Allowed::Values(strings(&["dev", "staging", "prod"])),
+        );
+        Tags {
+            kinds: strings(&[
+                "Deployment",
+                "StatefulSet",
+                "DaemonSet",
+                "Job",
+                "CronJob",
+                "Pod",
+                "ReplicaSet",
+                "Service",
+                "Ingress",
+            ]),
+            required: strings(&[
+                "app.kubernetes.io/name",
+                "environment",
+                "owner",
+                "cost-center",
+            ]),
+            allowed,
+            env_vars: Vec::new(),
+        }
+    }
+}
+
+impl Default for BlastRadius {
+    fn default() -> Self {
+        BlastRadius {
+            protected_paths: strings(&[".github/workflows/**", ".govops.yaml", "**/*.rego"]),
+            ignore_paths: strings(&["**/*.lock", "**/package-lock.json", "**/go.sum"]),
+            max_files: None,
+            max_lines: None,
+            ai_max_files: Some(25),
+            ai_max_lines: Some(800),
+            max_workloads: Some(10),
+            max_environments: Some(1),
+            cluster_scoped_kinds: strings(&[
+                "Namespace",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "CustomResourceDefinition",
+                "ValidatingWebhookConfiguration",
+                "MutatingWebhookConfiguration",
+            ]),
+        }
+    }
+}
+
+impl Default for Approvals {
+    fn default() -> Self {
+        Approvals {
+            labels: strings(&["govops:approved"]),
+            trailers: false,
+            review_trailers: strings(&["Reviewed-by", "Acked-by", "Approved-by"]),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 10 * 1024 * 1024,
+            max_documents: 10_000,
+            max_alias_expansion: 100_000,
+            eval_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// A config that passed validation, with its globs compiled.
+#[derive(Debug, Clone)]
+pub struct ValidConfig {
+    pub config: Config,
+    /// Where it came from, for messages ("(built-in defaults)" when no file).
+    pub origin: String,
+    /// The file's bytes (empty for the defaults), part of the policy digest.
+    pub bytes: Vec<u8>,
+    pub include: GlobSet,
+    pub exclude: GlobSet,
+    pub env_paths: Vec<(String, GlobSet)>,
+}
+
+impl ValidConfig {
+    /// The built-in defaults: what runs with no `.govops.yaml`.
+    pub fn builtin() -> Self {
+        validate(
+            Config::default(),
+            "(built-in defaults)".into(),
+            Vec::new(),
+            None,
+        )
+        .expect("the built-in defaults are valid")
+    }
+
+    /// Parse and validate config file bytes; `origin` names the file in errors.
+    pub fn parse(bytes: Vec<u8>, origin: String) -> Result<Self, ConfigError> {
+        let text = std::str::from_utf8(&bytes).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            problems: vec![ConfigProblem {
+                line: None,
+                key: None,
+                message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
+            }],
+        })?;
+        let config: Config = if text.trim().is_empty() {
+            return Err(ConfigError {
+                origin,
+                problems: vec![ConfigProblem {
+                    line: None,
+                    key: Some("version".into()),
+                    message: "the file is empty; it needs at least `version: 1`".into(),
+                }],
+            });
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| ConfigError {
+                origin: origin.clone(),
+                problems: vec![ConfigProblem {
+                    line: e.location().map(|l| l.line() as u32),
+                    key: None,
+                    message: first_line(&e.without_snippet().to_string()),
+                }],
+            })?
+        };
+        let positions = yaml::load(
+            text,
+            yaml::Limits {
+                max_documents: 1,
+                max_alias_expansion: 10_000,
+            },
+        )
+        .ok()
+        .and_then(|mut d| d.pop());
+        validate(config, origin, bytes, positions.map(|d| d.root))
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+/// Compile a list of globs the way every path glob in govops works: `**/`
+/// matches any number of folders, `*` stays within one.
+pub fn globset(patterns: &[String]) -> Result<GlobSet, (usize, String)> {
+    let mut builder = GlobSetBuilder::new();
+    for (i, p) in patterns.iter().enumerate() {
+        let glob = glob(p).map_err(|e| (i, e))?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|e| (0, e.to_string()))
+}
+
+pub fn glob(pattern: &str) -> Result<Glob, String> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| e.kind().to_string())
+}
+
+fn validate(
+    config: Config,
+    origin: String,
+    bytes: Vec<u8>,
+    positions: Option<yaml::Node>,
+) -> Result<ValidConfig, ConfigError> {
+    let mut problems = Problems {
+        list: Vec::new(),
+        positions: positions.as_ref(),
+    };
+    let mut problem = |pointer: &str, message: String| problems.add(pointer, message);
+    if config.version != Some(1) {
+        match config.version {
+            None => problem("/version", "`version: 1` is required".into()),
+            Some(v) => problem(
+                "/version",
+                format!("unknown version {v}; this govops reads version 1"),
+            ),
+        }
+    }
+    let compile = |problems: &mut Problems<'_>, pointer: &str, list: &[String]| -> GlobSet {
+        match globset(list) {
+            Ok(set) => set,
+            Err((i, e)) => {
+                problems.add(
+                    &format!("{pointer}/{i}"),
+                    format!("invalid glob {:?}: {e}", list.get(i).map_or("", |s| s)),
+                );
+                GlobSet::empty()
+            }
+        }
+    };
+    let include = compile(
+        &mut problems,
+        "/manifests/include",
+        &config.manifests.include,
+    );
+    let exclude = compile(
+        &mut problems,
+        "/manifests/exclude",
+        &config.manifests.exclude,
+    );
+    compile(
+        &mut problems,
+        "/blast_radius/protected_paths",
+        &config.blast_radius.protected_paths,
+    );
+    compile(
+        &mut problems,
+        "/blast_radius/ignore_paths",
+        &config.blast_radius.ignore_paths,
+    );
+    compile(&mut problems, "/ai/allowed", &config.ai.allowed);
+    let env_paths = config
+        .environments
+        .paths
+        .iter()
+        .map(|(env, globs)| {
+            (
+                env.clone(),
+                compile(&mut problems, &format!("/environments/paths/{env}"), globs),
+            )
+        })
+        .collect();
+    for (i, b) in config.ai.blocked.iter().enumerate() {
+        compile(
+            &mut problems,
+            &format!("/ai/blocked/{i}/tool"),
+            std::slice::from_ref(&b.tool),
+        );
+        if let Some(m) = &b.model {
+            compile(
+                &mut problems,
+                &format!("/ai/blocked/{i}/model"),
+                std::slice::from_ref(m),
+            );
+        }
+        if let Some(since) = &b.since {
+            if crate::clock::parse_date(since).is_none() {
+                problems.add(
+                    &format!("/ai/blocked/{i}/since"),
+                    format!("{since:?} is not a date (YYYY-MM-DD)"),
+                );
+            }
+        }
+    }
+    for (key, allowed) in &config.tags.allowed {
+        if let Allowed::Pattern { pattern } = allowed {
+            if let Err(e) = regex_check(pattern) {
+                problems.add(
+                    &format!("/tags/allowed/{key}/pattern"),
+                    format!("invalid regex {pattern:?}: {e}"),
+                );
+            }
+        }
+    }
+    for (i, w) in config.waivers.iter().enumerate() {
+        if crate::clock::parse_date(&w.expires).is_none() {
+            problems.add(
+                &format!("/waivers/{i}/expires"),
+                format!("{:?} is not a date (YYYY-MM-DD)", w.expires),
+            );
+        }
+        for (field, value) in [("reason", &w.reason), ("owner", &w.owner)] {
+            if value.trim().is_empty() {
+                problems.add(
+                    &format!("/waivers/{i}/{field}"),
+                    format!("a waiver needs a {field}"),
+                );
+            }
+        }
+        if let Some(p) = &w.path {
+            compile(
+                &mut problems,
+                &format!("/waivers/{i}/path"),
+                std::slice::from_ref(p),
+            );
+        }
+        if let Some(c) = &w.commit {
+            if c.len() < 7 || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+                problems.add(
+                    &format!("/waivers/{i}/commit"),
+                    format!("{c:?} is not a commit sha (at least 7 hex digits)"),
+                );
+            }
+        }
+    }
+    for (i, dir) in config.policy.iter().enumerate() {
+        if dir.starts_with('/') || dir.split('/').any(|c| c == "..") {
+            problems.add(
+                &format!("/policy/{i}"),
+                format!("{dir:?} must be a path inside the repository"),
+            );
+        }
+    }
+    if config.limits.max_documents == 0 || config.limits.eval_timeout_ms == 0 {
+        problems.add("/limits", "limits must be greater than zero".into());
+    }
+    if !problems.list.is_empty() {
+        return Err(ConfigError {
+            origin,
+            problems: problems.list,
+        });
+    }
+    Ok(ValidConfig {
+        config,
+        origin,
+        bytes,
+        include,
+        exclude,
+        env_paths,
+    })
+}
+
+/// Validation problems, each placed at its key's line.
+struct Problems<'a> {
+    list: Vec<ConfigProblem>,
+    positions: Option<&'a yaml::Node>,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, pointer: &str, message: String) {
+        let line = self
+            .positions
+            .map(|root| root.locate(pointer).line)
+            .filter(|l| *l > 0);
+        self.list.push(ConfigProblem {
+            line,
+            key: Some(pointer.trim_start_matches('/').replace('/', ".")),
+            message,
+        });
+    }
+}
+
+/// Check a regex the way Rego's `regex.match` will compile it.
+fn regex_check(pattern: &str) -> Result<(), String> {
+    regex::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|e| first_line(&e.to_string()))
+}
+
+impl ValidConfig {
+    /// Rule ids mentioned by `severity` and `waivers`, with the pointer of each,
+    /// so the caller can check them against the catalog.
+    pub fn rule_references(&self) -> Vec<(String, String)> {
+        let mut refs: Vec<(String, String)> = self
+            .config
+            .severity
+            .keys()
+            .map(|id| (id.clone(), format!("/severity/{id}")))
+            .collect();
+        refs.extend(
+            self.config
+                .waivers
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.rule.clone(), format!("/waivers/{i}/rule"))),
+        );
+        refs
+    }
+
+    /// Line of a JSON Pointer in the config file (None for the defaults).
+    pub fn line_of(&self, pointer: &str) -> Option<u32> {
+        let text = std::str::from_utf8(&self.bytes).ok()?;
+        let docs = yaml::load(
+            text,
+            yaml::Limits {
+                max_documents: 1,
+                max_alias_expansion: 10_000,
+            },
+        )
+        .ok()?;
+        Some(docs.first()?.root.locate(pointer).line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let c = ValidConfig::builtin();
+        assert!(c.include.is_match("deploy/app.yaml"));
+        assert!(c.include.is_match("app.yaml"));
+        assert!(c.exclude.is_match(".github/workflows/ci.yml"));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line() {
+        let err = ValidConfig::parse(
+            b"version: 1\ntags:\n  requird: [a]\n".to_vec(),
+            ".govops.yaml".into(),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems[0].line, Some(3), "{err:?}");
+        assert!(err.problems[0].message.contains("requird"), "{err:?}");
+    }
+
+    #[test]
+    fn validation_collects_every_problem() {
+        let text = "version: 1\nmanifests:\n  include: ['a/{b']\nwaivers:\n  - rule: GOV-TAG-001\n    reason: ''\n    owner: a@b\n    expires: soon\n";
+        let err = ValidConfig::parse(text.as_bytes().to_vec(), "c.yaml".into()).unwrap_err();
+        let lines: Vec<_> = err.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![Some(3), Some(8), Some(6)], "{err:?}");
+    }
+
+    #[test]
+    fn version_is_required() {
+        let err = ValidConfig::parse(b"tags: {}\n".to_vec(), "c".into()).unwrap_err();
+        assert_eq!(err.problems[0].key.as_deref(), Some("version"));
+    }
+}

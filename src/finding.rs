@@ -1,0 +1,139 @@
+//! Findings: the one small value every renderer reads. A rule's raw finding
+//! becomes a `Finding` here, with its manifest pointer turned into file, line
+//! and column, and the object's name attached for waivers.
+
+use crate::collect::manifests::SourceFile;
+use crate::evaluate::RawFinding;
+use crate::input::{Commit, Manifest};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+
+/// How bad a finding is; its rule's set, or the config's override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warn,
+    Review,
+    Deny,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Deny => "deny",
+            Severity::Review => "review",
+            Severity::Warn => "warn",
+        })
+    }
+}
+
+/// Whether a finding still counts against the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Waived,
+    Approved,
+}
+
+/// The waiver that accepted a finding: who answers for it, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaiverRef {
+    pub index: usize,
+    pub reason: String,
+    pub owner: String,
+    pub expires: String,
+}
+
+/// Who approved a review finding, and through what.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub by: Vec<String>,
+    /// label | cli | review | trailer
+    pub via: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub commit: Option<String>,
+    /// The manifest object's name, when the finding is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub waiver: Option<WaiverRef>,
+    pub approval: Option<Approval>,
+    /// The rule package that produced it.
+    #[serde(skip)]
+    pub package: String,
+}
+
+impl Finding {
+    /// Build a finding from a rule's output, locating its pointer.
+    pub fn locate(
+        raw: RawFinding,
+        manifests: &[Manifest],
+        sources: &HashMap<String, SourceFile>,
+    ) -> Finding {
+        let manifest = match (&raw.file, raw.doc) {
+            (Some(file), Some(doc)) => manifests.iter().find(|m| m.file == *file && m.doc == doc),
+            _ => None,
+        };
+        let (mut line, mut column) = (raw.line, raw.column);
+        if line.is_none() {
+            if let (Some(file), Some(doc)) = (&raw.file, raw.doc) {
+                let deleted = manifest.is_some_and(|m| m.change == "deleted");
+                if !deleted {
+                    if let Some(pos) = sources
+                        .get(file)
+                        .and_then(|s| s.locate(doc, raw.pointer.as_deref().unwrap_or("")))
+                    {
+                        line = Some(pos.line);
+                        column = Some(pos.column);
+                    }
+                }
+            }
+        }
+        Finding {
+            id: raw.id,
+            severity: raw.severity,
+            status: Status::Open,
+            message: raw.message,
+            file: raw.file,
+            line,
+            column,
+            commit: raw.commit,
+            name: manifest.and_then(|m| m.name.clone()),
+            waiver: None,
+            approval: None,
+            package: raw.package,
+        }
+    }
+
+    /// The short sha and subject of the commit a finding is about.
+    pub fn commit_label(&self, commits: &[Commit]) -> Option<String> {
+        let sha = self.commit.as_deref()?;
+        let subject = commits
+            .iter()
+            .find(|c| c.sha.as_deref() == Some(sha))
+            .map(|c| c.subject.as_str())
+            .unwrap_or("");
+        Some(format!("{} {subject:?}", &sha[..sha.len().min(7)]))
+    }
+
+    /// The rule family: the second part of the id (`GOV-TAG-001` is `TAG`).
+    pub fn family(id: &str) -> &str {
+        let mut parts = id.split('-');
+        match (parts.next(), parts.next()) {
+            (Some(_), Some(family)) => family,
+            (Some(first), None) => first,
+            _ => id,
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Judging findings, in one place and in this order: severity overrides from
+//! the config, waivers (with owners, reasons and expiry), human approvals of
+//! review findings, then the verdict against `--fail-on`.
+
+use crate::clock;
+use crate::config::{SeverityOverride, ValidConfig};
+use crate::finding::{Approval, Finding, Severity, Status, WaiverRef};
+use crate::input::Input;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// The rule raised by the judge itself.
+pub const WAIVER_RULE: &str = "GOV-WAIVER-001";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Deny,
+    Review,
+    Warn,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// An approval the CI system or the repository knows of.
+#[derive(Debug, Clone)]
+pub struct Approver {
+    pub name: String,
+    /// label | cli | review
+    pub via: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Judgement {
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    pub fail_on: FailOn,
+}
+
+impl Judgement {
+    pub fn count(&self, severity: Severity, status: Status) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity && f.status == status)
+            .count()
+    }
+
+    pub fn count_status(&self, status: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+}
+
+/// Settle severities, waivers and approvals, then the verdict.
+/// `is_ai(name)` tells an AI identity, which never approves.
+pub fn judge(
+    raw: Vec<Finding>,
+    config: &ValidConfig,
+    input: &Input,
+    approvers: &[Approver],
+    now: OffsetDateTime,
+    fail_on: FailOn,
+    is_ai: &dyn Fn(&str, &str) -> bool,
+) -> Judgement {
+    let cfg = &config.config;
+    let mut findings = Vec::with_capacity(raw.len());
+    let mut used = vec![false; cfg.waivers.len()];
+    let mut waiver_findings = Vec::new();
+    for (i, w) in cfg.waivers.iter().enumerate() {
+        let expired = clock::parse_date(&w.expires).is_none_or(|d| !clock::still_valid(d, now));
+        if expired {
+            used[i] = true;
+            waiver_findings.push(waiver_finding(
+                config,
+                input,
+                i,
+                format!(
+                    "waiver #{} for {} expired on {} (owner {}): it waives nothing now; renew it or fix the findings",
+                    i + 1,
+                    w.rule,
+                    w.expires,
+                    w.owner
+                ),
+            ));
+        }
+    }
+    let humans: Vec<&Approver> = approvers.iter().filter(|a| !is_ai(&a.name, "")).collect();
+    for mut f in raw.into_iter() {
+        match cfg.severity.get(&f.id) {
+            Some(SeverityOverride::Off) => continue,
+            Some(SeverityOverride::Deny) => f.severity = Severity::Deny,
+            Some(SeverityOverride::Review) => f.severity = Severity::Review,
+            Some(SeverityOverride::Warn) => f.severity = Severity::Warn,
+            None => {}
+        }
+        if let Some(i) = matching_waiver(config, &f, now) {
+            used[i] = true;
+            let w = &cfg.waivers[i];
+            f.status = Status::Waived;
+            f.waiver = Some(WaiverRef {
+                index: i,
+                reason: w.reason.clone(),
+                owner: w.owner.clone(),
+                expires: w.expires.clone(),
+            });
+        } else if f.severity == Severity::Review {
+            let mut by: Vec<String> = humans.iter().map(|a| a.name.clone()).collect();
+            let mut via: Vec<String> = humans.iter().map(|a| a.via.to_string()).collect();
+            if cfg.approvals.trailers {
+                for r in trailer_reviewers(input, &f) {
+                    by.push(r);
+                    via.push("trailer".into());
+                }
+            }
+            if !by.is_empty() {
+                via.dedup();
+                f.status = Status::Approved;
+                f.approval = Some(Approval { by, via });
+            }
+        }
+        findings.push(f);
+    }
+    for (i, w) in cfg.waivers.iter().enumerate() {
+        if !used[i] {
+            waiver_findings.push(waiver_finding(
+                config,
+                input,
+                i,
+                format!(
+                    "waiver #{} for {} matched no finding (owner {}): remove it, so it cannot hide a future finding",
+                    i + 1,
+                    w.rule,
+                    w.owner
+                ),
+            ));
+        }
+    }
+    for mut f in waiver_findings {
+        match cfg.severity.get(WAIVER_RULE) {
+            Some(SeverityOverride::Off) => continue,
+            Some(SeverityOverride::Deny) => f.severity = Severity::Deny,
+            Some(SeverityOverride::Review) => f.severity = Severity::Review,
+            _ => {}
+        }
+        findings.push(f);
+    }
+    let threshold = match fail_on {
+        FailOn::Deny => Some(Severity::Deny),
+        FailOn::Review => Some(Severity::Review),
+        FailOn::Warn => Some(Severity::Warn),
+        FailOn::Never => None,
+    };
+    let failed = threshold.is_some_and(|t| {
+        findings
+            .iter()
+            .any(|f| f.status == Status::Open && f.severity >= t)
+    });
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.commit.cmp(&b.commit))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    Judgement {
+        findings,
+        verdict: if failed { Verdict::Fail } else { Verdict::Pass },
+        fail_on,
+    }
+}
+
+fn matching_waiver(config: &ValidConfig, f: &Finding, now: OffsetDateTime) -> Option<usize> {
+    config.config.waivers.iter().enumerate().find_map(|(i, w)| {
+        let live = clock::parse_date(&w.expires).is_some_and(|d| clock::still_valid(d, now));
+        let rule = w.rule == f.id;
+        let path = w.path.as_ref().is_none_or(|g| {
+            f.file.as_ref().is_some_and(|file| {
+                crate::config::glob(g).is_ok_and(|g| g.compile_matcher().is_match(file))
+            })
+        });
+        let commit = w.commit.as_ref().is_none_or(|c| {
+            f.commit
+                .as_ref()
+                .is_some_and(|sha| sha.starts_with(c.as_str()))
+        });
+        let name = w
+            .name
+            .as_ref()
+            .is_none_or(|n| f.name.as_deref() == Some(n.as_str()));
+        (live && rule && path && commit && name).then_some(i)
+    })
+}
+
+/// Human review trailers on the commit a finding concerns (any commit of the
+/// range for range-level findings). Used only when `approvals.trailers` is on.
+fn trailer_reviewers(input: &Input, f: &Finding) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &input.commits {
+        if f.commit.is_some() && c.sha != f.commit {
+            continue;
+        }
+        for r in &c.reviews {
+            if r.tool.is_none() && !out.contains(&r.name) {
+                out.push(r.name.clone());
+            }
+        }
+    }
+    out
+}
+
+fn waiver_finding(config: &ValidConfig, input: &Input, index: usize, message: String) -> Finding {
+    let from_file = !config.bytes.is_empty();
+    Finding {
+        id: WAIVER_RULE.into(),
+        severity: Severity::Warn,
+        status: Status::Open,
+        message,
+        file: from_file.then(|| input.policy.config_path.clone()),
+        line: if from_file {
+            config.line_of(&format!("/waivers/{index}"))
+        } else {
+            None
+        },
+        column: None,
+        commit: None,
+        name: None,
+        waiver: None,
+        approval: None,
+        package: "govops.judge".into(),
+    }
+}

@@ -1,0 +1,21 @@
+//! govops: a policy-as-code gate for AI-assisted changes.
+//!
+//! Data flows one way: `collect` reads the repository into the input document
+//! (`input`), `evaluate` runs the Rego rules over it, `finding` locates what
+//! they found, `judge` settles severities, waivers, approvals and the verdict,
+//! and `render` prints reports. `policy` decides where config and rules are
+//! read from; `commands` wires the pieces to the command line.
+
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod collect;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod evaluate;
+pub mod finding;
+pub mod input;
+pub mod judge;
+pub mod policy;
+pub mod render;

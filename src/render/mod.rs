@@ -1,0 +1,76 @@
+//! Reports: every format reads the same `Report` (the judgement, the input
+//! it was made on, and the sources findings point into).
+
+mod human;
+mod json;
+
+use crate::collect::manifests::SourceFile;
+use crate::input::Input;
+use crate::judge::Judgement;
+use std::collections::HashMap;
+
+pub use json::JsonReport;
+
+/// Report formats, for `--format` and `--report FMT:PATH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with source snippets, for people.
+    Human,
+    /// `govops.report/v1`, for scripts.
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        <Format as clap::ValueEnum>::from_str(s, true)
+            .map_err(|_| format!("unknown report format {s:?} (expected human or json)"))
+    }
+}
+
+/// The audit record written for this run, when there is one.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRef {
+    pub log: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Everything a renderer may read.
+pub struct Report<'a> {
+    pub judgement: &'a Judgement,
+    pub input: &'a Input,
+    pub sources: &'a HashMap<String, SourceFile>,
+    pub audit: Option<AuditRef>,
+    /// Things the reader should know about how the run went (e.g. HEAD alone).
+    pub notes: Vec<String>,
+}
+
+/// How a report is dressed for a terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub quiet: bool,
+    pub width: usize,
+}
+
+/// Render a report in `format`.
+pub fn render(format: Format, report: &Report<'_>, style: Style) -> String {
+    match format {
+        Format::Human => human::render(report, style),
+        Format::Json => json::render(report),
+    }
+}
+
+impl Report<'_> {
+    /// Commits, AI-assisted commits, manifests, files changed.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let i = self.input;
+        (
+            i.commits.len(),
+            i.commits.iter().filter(|c| c.ai.assisted).count(),
+            i.manifests.len(),
+            i.changes.files.len(),
+        )
+    }
+}
