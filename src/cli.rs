@@ -52,6 +52,26 @@ pub enum Command {
     /// The rule catalog
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Run Rego unit tests (`test_*` rules) of the built-in rules and of DIRs
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Dirs of user rules and their tests
+    pub dirs: Vec<PathBuf>,
+    /// Print per-file coverage of the rules (tests left out)
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail when total coverage is under PCT
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+    /// Name every passing test too
+    #[arg(long = "verbose-tests")]
+    pub verbose_tests: bool,
+    /// Evaluation time limit for the whole run, in milliseconds
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 
 mod check;
 mod rules;
+mod test;
 
 use crate::cli::{Cli, ColorChoice, Command, Global};
 use crate::error::{Error, Exit};
@@ -11,6 +12,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Rules(cmd) => rules::run(&cli.global, cmd),
+        Command::Test(args) => test::run(&cli.global, args),
     };
     match result {
         Ok(exit) => exit,

@@ -1,0 +1,78 @@
+package govops.rules.blast_test
+
+import data.govops.fixtures as fx
+import data.govops.rules.blast
+import rego.v1
+
+test_quiet_on_small_human_change if {
+	c := fx.commit({"files": [fx.file(".github/workflows/ci.yml", 3)]})
+	count(blast.review) == 0 with input as fx.doc({"commits": [c], "manifests": [fx.manifest({})]})
+	count(blast.deny) == 0 with input as fx.doc({"commits": [c], "manifests": [fx.manifest({})]})
+}
+
+test_blast_001_ai_touches_protected_path if {
+	c := fx.ai_commit("copilot", "m", {"files": [fx.file(".github/workflows/ci.yml", 3), fx.file("src/a.rs", 1)]})
+	fs := blast.review with input as fx.doc({"commits": [c]})
+	fx.ids(fs) == ["GOV-BLAST-001"]
+	some f in fs
+	f.file == ".github/workflows/ci.yml"
+}
+
+test_blast_001_rego_anywhere if {
+	c := fx.ai_commit("copilot", "m", {"files": [fx.file("policy/team/rule.rego", 3)]})
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [c]})
+}
+
+test_blast_002_ai_commit_too_big if {
+	files := [fx.file(sprintf("src/f%d.rs", [i]), 1) | some i in numbers.range(1, 26)]
+	c := fx.ai_commit("copilot", "m", {"files": files})
+	fx.ids(blast.review) == ["GOV-BLAST-002"] with input as fx.doc({"commits": [c]})
+}
+
+test_blast_002_lines_leave_out_lock_files if {
+	c := fx.ai_commit("copilot", "m", {"files": [fx.file("Cargo.lock", 5000), fx.file("src/a.rs", 10)]})
+	count(blast.review) == 0 with input as fx.doc({"commits": [c]})
+	big := fx.ai_commit("copilot", "m", {"files": [fx.file("src/a.rs", 801)]})
+	fx.ids(blast.review) == ["GOV-BLAST-002"] with input as fx.doc({"commits": [big]})
+}
+
+test_blast_002_range_limits if {
+	cfg := object.union(fx.config, {"blast_radius": {"max_files": 1, "max_lines": 10}})
+	changes := {"files": [fx.file("a", 6), fx.file("b", 6)], "additions": 12, "deletions": 0}
+	fs := blast.review with input as fx.doc({"config": cfg, "changes": changes})
+	fx.ids(fs) == ["GOV-BLAST-002", "GOV-BLAST-002"]
+}
+
+test_blast_003_production_change if {
+	prod := fx.manifest({"environment": "prod"})
+	fs := blast.review with input as fx.doc({"manifests": [prod]})
+	fx.ids(fs) == ["GOV-BLAST-003"]
+	some f in fs
+	f.pointer == ""
+	unchanged := fx.manifest({"environment": "prod", "change": "unchanged"})
+	count(blast.review) == 0 with input as fx.doc({"manifests": [unchanged]})
+}
+
+test_blast_003_deleted_has_no_pointer if {
+	gone := fx.manifest({"environment": "production", "change": "deleted"})
+	some f in blast.review with input as fx.doc({"manifests": [gone]})
+	not f.pointer
+	contains(f.message, "deletes")
+}
+
+test_blast_004_two_environments if {
+	a := fx.manifest({"environment": "staging"})
+	b := fx.manifest({"environment": "prod", "name": "web"})
+	fs := blast.deny with input as fx.doc({"manifests": [a, b]})
+	fx.ids(fs) == ["GOV-BLAST-004"]
+}
+
+test_blast_004_too_many_workloads if {
+	ms := [fx.manifest({"name": sprintf("w%d", [i])}) | some i in numbers.range(1, 11)]
+	fx.ids(blast.deny) == ["GOV-BLAST-004"] with input as fx.doc({"manifests": ms})
+}
+
+test_blast_005_cluster_scoped if {
+	crb := fx.manifest({"kind": "ClusterRoleBinding", "environment": null})
+	fx.ids(blast.review) == ["GOV-BLAST-005"] with input as fx.doc({"manifests": [crb]})
+}

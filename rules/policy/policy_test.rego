@@ -1,0 +1,34 @@
+package govops.rules.policy_test
+
+import data.govops.fixtures as fx
+import data.govops.rules.policy
+import rego.v1
+
+changes(path) := {"files": [object.union(fx.file(path, 1), {"status": "modified"})], "additions": 1, "deletions": 0}
+
+test_policy_001_config_edit if {
+	fs := policy.review with input as fx.doc({"changes": changes(".govops.yaml")})
+	fx.ids(fs) == ["GOV-POLICY-001"]
+	some f in fs
+	contains(f.message, "base revision 1111111")
+}
+
+test_policy_001_rule_dir if {
+	pol := object.union(fx.doc({}).policy, {"dirs": ["policy"]})
+	fx.ids(policy.review) == ["GOV-POLICY-001"] with input as fx.doc({"policy": pol, "changes": changes("policy/team.rego")})
+	count(policy.review) == 0 with input as fx.doc({"policy": pol, "changes": changes("policyx/team.rego")})
+}
+
+test_policy_001_only_in_range_mode if {
+	count(policy.review) == 0 with input as fx.doc({"mode": "staged", "changes": changes(".govops.yaml")})
+}
+
+test_policy_001_names_other_sources if {
+	pol := object.union(fx.doc({}).policy, {"source": "file"})
+	some f in policy.review with input as fx.doc({"policy": pol, "changes": changes(".govops.yaml")})
+	contains(f.message, "from file")
+}
+
+test_other_files_pass if {
+	count(policy.review) == 0 with input as fx.doc({"changes": changes("src/main.rs")})
+}
