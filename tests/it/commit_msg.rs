@@ -1,0 +1,68 @@
+//! The commit-msg mode: one pending commit, its message from a file.
+
+use crate::repo::{ids, Repo};
+
+fn check_message(repo: &Repo, message: &str) -> (i32, serde_json::Value) {
+    let file = repo.path().join(".git/COMMIT_EDITMSG");
+    std::fs::write(&file, message).unwrap();
+    repo.check_json(&["--commit-msg-file", file.to_str().unwrap()])
+}
+
+#[test]
+fn provenance_without_model_is_refused_and_with_model_accepted() {
+    let repo = Repo::gitops();
+    repo.write("src/lib.rs", "pub fn f() {}\n");
+    repo.git(&["add", "-A"]);
+    let (code, report) = check_message(
+        &repo,
+        "Add f\n\nCo-authored-by: Copilot <copilot@github.com>\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(ids(&report), vec!["GOV-AI-001"]);
+    assert!(report["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("(pending)"));
+    let (code, report) = check_message(
+        &repo,
+        "Add f\n\nCo-authored-by: Copilot <copilot@github.com>\nAI-Model: gpt-5\n# Please enter the commit message\n",
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["commits"], 1);
+    assert_eq!(report["summary"]["files_changed"], 1);
+}
+
+#[test]
+fn comments_and_scissors_are_not_the_message() {
+    let repo = Repo::gitops();
+    let (code, report) = check_message(
+        &repo,
+        "Human change\n\n# Co-authored-by: Cursor <cursoragent@cursor.com>\n# ------------------------ >8 ------------------------\nCo-authored-by: Cursor <cursoragent@cursor.com>\n",
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["ai_commits"], 0);
+}
+
+#[test]
+fn staged_manifests_are_judged() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/new.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: new\n",
+    );
+    repo.git(&["add", "-A"]);
+    // An unstaged edit is not what will be committed.
+    repo.write("deploy/dev/new.yaml", "not: [valid\n");
+    let (code, report) = repo.check_json(&["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&report), vec!["GOV-TAG-001"; 4]);
+    assert_eq!(report["findings"][0]["line"], 3);
+}
+
+#[test]
+fn missing_message_file_is_exit_2() {
+    let repo = Repo::gitops();
+    let run = repo.govops(&["check", "--commit-msg-file", "nope.txt"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("nope.txt"), "{}", run.stderr());
+}

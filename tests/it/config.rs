@@ -1,0 +1,135 @@
+//! Config errors name the file, line and key, and exit 2.
+
+use crate::repo::Repo;
+
+fn config_error(config: &str) -> String {
+    let repo = Repo::gitops();
+    repo.write("my.yaml", config);
+    let run = repo.govops(&["check", "--config", "my.yaml"]);
+    assert_eq!(run.code(), 2, "stdout: {}", run.stdout());
+    run.stderr()
+}
+
+#[test]
+fn unknown_key() {
+    let err = config_error("version: 1\nblast_radius:\n  max_file: 3\n");
+    assert!(err.contains("my.yaml:3"), "{err}");
+    assert!(err.contains("max_file"), "{err}");
+}
+
+#[test]
+fn wrong_type() {
+    let err = config_error("version: 1\nai:\n  require_declaration: maybe\n");
+    assert!(err.contains("my.yaml:3"), "{err}");
+}
+
+#[test]
+fn invalid_glob_and_unknown_rule_are_collected() {
+    let err = config_error("version: 1\nmanifests:\n  include: ['deploy/[']\n");
+    assert!(
+        err.contains("my.yaml:3: manifests.include.0: invalid glob"),
+        "{err}"
+    );
+    let err = config_error("version: 1\nseverity:\n  GOV-TAG-01: off\n");
+    assert!(
+        err.contains("my.yaml:3: severity.GOV-TAG-01: unknown rule"),
+        "{err}"
+    );
+    assert!(err.contains("GOV-TAG-001"), "{err}");
+}
+
+#[test]
+fn version_is_required() {
+    let err = config_error("tags:\n  required: [owner]\n");
+    assert!(err.contains("version: 1"), "{err}");
+}
+
+#[test]
+fn severity_override_turns_a_rule_off_or_down() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/x.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n",
+    );
+    repo.commit("Unlabelled service");
+    repo.write("c.yaml", "version: 1\nseverity:\n  GOV-TAG-001: warn\n");
+    let (code, report) = repo.check_json(&["--config", "c.yaml"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["warn"], 4);
+    repo.write("c.yaml", "version: 1\nseverity:\n  GOV-TAG-001: 'off'\n");
+    let (code, report) = repo.check_json(&["--config", "c.yaml", "--fail-on", "warn"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn user_rules_from_the_policy_flag() {
+    let repo = Repo::gitops();
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("rules.rego"),
+        "package govops.rules.team\nimport rego.v1\nwarn contains f if {\n  some c in input.commits\n  contains(c.subject, \"WIP\")\n  f := {\"id\": \"TEAM-WIP-001\", \"message\": \"work in progress\", \"commit\": c.sha}\n}\n",
+    )
+    .unwrap();
+    repo.write("a.txt", "a\n");
+    repo.commit("WIP: half done");
+    let dir = rules.path().to_str().unwrap();
+    let (code, report) = repo.check_json(&["--policy", dir]);
+    assert_eq!(code, 0);
+    assert_eq!(report["findings"][0]["id"], "TEAM-WIP-001");
+    assert_eq!(report["findings"][0]["severity"], "warn");
+    let (code, _) = repo.check_json(&["--policy", dir, "--fail-on", "warn"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn invalid_user_rego_is_exit_2_with_file_and_line() {
+    let repo = Repo::gitops();
+    repo.write(
+        "team/bad.rego",
+        "package govops.rules.team\nimport rego.v1\ndeny contains f if {\n  f := [\n}\n",
+    );
+    let run = repo.govops(&["check", "--policy", "team"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("team/bad.rego:4"), "{}", run.stderr());
+}
+
+#[test]
+fn user_rule_runtime_error_is_exit_2() {
+    let repo = Repo::gitops();
+    repo.write(
+        "team/boom.rego",
+        "package govops.rules.team\nimport rego.v1\nlevel := 1 if true\nlevel := 2 if true\ndeny contains f if {\n  level > 0\n  f := {\"id\": \"T-1\", \"message\": \"x\"}\n}\n",
+    );
+    let run = repo.govops(&["check", "--policy", "team"]);
+    assert_eq!(run.code(), 2, "{}", run.stdout());
+    assert!(run.stderr().contains("team/boom.rego"), "{}", run.stderr());
+}
+
+#[test]
+fn built_in_rules_pass_their_rego_tests_with_coverage() {
+    let repo = Repo::new();
+    let run = repo.govops(&["test", "--coverage", "--threshold", "90"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.stdout().contains(" passed, 0 failed"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn a_failing_rego_test_is_named_and_exits_1() {
+    let repo = Repo::new();
+    repo.write(
+        "t/team_test.rego",
+        "package team_test\nimport rego.v1\ntest_ok if { 1 == 1 }\ntest_broken if { 1 == 2 }\n",
+    );
+    let run = repo.govops(&["test", "t"]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stdout().contains("FAIL data.team_test.test_broken"),
+        "{}",
+        run.stdout()
+    );
+}

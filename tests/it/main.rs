@@ -1,0 +1,10 @@
+//! Integration tests: real git repositories built in temp dirs, the real
+//! `govops` binary. All in one test binary so it links once.
+
+mod check;
+mod commit_msg;
+mod config;
+mod hostile;
+mod repo;
+mod trailers;
+mod trust;

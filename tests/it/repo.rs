@@ -1,0 +1,220 @@
+//! A throwaway git repository and a way to run govops in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    clock: std::cell::Cell<u64>,
+}
+
+/// A labelled Deployment, as a clean GitOps repository holds it.
+pub fn deployment(name: &str, env: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {env}
+  labels:
+    app.kubernetes.io/name: {name}
+    environment: {env}
+    owner: team-a
+    cost-center: cc-100
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: {name}
+          image: registry.example.com/{name}:1.0.0
+"
+    )
+}
+
+/// Environment variables that would leak the host's git or CI setup into a test.
+const SCRUB: &[&str] = &[
+    "GITHUB_ACTIONS",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_HEAD_REF",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_OUTPUT",
+    "CI",
+    "PRE_COMMIT",
+    "PRE_COMMIT_FROM_REF",
+    "PRE_COMMIT_TO_REF",
+    "GIT_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_WORK_TREE",
+    "NO_COLOR",
+    "COLUMNS",
+];
+
+pub fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir);
+    for v in SCRUB {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+impl Repo {
+    /// A new repository on branch `main` with a human's identity configured.
+    pub fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+            clock: std::cell::Cell::new(1_780_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Ada Lovelace"]);
+        repo.git(&["config", "user.email", "ada@example.com"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = git_command(self.dir.path())
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+
+    pub fn remove(&self, path: &str) {
+        std::fs::remove_file(self.dir.path().join(path)).unwrap();
+    }
+
+    /// Commit everything as the configured human; returns the sha.
+    pub fn commit(&self, message: &str) -> String {
+        self.commit_as("Ada Lovelace", "ada@example.com", message)
+    }
+
+    /// Commit everything with an exact message and author.
+    pub fn commit_as(&self, name: &str, email: &str, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        let t = self.clock.get() + 60;
+        self.clock.set(t);
+        let date = format!("@{t} +0000");
+        let msg = self.dir.path().join(".git/TEST_MSG");
+        std::fs::write(&msg, message).unwrap();
+        let out = git_command(self.dir.path())
+            .args(["commit", "-q", "--allow-empty", "--cleanup=verbatim", "-F"])
+            .arg(&msg)
+            .env("GIT_AUTHOR_NAME", name)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "commit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// A GitOps repository on main (two labelled dev manifests), and a
+    /// `feature` branch checked out on top of it.
+    pub fn gitops() -> Repo {
+        let repo = Repo::new();
+        repo.write("deploy/dev/api.yaml", deployment("api", "dev"));
+        repo.write("deploy/prod/api.yaml", deployment("api", "prod"));
+        repo.write("README.md", "# service\n");
+        repo.commit("Initial deployment");
+        repo.git(&["checkout", "-q", "-b", "feature"]);
+        repo
+    }
+
+    pub fn govops(&self, args: &[&str]) -> Run {
+        self.govops_env(args, &[])
+    }
+
+    pub fn govops_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_govops"));
+        cmd.current_dir(self.dir.path()).args(args);
+        for v in SCRUB {
+            cmd.env_remove(v);
+        }
+        cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run(cmd.output().expect("govops runs"))
+    }
+
+    /// `govops check --format json` with extra args; the parsed report.
+    pub fn check_json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let mut all = vec!["check", "--format", "json"];
+        if !args.contains(&"--now") {
+            all.extend(["--now", "2026-11-21T12:00:00Z"]);
+        }
+        all.extend_from_slice(args);
+        let run = self.govops(&all);
+        let report = serde_json::from_str(&run.stdout()).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): stdout={} stderr={}",
+                run.stdout(),
+                run.stderr()
+            )
+        });
+        (run.code(), report)
+    }
+}
+
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+}
+
+/// The rule ids of a JSON report's findings, sorted.
+pub fn ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The findings of one rule.
+pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
