@@ -9,7 +9,6 @@ use crate::policy::RuleFile;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 use serde_json::Value as Json;
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -59,14 +58,36 @@ impl Evaluator {
         &mut self.engine
     }
 
-    /// Evaluate every rule over `input` (a JSON document).
-    pub fn findings(&mut self, input: &str) -> Result<Vec<RawFinding>> {
-        let input = Value::from_json_str(input)
+    /// Evaluate every rule over `input`.
+    pub fn findings(&mut self, input: &impl serde::Serialize) -> Result<Vec<RawFinding>> {
+        let json = serde_json::to_value(input)
+            .map_err(|e| Error::Rego(format!("the input document: {e}")))?;
+        let input: Value = serde_json::from_value(json)
             .map_err(|e| Error::Rego(format!("the input document: {e}")))?;
         self.engine.set_input(input);
+        // Ask for the finding sets only: the packages' other rules (helper
+        // lists of manifests, for one) are evaluated but never copied out.
+        let packages: Vec<String> = self
+            .engine
+            .get_packages()
+            .map_err(|e| Error::Rego(e.to_string()))?
+            .into_iter()
+            .filter(|p| p == ROOT || p.starts_with(&format!("{ROOT}.")))
+            .collect();
+        if packages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = format!(
+            "[{}]",
+            packages
+                .iter()
+                .map(|p| format!("[object.get({p}, \"deny\", []), object.get({p}, \"review\", []), object.get({p}, \"warn\", [])]"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let results = self
             .engine
-            .eval_query(ROOT.to_string(), false)
+            .eval_query(query, false)
             .map_err(|e| Error::Rego(format!("a rule failed while evaluating: {e}")))?;
         let Some(value) = results
             .result
@@ -83,35 +104,25 @@ impl Evaluator {
         )
         .map_err(|e| Error::Rego(format!("rule results are not JSON: {e}")))?;
         let mut out = Vec::new();
-        collect(&json, "govops.rules", &mut out)?;
-        Ok(out)
-    }
-}
-
-/// Walk the `data.govops.rules` tree: every object holding `deny`, `review`
-/// or `warn` sets is a package of rules.
-fn collect(node: &Json, package: &str, out: &mut Vec<RawFinding>) -> Result<()> {
-    let Json::Object(map) = node else {
-        return Ok(());
-    };
-    for (key, value) in map {
-        let severity = match key.as_str() {
-            "deny" => Some(Severity::Deny),
-            "review" => Some(Severity::Review),
-            "warn" => Some(Severity::Warn),
-            _ => None,
-        };
-        match (severity, value) {
-            (Some(severity), Json::Array(items)) => {
-                for item in items {
-                    out.push(parse_finding(item, severity, package)?);
+        for (package, sets) in packages.iter().zip(json.as_array().into_iter().flatten()) {
+            let package = package.trim_start_matches("data.");
+            for (severity, set) in [Severity::Deny, Severity::Review, Severity::Warn]
+                .into_iter()
+                .zip(sets.as_array().into_iter().flatten())
+            {
+                match set {
+                    Json::Array(items) => {
+                        for item in items {
+                            out.push(parse_finding(item, severity, package)?);
+                        }
+                    }
+                    // A rule named like a set but of another type is not a finding set.
+                    _ => continue,
                 }
             }
-            (_, Json::Object(_)) => collect(value, &format!("{package}.{key}"), out)?,
-            _ => {}
         }
+        Ok(out)
     }
-    Ok(())
 }
 
 fn parse_finding(item: &Json, severity: Severity, package: &str) -> Result<RawFinding> {
@@ -157,53 +168,91 @@ fn parse_finding(item: &Json, severity: Severity, package: &str) -> Result<RawFi
     })
 }
 
-type GlobCache = Mutex<HashMap<Vec<String>, globset::GlobSet>>;
+/// Compiled glob sets by the Rego value of their patterns. Rules pass a few
+/// distinct pattern lists (protected paths, ignored paths...) many times, so
+/// a short list compared by value beats hashing the patterns on every call.
+type GlobCache = Mutex<Vec<(Value, globset::GlobSet)>>;
 
 fn glob_cache() -> &'static GlobCache {
     static CACHE: OnceLock<GlobCache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+    CACHE.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-/// `govops.glob(patterns, path)`: whether `path` matches a glob (a string or
-/// an array of strings) with govops' path semantics: `**/` spans folders, `*`
-/// stays within one. Rego's own `glob.match` treats `**` differently, so the
-/// built-in rules use this one, and user rules can too.
+fn compile_patterns(patterns: &Value) -> anyhow::Result<globset::GlobSet> {
+    let list: Vec<String> = match patterns {
+        Value::String(s) => vec![s.to_string()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
+            .collect(),
+        Value::Set(s) => s
+            .iter()
+            .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => anyhow::bail!("govops.glob: patterns must be a string or an array of strings"),
+    };
+    crate::config::globset(&list)
+        .map_err(|(i, e)| anyhow::anyhow!("govops.glob: invalid glob {:?}: {e}", list[i]))
+}
+
+/// Run `f` with the compiled glob set of `patterns` (a Rego string or array).
+fn with_globs<T>(patterns: &Value, f: impl FnOnce(&globset::GlobSet) -> T) -> anyhow::Result<T> {
+    let mut cache = glob_cache()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("govops.glob: cache poisoned"))?;
+    let i = match cache.iter().position(|(p, _)| p == patterns) {
+        Some(i) => i,
+        None => {
+            let set = compile_patterns(patterns)?;
+            cache.push((patterns.clone(), set));
+            cache.len() - 1
+        }
+    };
+    Ok(f(&cache[i].1))
+}
+
+/// Extensions for rule authors, with govops' path semantics (`**/` spans
+/// folders, `*` stays within one; Rego's own `glob.match` treats `**`
+/// differently):
+/// - `govops.glob(patterns, path)`: whether `path` matches one of `patterns`
+///   (a string or an array of strings);
+/// - `govops.glob_filter(patterns, paths)`: the set of `paths` that match, one
+///   call for a whole collection (the built-in rules use it on hot paths).
 fn add_extensions(engine: &mut Engine) -> Result<()> {
     engine
         .add_extension(
             "govops.glob".to_string(),
             2,
             Box::new(|params: Vec<Value>| {
-                let patterns: Vec<String> = match &params[0] {
-                    Value::String(s) => vec![s.to_string()],
-                    Value::Array(a) => a
-                        .iter()
-                        .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
-                        .collect(),
-                    Value::Set(s) => s
-                        .iter()
-                        .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
-                        .collect(),
-                    Value::Null => Vec::new(),
-                    _ => anyhow::bail!(
-                        "govops.glob: patterns must be a string or an array of strings"
-                    ),
-                };
                 let path = params[1]
                     .as_string()
-                    .map_err(|_| anyhow::anyhow!("govops.glob: the path must be a string"))?
-                    .to_string();
-                let mut cache = glob_cache()
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("govops.glob: cache poisoned"))?;
-                if !cache.contains_key(&patterns) {
-                    let set = crate::config::globset(&patterns).map_err(|(i, e)| {
-                        anyhow::anyhow!("govops.glob: invalid glob {:?}: {e}", patterns[i])
-                    })?;
-                    cache.insert(patterns.clone(), set);
-                }
-                Ok(Value::from(cache[&patterns].is_match(&path)))
+                    .map_err(|_| anyhow::anyhow!("govops.glob: the path must be a string"))?;
+                with_globs(&params[0], |set| Value::from(set.is_match(path.as_ref())))
             }),
         )
-        .map_err(|e| Error::Rego(format!("registering govops.glob: {e}")))
+        .map_err(|e| Error::Rego(format!("registering govops.glob: {e}")))?;
+    engine
+        .add_extension(
+            "govops.glob_filter".to_string(),
+            2,
+            Box::new(|params: Vec<Value>| {
+                let paths: Vec<Value> = match &params[1] {
+                    Value::Array(a) => a.iter().cloned().collect(),
+                    Value::Set(s) => s.iter().cloned().collect(),
+                    _ => anyhow::bail!(
+                        "govops.glob_filter: paths must be an array or a set of strings"
+                    ),
+                };
+                with_globs(&params[0], |set| {
+                    Value::from(
+                        paths
+                            .into_iter()
+                            .filter(|p| p.as_string().is_ok_and(|s| set.is_match(s.as_ref())))
+                            .collect::<std::collections::BTreeSet<Value>>(),
+                    )
+                })
+            }),
+        )
+        .map_err(|e| Error::Rego(format!("registering govops.glob_filter: {e}")))
 }

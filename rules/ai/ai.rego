@@ -14,19 +14,16 @@ tools_text(c) := concat(", ", [t.tool | some t in c.ai.tools]) if count(c.ai.too
 
 tools_text(c) := "AI-Assisted: yes" if count(c.ai.tools) == 0
 
-# A provenance field is present when every tool entry carries it.
-has_field(c, "tool") if {
-	count(c.ai.tools) > 0
-	every t in c.ai.tools {
-		t.tool != "unknown"
-	}
-}
+ai_commits := [c | some c in input.commits; c.ai.assisted]
 
-has_field(c, field) if {
-	field in {"model", "session"}
+required_fields := {field | some field in cfg.require}
+
+# The provenance a commit records: the fields every one of its tools carries.
+recorded(c) := {field |
 	count(c.ai.tools) > 0
+	some field in ["tool", "model", "session"]
 	every t in c.ai.tools {
-		t[field] != null
+		not t[field] in {null, "unknown"}
 	}
 }
 
@@ -37,10 +34,8 @@ how_to_add := {
 }
 
 deny contains f if {
-	some c in input.commits
-	c.ai.assisted
-	some field in cfg.require
-	not has_field(c, field)
+	some c in ai_commits
+	some field in required_fields - recorded(c)
 	f := {
 		"id": "GOV-AI-001",
 		"message": sprintf("AI-assisted commit %s (%s) does not record its %s: %s", [short(c), tools_text(c), field, how_to_add[field]]),
@@ -64,7 +59,8 @@ model_blocked(b, t) if {
 }
 
 deny contains f if {
-	some c in input.commits
+	count(cfg.blocked) > 0
+	some c in ai_commits
 	some t in c.ai.tools
 	some b in cfg.blocked
 	govops.glob(lower(b.tool), t.tool)
@@ -83,7 +79,7 @@ model_text(t) := "" if t.model == null
 
 deny contains f if {
 	count(cfg.allowed) > 0
-	some c in input.commits
+	some c in ai_commits
 	some t in c.ai.tools
 	not govops.glob(cfg.allowed, t.tool)
 	f := {

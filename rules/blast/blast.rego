@@ -12,17 +12,27 @@ short(c) := "(pending)" if c.sha == null
 
 workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
 
-changed(m) if m.change in {"added", "modified", "deleted"}
+# Computed once, and walked by the rules below: most manifests of a
+# --all-manifests run are unchanged, and most commits are not AI-assisted.
+changed_manifests := [m | some m in input.manifests; m.change != "unchanged"]
 
-protected(path) if govops.glob(cfg.protected_paths, path)
+ai_commits := [c | some c in input.commits; c.ai.assisted]
+
+paths(file) := {file.path, file.old_path} - {null}
+
+# Every path the AI-assisted commits touch, matched against the globs in one
+# call each: membership below is then a set lookup.
+ai_paths := {p | some c in ai_commits; some file in c.files; some p in paths(file)}
+
+protected := govops.glob_filter(cfg.protected_paths, ai_paths)
+
+ignored := govops.glob_filter(cfg.ignore_paths, ai_paths | {f.path | some f in input.changes.files})
 
 review contains f if {
-	some c in input.commits
-	c.ai.assisted
+	some c in ai_commits
 	some file in c.files
-	some path in {file.path, object.get(file, "old_path", file.path)}
-	path != null
-	protected(path)
+	some path in paths(file)
+	protected[path]
 	f := {
 		"id": "GOV-BLAST-001",
 		"message": sprintf("AI-assisted commit %s changes the protected path %s: a human must approve it", [short(c), path]),
@@ -31,7 +41,7 @@ review contains f if {
 	}
 }
 
-counted(files) := [f | some f in files; not govops.glob(cfg.ignore_paths, f.path)]
+counted(files) := [f | some f in files; not ignored[f.path]]
 
 lines(files) := sum([n | some f in files; n := f.additions + f.deletions])
 
@@ -55,11 +65,17 @@ review contains f if {
 	}
 }
 
+# Sizes of AI-assisted commits, measured once for both limits.
+ai_sizes := [{"commit": c, "files": count(sizes), "lines": sum(sizes)} |
+	some c in ai_commits
+	sizes := [n | some f in c.files; not ignored[f.path]; n := f.additions + f.deletions]
+]
+
 review contains f if {
 	cfg.ai_max_files != null
-	some c in input.commits
-	c.ai.assisted
-	n := count(counted(c.files))
+	some size in ai_sizes
+	c := size.commit
+	n := size.files
 	n > cfg.ai_max_files
 	f := {
 		"id": "GOV-BLAST-002",
@@ -70,9 +86,9 @@ review contains f if {
 
 review contains f if {
 	cfg.ai_max_lines != null
-	some c in input.commits
-	c.ai.assisted
-	n := lines(counted(c.files))
+	some size in ai_sizes
+	c := size.commit
+	n := size.lines
 	n > cfg.ai_max_lines
 	f := {
 		"id": "GOV-BLAST-002",
@@ -86,8 +102,7 @@ located(m, f) := object.union(f, {"file": m.file, "doc": m.doc, "pointer": ""}) 
 located(m, f) := object.union(f, {"file": m.file}) if m.change == "deleted"
 
 review contains g if {
-	some m in input.manifests
-	changed(m)
+	some m in changed_manifests
 	m.environment in input.config.environments.production
 	g := located(m, {
 		"id": "GOV-BLAST-003",
@@ -102,14 +117,12 @@ name(m) := m.name if m.name != null
 name(m) := "(unnamed)" if m.name == null
 
 workloads := {[m.kind, object.get(m, "namespace", null), m.name] |
-	some m in input.manifests
-	changed(m)
+	some m in changed_manifests
 	m.kind in workload_kinds
 }
 
 environments := {m.environment |
-	some m in input.manifests
-	changed(m)
+	some m in changed_manifests
 	m.environment != null
 }
 
@@ -132,8 +145,7 @@ deny contains f if {
 }
 
 review contains g if {
-	some m in input.manifests
-	changed(m)
+	some m in changed_manifests
 	m.kind in cfg.cluster_scoped_kinds
 	g := located(m, {
 		"id": "GOV-BLAST-005",

@@ -9,16 +9,22 @@ cfg := input.config.tags
 # JSON Pointer escaping of one reference token.
 escape(key) := replace(replace(key, "~", "~0"), "/", "~1")
 
-judged(m) if {
+kinds := {k | some k in cfg.kinds}
+
+required := {k | some k in cfg.required}
+
+# The objects these rules judge, computed once: every rule below walks this
+# list instead of filtering all manifests again.
+judged := [m |
+	some m in input.manifests
 	m.change != "deleted"
-	m.kind in cfg.kinds
-}
+	kinds[m.kind]
+]
 
 deny contains f if {
-	some m in input.manifests
-	judged(m)
-	some key in cfg.required
-	not m.labels[key]
+	some m in judged
+	missing := required - {k | some k, _ in m.labels}
+	some key in missing
 	f := {
 		"id": "GOV-TAG-001",
 		"message": sprintf("%s %s has no label %q", [m.kind, object_name(m), key]),
@@ -32,33 +38,33 @@ object_name(m) := m.name if m.name != null
 
 object_name(m) := "(unnamed)" if m.name == null
 
-value_allowed(rule, value) if {
-	is_array(rule)
-	value in rule
+# Allowed values as sets, and patterns as anchored regexes, prepared once.
+allowed_values := {key: {v | some v in rule} | some key, rule in cfg.allowed; is_array(rule)}
+
+allowed_patterns := {key: sprintf("^(?:%s)$", [rule.pattern]) | some key, rule in cfg.allowed; is_object(rule)}
+
+tag_002(m, key, value, allowed) := {
+	"id": "GOV-TAG-002",
+	"message": sprintf("%s %s has label %s=%v, which is not allowed (allowed: %s)", [m.kind, object_name(m), key, value, allowed]),
+	"file": m.file,
+	"doc": m.doc,
+	"pointer": sprintf("/metadata/labels/%s", [escape(key)]),
 }
-
-value_allowed(rule, value) if {
-	is_object(rule)
-	regex.match(sprintf("^(?:%s)$", [rule.pattern]), value)
-}
-
-allowed_text(rule) := concat(", ", rule) if is_array(rule)
-
-allowed_text(rule) := sprintf("/%s/", [rule.pattern]) if is_object(rule)
 
 deny contains f if {
-	some m in input.manifests
-	judged(m)
-	some key, rule in cfg.allowed
+	some m in judged
+	some key, values in allowed_values
 	value := m.labels[key]
-	not value_allowed(rule, sprintf("%v", [value]))
-	f := {
-		"id": "GOV-TAG-002",
-		"message": sprintf("%s %s has label %s=%v, which is not allowed (allowed: %s)", [m.kind, object_name(m), key, value, allowed_text(rule)]),
-		"file": m.file,
-		"doc": m.doc,
-		"pointer": sprintf("/metadata/labels/%s", [escape(key)]),
-	}
+	not values[value]
+	f := tag_002(m, key, value, concat(", ", sort(values)))
+}
+
+deny contains f if {
+	some m in judged
+	some key, pattern in allowed_patterns
+	value := m.labels[key]
+	not regex.match(pattern, sprintf("%v", [value]))
+	f := tag_002(m, key, value, sprintf("/%s/", [cfg.allowed[key].pattern]))
 }
 
 # Where a workload keeps its pod spec.

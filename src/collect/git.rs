@@ -20,6 +20,9 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
     unsafe {
         let _ = git2::opts::set_verify_owner_validation(false);
     }
+    // libgit2 re-hashes every object it reads; git itself does not, and the
+    // hashing was most of the time spent reading a range.
+    git2::opts::strict_hash_verification(false);
     let start = match dir {
         Some(d) => d.to_path_buf(),
         None => std::env::current_dir().map_err(|e| Error::io(".", e))?,
@@ -198,9 +201,8 @@ fn person(sig: &git2::Signature<'_>) -> Person {
 /// Read a commit and its changes against its first parent.
 pub fn read_commit(repo: &Repository, oid: Oid) -> Result<RawCommit> {
     let commit = repo.find_commit(oid)?;
-    let tree = commit.tree()?;
     let parent_tree = match commit.parent(0) {
-        Ok(p) => Some(p.tree()?),
+        Ok(p) => Some(p.tree_id()),
         Err(_) if commit.parent_count() == 0 => None,
         Err(e) => {
             return Err(Error::Git(format!(
@@ -211,9 +213,7 @@ pub fn read_commit(repo: &Repository, oid: Oid) -> Result<RawCommit> {
             )))
         }
     };
-    let mut opts = diff_options();
-    let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))?;
-    let files = file_changes(diff)?;
+    let files = tree_changes(repo, parent_tree, Some(commit.tree_id()))?;
     let (author, committer) = (person(&commit.author()), person(&commit.committer()));
     Ok(RawCommit {
         sha: oid.to_string(),
@@ -225,27 +225,233 @@ pub fn read_commit(repo: &Repository, oid: Oid) -> Result<RawCommit> {
     })
 }
 
+/// Read many commits, spread over the cores: each thread opens its own
+/// handle on the repository (a `Repository` is not shareable across threads).
+pub fn read_commits(repo: &Repository, ids: &[Oid]) -> Result<Vec<RawCommit>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || ids.len() < 64 {
+        return ids.iter().map(|id| read_commit(repo, *id)).collect();
+    }
+    let path = repo.path().to_path_buf();
+    let chunk = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| {
+                let path = &path;
+                scope.spawn(move || -> Result<Vec<RawCommit>> {
+                    let repo = Repository::open(path)?;
+                    part.iter().map(|id| read_commit(&repo, *id)).collect()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for w in workers {
+            out.extend(
+                w.join()
+                    .map_err(|_| Error::Git("a commit reader thread panicked".into()))??,
+            );
+        }
+        Ok(out)
+    })
+}
+
+/// One side of a changed path: blob id and file mode.
+type Side = Option<(Oid, i32)>;
+
+/// Changes between two trees (either may be absent: the empty tree).
+///
+/// Walks both trees together and skips every subtree whose id is the same on
+/// both sides, so the cost follows the size of the change, not of the tree
+/// (libgit2's generic diff walks every entry). Content is diffed only for
+/// changed blobs. When a change both adds and deletes files, libgit2's diff
+/// runs instead, for its rename detection.
+pub fn tree_changes(
+    repo: &Repository,
+    old: Option<Oid>,
+    new: Option<Oid>,
+) -> Result<Vec<FileChange>> {
+    let mut changed: Vec<(String, Side, Side)> = Vec::new();
+    walk_trees(&repo.odb()?, old, new, "", &mut changed)?;
+    let adds = changed.iter().any(|(_, o, n)| o.is_none() && n.is_some());
+    let deletes = changed.iter().any(|(_, o, n)| o.is_some() && n.is_none());
+    if adds && deletes {
+        let old_tree = old.map(|t| repo.find_tree(t)).transpose()?;
+        let new_tree = new.map(|t| repo.find_tree(t)).transpose()?;
+        let mut opts = diff_options();
+        let diff = repo.diff_tree_to_tree(old_tree.as_ref(), new_tree.as_ref(), Some(&mut opts))?;
+        return file_changes(diff);
+    }
+    let mut opts = diff_options();
+    changed
+        .into_iter()
+        .map(|(path, o, n)| {
+            let blob = |side: Side| -> Result<Option<git2::Blob<'_>>> {
+                match side {
+                    Some((oid, _)) => Ok(Some(repo.find_blob(oid)?)),
+                    _ => Ok(None),
+                }
+            };
+            let (ob, nb) = (blob(o)?, blob(n)?);
+            let before: &[u8] = ob.as_ref().map_or(&[], |b| b.content());
+            let after: &[u8] = nb.as_ref().map_or(&[], |b| b.content());
+            let patch = git2::Patch::from_buffers(before, None, after, None, Some(&mut opts))?;
+            let (_, additions, deletions) = patch.line_stats()?;
+            let binary = ob.as_ref().is_some_and(|b| b.is_binary())
+                || nb.as_ref().is_some_and(|b| b.is_binary());
+            Ok(FileChange {
+                path,
+                old_path: None,
+                status: match (o, n) {
+                    (None, _) => "added",
+                    (_, None) => "deleted",
+                    _ => "modified",
+                },
+                additions: if binary { 0 } else { additions as u64 },
+                deletions: if binary { 0 } else { deletions as u64 },
+                binary,
+            })
+        })
+        .collect()
+}
+
+/// One entry of a raw tree object: `<octal mode> <name>\0<20-byte id>`.
+struct RawEntry<'a> {
+    mode: i32,
+    name: &'a [u8],
+    id: Oid,
+}
+
+impl RawEntry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode == 0o40000
+    }
+    fn is_blob(&self) -> bool {
+        matches!(self.mode, 0o100644 | 0o100755 | 0o120000 | 0o100664)
+    }
+}
+
+/// Parse a tree object's bytes without allocating per entry (libgit2's tree
+/// parsing allocated for every entry and was a large share of reading a range).
+fn raw_entries(data: &[u8]) -> Result<Vec<RawEntry<'_>>> {
+    let bad = || Error::Git("a tree object is corrupt".into());
+    let mut out = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|b| *b == b' ').ok_or_else(bad)?;
+        let mode = rest[..space]
+            .iter()
+            .try_fold(0i32, |m, b| {
+                (b'0'..=b'7')
+                    .contains(b)
+                    .then(|| m * 8 + i32::from(b - b'0'))
+            })
+            .ok_or_else(bad)?;
+        let after = &rest[space + 1..];
+        let nul = after.iter().position(|b| *b == 0).ok_or_else(bad)?;
+        let id_bytes = after.get(nul + 1..nul + 21).ok_or_else(bad)?;
+        out.push(RawEntry {
+            mode,
+            name: &after[..nul],
+            id: Oid::from_bytes(id_bytes).map_err(|_| bad())?,
+        });
+        rest = &after[nul + 21..];
+    }
+    Ok(out)
+}
+
+/// git's tree order: a directory sorts as if its name ended with `/`.
+fn tree_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
+    let tail = |e: &RawEntry<'_>| if e.is_tree() { b'/' } else { 0 };
+    let n = a.name.len().min(b.name.len());
+    a.name[..n].cmp(&b.name[..n]).then_with(|| {
+        let ca = a.name.get(n).copied().unwrap_or_else(|| tail(a));
+        let cb = b.name.get(n).copied().unwrap_or_else(|| tail(b));
+        ca.cmp(&cb)
+    })
+}
+
+fn walk_trees(
+    odb: &git2::Odb<'_>,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    prefix: &str,
+    out: &mut Vec<(String, Side, Side)>,
+) -> Result<()> {
+    let read = |id: Option<Oid>| id.map(|id| odb.read(id)).transpose();
+    let (old_obj, new_obj) = (read(old)?, read(new)?);
+    let olds = match &old_obj {
+        Some(o) => raw_entries(o.data())?,
+        None => Vec::new(),
+    };
+    let news = match &new_obj {
+        Some(o) => raw_entries(o.data())?,
+        None => Vec::new(),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < olds.len() || j < news.len() {
+        let order = match (olds.get(i), news.get(j)) {
+            (Some(a), Some(b)) => tree_order(a, b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        let (o, n) = match order {
+            std::cmp::Ordering::Less => {
+                i += 1;
+                (olds.get(i - 1), None)
+            }
+            std::cmp::Ordering::Greater => {
+                j += 1;
+                (None, news.get(j - 1))
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+                (olds.get(i - 1), news.get(j - 1))
+            }
+        };
+        if let (Some(a), Some(b)) = (o, n) {
+            if a.id == b.id && a.mode == b.mode {
+                continue;
+            }
+        }
+        let name = String::from_utf8_lossy(o.or(n).map(|e| e.name).unwrap_or_default());
+        let path = format!("{prefix}{name}");
+        let tree = |e: Option<&RawEntry<'_>>| e.filter(|e| e.is_tree()).map(|e| e.id);
+        if tree(o).is_some() || tree(n).is_some() {
+            walk_trees(odb, tree(o), tree(n), &format!("{path}/"), out)?;
+        }
+        let side = |e: Option<&RawEntry<'_>>| -> Side {
+            e.filter(|e| e.is_blob()).map(|e| (e.id, e.mode))
+        };
+        let (so, sn) = (side(o), side(n));
+        if so.is_some() || sn.is_some() {
+            out.push((path, so, sn));
+        }
+    }
+    Ok(())
+}
+
 fn diff_options() -> DiffOptions {
     let mut opts = DiffOptions::new();
     opts.context_lines(0).ignore_submodules(true);
     opts
 }
 
-/// Changes between two trees (either may be absent: the empty tree).
+/// Changes between two commits' trees (either may be absent: the empty tree).
 pub fn diff_trees(
     repo: &Repository,
     old: Option<Oid>,
     new: Option<Oid>,
 ) -> Result<Vec<FileChange>> {
-    let tree = |c: Option<Oid>| -> Result<Option<git2::Tree<'_>>> {
-        c.map(|c| repo.find_commit(c).and_then(|c| c.tree()))
+    let tree = |c: Option<Oid>| -> Result<Option<Oid>> {
+        c.map(|c| repo.find_commit(c).map(|c| c.tree_id()))
             .transpose()
             .map_err(Error::from)
     };
-    let (old, new) = (tree(old)?, tree(new)?);
-    let mut opts = diff_options();
-    let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut opts))?;
-    file_changes(diff)
+    tree_changes(repo, tree(old)?, tree(new)?)
 }
 
 /// The staged changes: the index against HEAD (or the empty tree).
@@ -319,6 +525,14 @@ pub enum Snapshot {
     Commit(Oid),
     Index,
     Worktree(PathBuf),
+}
+
+/// A file's size and kind, as `Snapshot::stat` finds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pub size: u64,
+    pub symlink: bool,
+    blob: Option<Oid>,
 }
 
 /// A file listed in a snapshot.
@@ -418,6 +632,53 @@ impl Snapshot {
             }
         }
         Ok(out)
+    }
+
+    /// What a path is here, without reading it; None when it does not exist.
+    pub fn stat(&self, repo: &Repository, path: &str) -> Result<Option<Stat>> {
+        let entry = |oid: Oid, mode: u32| -> Result<Option<Stat>> {
+            let size = repo.odb()?.read_header(oid)?.0 as u64;
+            Ok(Some(Stat {
+                size,
+                symlink: mode == 0o120000,
+                blob: Some(oid),
+            }))
+        };
+        match self {
+            Snapshot::Commit(oid) => {
+                let tree = repo.find_commit(*oid)?.tree()?;
+                match tree.get_path(Path::new(path)) {
+                    Ok(e) if e.kind() == Some(ObjectType::Blob) => {
+                        entry(e.id(), e.filemode() as u32)
+                    }
+                    _ => Ok(None),
+                }
+            }
+            Snapshot::Index => match repo.index()?.get_path(Path::new(path), 0) {
+                Some(e) if e.mode != 0o160000 => entry(e.id, e.mode),
+                _ => Ok(None),
+            },
+            Snapshot::Worktree(root) => Ok(std::fs::symlink_metadata(root.join(path))
+                .ok()
+                .filter(|m| !m.is_dir())
+                .map(|m| Stat {
+                    size: m.len(),
+                    symlink: m.file_type().is_symlink(),
+                    blob: None,
+                })),
+        }
+    }
+
+    /// Read a file found by `stat`.
+    pub fn read_stat(&self, repo: &Repository, path: &str, stat: &Stat) -> Result<Vec<u8>> {
+        match (stat.blob, self) {
+            (Some(oid), _) => Ok(repo.find_blob(oid)?.content().to_vec()),
+            (None, Snapshot::Worktree(root)) => {
+                let full = root.join(path);
+                std::fs::read(&full).map_err(|e| Error::io(full.display(), e))
+            }
+            (None, _) => Err(Error::io(path, "not found")),
+        }
     }
 
     /// The size of a file, without reading it; None when it does not exist.

@@ -84,10 +84,6 @@ impl Loader<'_> {
             } else {
                 head
             };
-            if !c.deleted && head.is_symlink(self.repo, &c.path)? {
-                out.skipped.symlinks += 1;
-                continue;
-            }
             if self.is_helm_template(snapshot_for_chart, &c.path, &mut charts)? {
                 out.skipped.helm_templates += 1;
                 continue;
@@ -294,9 +290,17 @@ impl Loader<'_> {
                 });
             }
         };
-        let Some(size) = snap.size(self.repo, path)? else {
+        let Some(stat) = snap.stat(self.repo, path)? else {
             return Ok(None);
         };
+        if stat.symlink {
+            // Links are never followed: one can point out of the repository.
+            if is_head {
+                out.skipped.symlinks += 1;
+            }
+            return Ok(None);
+        }
+        let size = stat.size;
         if size > limits.max_file_bytes {
             error(
                 None,
@@ -308,9 +312,8 @@ impl Loader<'_> {
             );
             return Ok(None);
         }
-        let bytes = match snap.read(self.repo, path) {
-            Ok(Some(b)) => b,
-            Ok(None) => return Ok(None),
+        let bytes = match snap.read_stat(self.repo, path, &stat) {
+            Ok(b) => b,
             Err(e) => {
                 error(None, None, format!("cannot be read: {e}"));
                 return Ok(None);

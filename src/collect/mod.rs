@@ -55,8 +55,7 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
     let mut commits = Vec::new();
     let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
         (Mode::Range, Some(range)) => {
-            for oid in git::commit_ids(req.repo, range)? {
-                let raw = git::read_commit(req.repo, oid)?;
+            for raw in git::read_commits(req.repo, &git::commit_ids(req.repo, range)?)? {
                 commits.push(build_commit(raw, req.table, review_keys, &mut errors));
             }
             let files = git::diff_trees(req.repo, range.merge_base, Some(range.head))?;

@@ -96,15 +96,28 @@ pub struct Provenance {
 
 impl IdentityTable {
     pub fn builtin() -> Self {
-        serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid")
+        let mut table: IdentityTable =
+            serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid");
+        // Matching is case-insensitive: lower-case the patterns once, here.
+        for tool in &mut table.tools {
+            for p in &mut tool.identities {
+                p.name = p.name.as_ref().map(|n| n.to_lowercase());
+                p.email = p.email.as_ref().map(|e| e.to_lowercase());
+            }
+            for n in &mut tool.names {
+                *n = n.to_lowercase();
+            }
+        }
+        table
     }
 
     /// The tool an identity (`Name`, `email`) belongs to, and the model its name carries.
     pub fn identify(&self, name: &str, email: &str) -> Option<(&str, Option<String>)> {
+        let (lname, lemail) = (name.to_lowercase(), email.to_lowercase());
         for tool in &self.tools {
             for p in &tool.identities {
-                let name_ok = p.name.as_deref().is_none_or(|g| wildcard(g, name));
-                let email_ok = p.email.as_deref().is_none_or(|g| wildcard(g, email));
+                let name_ok = p.name.as_deref().is_none_or(|g| wildcard(g, &lname));
+                let email_ok = p.email.as_deref().is_none_or(|g| wildcard(g, &lemail));
                 if name_ok && email_ok && (p.name.is_some() || p.email.is_some()) {
                     let model = match p.model {
                         Some(ModelFrom::Name) => {
@@ -453,18 +466,21 @@ fn slug(text: &str) -> String {
         .to_lowercase()
 }
 
-/// Case-insensitive match where `*` stands for any run of characters and
-/// everything else is literal (bot names hold `[` and `]`).
+/// A match where `*` stands for any run of characters and everything else is
+/// literal (bot names hold `[` and `]`). Callers lower-case both sides.
 fn wildcard(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let p = pattern.as_bytes();
+    let t = text.as_bytes();
+    if !p.contains(&b'*') {
+        return p == t;
+    }
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+        if pi < p.len() && p[pi] != b'*' && p[pi] == t[ti] {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -476,7 +492,7 @@ fn wildcard(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 #[cfg(test)]
@@ -641,12 +657,18 @@ mod tests {
 
     #[test]
     fn wildcard_is_literal_but_for_star() {
-        assert!(wildcard("copilot-swe-agent[bot]", "Copilot-SWE-Agent[bot]"));
+        assert!(wildcard("copilot-swe-agent[bot]", "copilot-swe-agent[bot]"));
         assert!(!wildcard("copilot-swe-agent[bot]", "copilot-swe-agentb"));
         assert!(wildcard(
             "*+copilot@users.noreply.github.com",
-            "123+Copilot@users.noreply.github.com"
+            "123+copilot@users.noreply.github.com"
         ));
-        assert!(wildcard("* (aider)", "Paul Gauthier (aider)"));
+        assert!(wildcard("* (aider)", "paul gauthier (aider)"));
+        assert!(!wildcard("* (aider)", "aider"));
+        let table = IdentityTable::builtin();
+        assert!(
+            table.identify("Copilot-SWE-Agent[bot]", "").is_some(),
+            "matching ignores case"
+        );
     }
 }

@@ -155,7 +155,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         .cloned()
         .collect();
     let mut evaluator = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)?;
-    let raw = evaluator.findings(&input_json)?;
+    let raw = evaluator.findings(&collection.input)?;
     timing("evaluate");
     let input = &collection.input;
     let findings: Vec<Finding> = raw
@@ -177,7 +177,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let mut notes = Vec::new();
     if let Some(r) = &range {
         if r.base.is_none() && r.source == "head-only" {
-            notes.push("no base found (no upstream, origin/HEAD, main or master to compare with): checked HEAD alone; pass --base REV to check a range".into());
+            notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());
         }
     }
     if input.skipped.helm_templates > 0 {
