@@ -54,6 +54,15 @@ impl Evaluator {
         Ok(Evaluator { engine })
     }
 
+    /// Analyse the compiled rules now (regorus does it on the first query), so
+    /// that this can run on another thread while the input is collected.
+    pub fn prepare(&mut self) -> Result<()> {
+        self.engine
+            .eval_query("true".to_string(), false)
+            .map(|_| ())
+            .map_err(|e| Error::Rego(format!("invalid Rego: {e}")))
+    }
+
     pub fn engine_mut(&mut self) -> &mut Engine {
         &mut self.engine
     }
