@@ -76,13 +76,14 @@ pub struct Finding {
 
 impl Finding {
     /// Build a finding from a rule's output, locating its pointer.
+    /// `manifests` indexes the input's manifests by file and document.
     pub fn locate(
         raw: RawFinding,
-        manifests: &[Manifest],
+        manifests: &HashMap<(&str, usize), &Manifest>,
         sources: &HashMap<String, SourceFile>,
     ) -> Finding {
         let manifest = match (&raw.file, raw.doc) {
-            (Some(file), Some(doc)) => manifests.iter().find(|m| m.file == *file && m.doc == doc),
+            (Some(file), Some(doc)) => manifests.get(&(file.as_str(), doc)).copied(),
             _ => None,
         };
         let (mut line, mut column) = (raw.line, raw.column);

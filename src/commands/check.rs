@@ -11,7 +11,7 @@ use crate::finding::Finding;
 use crate::input::Mode;
 use crate::judge::{self, Approver, Verdict};
 use crate::policy::{self, Policy, PolicyRef};
-use crate::render::{self, Report, Style};
+use crate::render::{self, Format, Report, Style};
 use std::io::Read;
 use std::time::Instant;
 
@@ -169,9 +169,18 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let raw = evaluator.findings(&collection.input)?;
     timing("evaluate");
     let input = &collection.input;
+    // Deleted objects share a file and document index with the head's; the
+    // head's object is the one a finding can point into.
+    let mut by_doc = std::collections::HashMap::with_capacity(input.manifests.len());
+    for m in &input.manifests {
+        let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
+        if slot.change == "deleted" {
+            *slot = m;
+        }
+    }
     let findings: Vec<Finding> = raw
         .into_iter()
-        .map(|r| Finding::locate(r, &input.manifests, &collection.sources))
+        .map(|r| Finding::locate(r, &by_doc, &collection.sources))
         .collect();
     let approvers = approvers(&policy, &env);
     let judgement = judge::judge(
@@ -209,12 +218,24 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             input.skipped.symlinks
         ));
     }
+    let blob_url = match (
+        std::env::var("GITHUB_SERVER_URL"),
+        std::env::var("GITHUB_REPOSITORY"),
+        &input.repo.head,
+    ) {
+        (Ok(server), Ok(repo), Some(head)) if !server.is_empty() && !repo.is_empty() => {
+            Some(format!("{server}/{repo}/blob/{head}"))
+        }
+        _ => None,
+    };
     let report = Report {
         judgement: &judgement,
         input,
         sources: &collection.sources,
         audit: None,
         notes,
+        catalog: catalog::builtin(),
+        blob_url,
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -242,6 +263,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         })?;
     }
     print(&render::render(args.format, &report, style))?;
+    if args.format == Format::Github || args.reports.iter().any(|r| r.format == Format::Github) {
+        github_files(&report)?;
+    }
     timing("render");
     let exit = match judgement.verdict {
         Verdict::Pass => Exit::Pass,
@@ -254,6 +278,29 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     std::mem::forget(collection);
     std::mem::forget(evaluator);
     Ok(exit)
+}
+
+/// In GitHub Actions: the Markdown summary on the run's page, and the step outputs.
+fn github_files(report: &Report<'_>) -> Result<()> {
+    let append = |var: &str, text: String| -> Result<()> {
+        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| {
+                Error::io(
+                    std::path::Path::new(&path).display(),
+                    format!("cannot write ${var}: {e}"),
+                )
+            })
+    };
+    append("GITHUB_STEP_SUMMARY", render::summary(report))?;
+    append("GITHUB_OUTPUT", render::github::outputs(report))
 }
 
 /// Approvals the CI system knows: PR labels from `approvals.labels`, an

@@ -6,5 +6,6 @@ mod commit_msg;
 mod config;
 mod hostile;
 mod repo;
+mod reports;
 mod trailers;
 mod trust;

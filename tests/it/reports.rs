@@ -1,0 +1,275 @@
+//! Reports for CI: SARIF against the official schema, JUnit, GitHub
+//! annotations with a simulated Actions environment, Markdown.
+
+use crate::repo::{deployment, Repo};
+use std::path::Path;
+
+/// A feature branch with a deny, a review (approved) and a waived finding.
+fn failing_repo() -> Repo {
+    let repo = Repo::gitops();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nwaivers:\n  - {rule: GOV-TAG-001, name: legacy, reason: 'old, see OPS-1', owner: ops@example.com, expires: 2030-01-01}\n",
+    );
+    repo.commit("Policy");
+    repo.git(&["checkout", "-q", "-B", "feature"]);
+    repo.write(
+        "deploy/dev/worker.yaml",
+        deployment("worker", "dev").replace("    owner: team-a\n", ""),
+    );
+    repo.write(
+        "deploy/dev/legacy.yaml",
+        deployment("legacy", "dev").replace("    owner: team-a\n", ""),
+    );
+    repo.write(
+        "deploy/prod/api.yaml",
+        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
+    );
+    repo.write("src/a.rs", "fn a() {}\n");
+    repo.commit(
+        "Workers, prod scale, and code\n\nCo-authored-by: Cursor <cursoragent@cursor.com>\n",
+    );
+    repo
+}
+
+fn shared_schema() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-2.1.0.json")
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let repo = failing_repo();
+    let sarif = repo.path().join("govops.sarif");
+    let run = repo.govops(&[
+        "check",
+        "--format",
+        "json",
+        "--approved-by",
+        "grace",
+        "--report",
+        &format!("sarif:{}", sarif.display()),
+    ]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let run0 = &doc["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "GOV-TAG-001"
+        && r["shortDescription"]["text"] == "Manifest lacks a required label"));
+    let results = run0["results"].as_array().unwrap();
+    let tag = results
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-TAG-001" && r.get("suppressions").is_none())
+        .unwrap();
+    assert_eq!(tag["level"], "error");
+    let loc = &tag["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "deploy/dev/worker.yaml");
+    assert_eq!(loc["region"]["startLine"], 6);
+    assert!(
+        tag["partialFingerprints"]["govopsFinding/v1"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 32
+    );
+    let waived = results
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-TAG-001" && r.get("suppressions").is_some())
+        .unwrap();
+    assert!(waived["suppressions"][0]["justification"]
+        .as_str()
+        .unwrap()
+        .contains("OPS-1"));
+    let approved = results
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-BLAST-003")
+        .unwrap();
+    assert!(approved["suppressions"][0]["justification"]
+        .as_str()
+        .unwrap()
+        .contains("grace"));
+    // A commit finding points at the file its commit changed.
+    let ai = results
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-AI-001")
+        .unwrap();
+    assert!(
+        ai["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 1
+    );
+    let check = std::process::Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/validate-sarif"),
+    )
+    .arg(shared_schema())
+    .arg(&sarif)
+    .output()
+    .expect("python3 with jsonschema is installed by scripts/test");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn action_yml_validates_against_the_actions_schema() {
+    let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    let check = std::process::Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.github-actions"])
+        .arg(&action)
+        .output()
+        .expect("check-jsonschema is installed by scripts/test");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let workflows = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    for entry in std::fs::read_dir(workflows).unwrap() {
+        let check = std::process::Command::new("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(entry.unwrap().path())
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
+
+#[test]
+fn junit_has_a_suite_per_family_and_a_case_per_rule() {
+    let repo = failing_repo();
+    let run = repo.govops(&["check", "--format", "junit"]);
+    assert_eq!(run.code(), 1);
+    let xml = run.stdout();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains(
+            r#"<testsuite name="govops.TAG" tests="3" skipped="0" errors="0" failures="1">"#
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            r#"<testcase name="GOV-TAG-002: Label value is not allowed" classname="govops.TAG"/>"#
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("deploy/dev/worker.yaml:6:"), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="govops.AI""#), "{xml}");
+}
+
+#[test]
+fn github_annotations_summary_and_outputs() {
+    let repo = failing_repo();
+    let summary = repo.path().join(".git/summary.md");
+    let output = repo.path().join(".git/output.txt");
+    std::fs::write(&summary, "previous step\n").unwrap();
+    let run = repo.govops_env(
+        &["check", "--format", "github"],
+        &[
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("GITHUB_OUTPUT", output.to_str().unwrap()),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/deploy"),
+        ],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let out = run.stdout();
+    assert!(
+        out.contains("::error file=deploy/dev/worker.yaml,line=6,col=3,title=GOV-TAG-001::Deployment worker has no label \"owner\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("::error title=GOV-AI-001::AI-assisted commit"),
+        "{out}"
+    );
+    assert!(
+        out.contains("::error file=deploy/prod/api.yaml,line=1,col=1,title=GOV-BLAST-003::"),
+        "{out}"
+    );
+    assert!(
+        out.contains("::notice file=deploy/dev/legacy.yaml"),
+        "waived findings are notices: {out}"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("previous step\n## govops: ❌ failed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("[`deploy/dev/worker.yaml:6`](https://github.com/acme/deploy/blob/"),
+        "{summary}"
+    );
+    assert!(summary.contains("What to do next"), "{summary}");
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        outputs.starts_with("verdict=fail\nfindings=4\naudit-hash="),
+        "{outputs}"
+    );
+}
+
+#[test]
+fn review_event_approval_passes_the_review_findings() {
+    let repo = Repo::gitops();
+    let base = repo.git(&["rev-parse", "main"]);
+    repo.write(
+        "deploy/prod/api.yaml",
+        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
+    );
+    let head = repo.commit("Scale prod");
+    let event = repo.path().join(".git/event.json");
+    let payload = |state: &str| {
+        format!(
+            r#"{{"review": {{"state": "{state}", "user": {{"login": "grace"}}}},
+               "pull_request": {{"number": 3, "title": "t", "user": {{"login": "ada"}}, "labels": [],
+               "base": {{"sha": "{base}"}}, "head": {{"sha": "{head}", "ref": "feature"}}}}}}"#
+        )
+    };
+    let env = |path: &str| {
+        vec![
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_EVENT_NAME", "pull_request_review"),
+            ("GITHUB_EVENT_PATH", path),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect::<Vec<_>>()
+    };
+    std::fs::write(&event, payload("commented")).unwrap();
+    let e = env(event.to_str().unwrap());
+    let e: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        repo.govops_env(&["check", "--format", "json"], &e).code(),
+        1
+    );
+    std::fs::write(&event, payload("approved")).unwrap();
+    let run = repo.govops_env(&["check", "--format", "json"], &e);
+    assert_eq!(run.code(), 0, "{}", run.stdout());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(report["findings"][0]["approval"]["via"][0], "review");
+}
+
+#[test]
+fn markdown_report_for_a_pr_comment() {
+    let repo = failing_repo();
+    let run = repo.govops(&["check", "--format", "markdown"]);
+    assert_eq!(run.code(), 1);
+    let md = run.stdout();
+    assert!(
+        md.contains("| deny | review | warn | waived | approved |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `GOV-TAG-001` | deny | open | `deploy/dev/worker.yaml:6` |"),
+        "{md}"
+    );
+}
