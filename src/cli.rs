@@ -54,6 +54,38 @@ pub enum Command {
     Rules(RulesCommand),
     /// Run Rego unit tests (`test_*` rules) of the built-in rules and of DIRs
     Test(TestArgs),
+    /// The audit log: verify its hash chain, or print its records
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming the first record altered, removed, reordered or torn
+    Verify {
+        /// The audit log
+        file: PathBuf,
+        /// The head hash recorded elsewhere (CI output, artifact): detects changes at the end of the log
+        #[arg(long, value_name = "sha256:HEX")]
+        head: Option<String>,
+    },
+    /// Print records readably
+    Show {
+        /// The audit log
+        file: PathBuf,
+        /// Only records about this head commit (sha or prefix)
+        #[arg(long)]
+        commit: Option<String>,
+        /// Only records with this verdict (pass or fail)
+        #[arg(long)]
+        verdict: Option<String>,
+        /// Only records with a finding of this rule
+        #[arg(long)]
+        rule: Option<String>,
+        /// Print the records as JSON lines
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

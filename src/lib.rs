@@ -3,9 +3,10 @@
 //! Data flows one way: `collect` reads the repository into the input document
 //! (`input`), `evaluate` runs the Rego rules over it, `finding` locates what
 //! they found, `judge` settles severities, waivers, approvals and the verdict,
-//! and `render` prints reports. `policy` decides where config and rules are
+//! and `render` prints reports while `audit` appends the tamper-evident record. `policy` decides where config and rules are
 //! read from; `commands` wires the pieces to the command line.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

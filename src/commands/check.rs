@@ -218,6 +218,38 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             input.skipped.symlinks
         ));
     }
+    // The audit record is written before any report, so that reports can name
+    // it, and a record that cannot be written fails the run.
+    let audit_log = args.audit_log.clone().or_else(|| {
+        policy
+            .config
+            .config
+            .audit
+            .log
+            .as_ref()
+            .map(|p| root.join(p))
+    });
+    let audit = match &audit_log {
+        Some(path) => {
+            let mut ids: Vec<String> = catalog::builtin().into_iter().map(|d| d.id).collect();
+            for f in &judgement.findings {
+                if !ids.contains(&f.id) {
+                    ids.push(f.id.clone());
+                }
+            }
+            let statement = crate::audit::statement(input, &judgement, &ids);
+            let context = crate::audit::context(input, &judgement);
+            let recorded_at = clock::format_utc(time::OffsetDateTime::now_utc());
+            Some(crate::audit::append(
+                path,
+                statement,
+                &judgement.findings,
+                context,
+                &recorded_at,
+            )?)
+        }
+        None => None,
+    };
     let blob_url = match (
         std::env::var("GITHUB_SERVER_URL"),
         std::env::var("GITHUB_REPOSITORY"),
@@ -232,7 +264,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         judgement: &judgement,
         input,
         sources: &collection.sources,
-        audit: None,
+        audit,
         notes,
         catalog: catalog::builtin(),
         blob_url,

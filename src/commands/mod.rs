@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches and turns errors into exit code 2.
 
+mod audit;
 mod check;
 mod rules;
 mod test;
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Rules(cmd) => rules::run(&cli.global, cmd),
         Command::Test(args) => test::run(&cli.global, args),
+        Command::Audit(cmd) => audit::run(&cli.global, cmd),
     };
     match result {
         Ok(exit) => exit,
