@@ -141,7 +141,9 @@ pub fn append(
     findings: &[Finding],
     context: Value,
     recorded_at: &str,
+    signer: Option<&signing::Signer>,
 ) -> Result<AuditRef> {
+    let envelope = signer.map(|s| s.envelope(&statement)).transpose()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             Error::io(
@@ -177,7 +179,7 @@ pub fn append(
             (seq + 1, Value::String(hash_line(&line)))
         }
     };
-    let record = json!({
+    let mut record = json!({
         "seq": seq,
         "prev": prev,
         "recorded_at": recorded_at,
@@ -185,6 +187,9 @@ pub fn append(
         "findings": findings,
         "context": context,
     });
+    if let Some(envelope) = envelope {
+        record["envelope"] = envelope;
+    }
     let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
     let hash = hash_line(&line);
     line.push(b'\n');
@@ -322,5 +327,160 @@ mod tests {
         assert!(broken(head_cut).contains("record 1"));
         let torn = format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..10]);
         assert!(broken(torn).contains("torn last line"));
+    }
+}
+
+/// Signing: each record's statement as a DSSE envelope whose signature is an
+/// SSH signature (SSHSIG, namespace `govops-audit`) over the DSSE
+/// pre-authentication encoding, so `ssh-keygen -Y verify` can check it.
+pub mod signing {
+    use crate::error::{Error, Result};
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+    use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+    use std::path::Path;
+
+    pub const NAMESPACE: &str = "govops-audit";
+    pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+    /// DSSE's pre-authentication encoding of a payload.
+    pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+        let mut out = format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// An SSH ed25519 key that signs audit records.
+    pub struct Signer {
+        key: PrivateKey,
+    }
+
+    impl Signer {
+        pub fn load(path: &Path) -> Result<Self> {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::io(path.display(), format!("cannot read the signing key: {e}"))
+            })?;
+            let key = PrivateKey::from_openssh(&text).map_err(|e| {
+                Error::io(path.display(), format!("not an OpenSSH private key: {e}"))
+            })?;
+            if key.is_encrypted() {
+                return Err(Error::io(path.display(), "the signing key is encrypted; use an unencrypted key kept in the CI's secret store"));
+            }
+            if key.algorithm() != ssh_key::Algorithm::Ed25519 {
+                return Err(Error::io(
+                    path.display(),
+                    format!("the signing key is {}, not ed25519", key.algorithm()),
+                ));
+            }
+            Ok(Signer { key })
+        }
+
+        /// The DSSE envelope of a statement.
+        pub fn envelope(&self, statement: &Value) -> Result<Value> {
+            let payload = serde_json::to_vec(statement).map_err(|e| Error::Usage(e.to_string()))?;
+            let sig = self
+                .key
+                .sign(NAMESPACE, HashAlg::Sha512, &pae(PAYLOAD_TYPE, &payload))
+                .map_err(|e| Error::Usage(format!("signing the audit record: {e}")))?;
+            let pem = sig
+                .to_pem(LineEnding::LF)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            Ok(json!({
+                "payloadType": PAYLOAD_TYPE,
+                "payload": B64.encode(&payload),
+                "signatures": [{
+                    "keyid": self.key.public_key().fingerprint(HashAlg::Sha256).to_string(),
+                    "sig": pem_body(&pem),
+                }],
+            }))
+        }
+    }
+
+    /// The base64 body of an armored signature: the SSHSIG blob itself.
+    fn pem_body(pem: &str) -> String {
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    /// The armored form `ssh-keygen -Y verify -s` reads.
+    pub fn armor(sig_b64: &str) -> String {
+        let mut out = String::from("-----BEGIN SSH SIGNATURE-----\n");
+        for chunk in sig_b64.as_bytes().chunks(70) {
+            out.push_str(&String::from_utf8_lossy(chunk));
+            out.push('\n');
+        }
+        out.push_str("-----END SSH SIGNATURE-----\n");
+        out
+    }
+
+    /// Keys of an `allowed_signers` file (the format `ssh-keygen -Y verify` reads).
+    pub fn allowed_signers(path: &Path) -> Result<Vec<(String, PublicKey)>> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path.display(), format!("cannot read allowed signers: {e}")))?;
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let tokens: Vec<&str> = line.split_whitespace().collect();
+            let Some(k) = tokens.iter().position(|t| {
+                t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-")
+            }) else {
+                return Err(Error::io(
+                    format!("{}:{}", path.display(), i + 1),
+                    "no public key on this line",
+                ));
+            };
+            let key = PublicKey::from_openssh(&tokens[k..].join(" ")).map_err(|e| {
+                Error::io(
+                    format!("{}:{}", path.display(), i + 1),
+                    format!("not a public key: {e}"),
+                )
+            })?;
+            out.push((tokens[0].to_string(), key));
+        }
+        Ok(out)
+    }
+
+    /// The PAE bytes and the signature of a record's envelope.
+    pub fn signed_parts(record: &Value) -> Option<(Vec<u8>, String)> {
+        let env = record.get("envelope")?;
+        let payload = B64.decode(env.get("payload")?.as_str()?).ok()?;
+        let payload_type = env.get("payloadType")?.as_str()?;
+        let sig = env.pointer("/signatures/0/sig")?.as_str()?.to_string();
+        Some((pae(payload_type, &payload), sig))
+    }
+
+    /// Check a record's envelope: signed by an allowed key, over this statement.
+    pub fn check(
+        record: &Value,
+        signers: &[(String, PublicKey)],
+    ) -> std::result::Result<String, String> {
+        let env = record.get("envelope").ok_or("is not signed")?;
+        let payload = env
+            .get("payload")
+            .and_then(Value::as_str)
+            .and_then(|p| B64.decode(p).ok())
+            .ok_or("has an envelope without a payload")?;
+        let signed: Value = serde_json::from_slice(&payload)
+            .map_err(|_| "has an envelope whose payload is not JSON")?;
+        if Some(&signed) != record.get("statement") {
+            return Err("has a statement that differs from the signed one".into());
+        }
+        let (pae, sig) = signed_parts(record).ok_or("has a malformed envelope")?;
+        let sig = SshSig::from_pem(armor(&sig))
+            .map_err(|e| format!("has a malformed signature ({e})"))?;
+        for (principal, key) in signers {
+            if key.verify(NAMESPACE, &pae, &sig).is_ok() {
+                return Ok(principal.clone());
+            }
+        }
+        Err("has a signature from no allowed signer".into())
     }
 }

@@ -68,6 +68,9 @@ pub enum AuditCommand {
         /// The head hash recorded elsewhere (CI output, artifact): detects changes at the end of the log
         #[arg(long, value_name = "sha256:HEX")]
         head: Option<String>,
+        /// Require every record to be signed by a key in this allowed_signers file
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
     },
     /// Print records readably
     Show {
@@ -85,6 +88,10 @@ pub enum AuditCommand {
         /// Print the records as JSON lines
         #[arg(long)]
         json: bool,
+        /// Write each shown signed record's signed bytes and signature to DIR,
+        /// for `ssh-keygen -Y verify`
+        #[arg(long, value_name = "DIR")]
+        export_signatures: Option<PathBuf>,
     },
 }
 
@@ -179,6 +186,9 @@ pub struct CheckArgs {
     /// Append an audit record to FILE
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Sign each audit record's statement (DSSE) with this SSH ed25519 private key
+    #[arg(long, value_name = "PATH", requires = "audit_log")]
+    pub sign_key: Option<PathBuf>,
     /// A human approval known to the CI system (repeatable)
     #[arg(long = "approved-by", value_name = "NAME")]
     pub approved_by: Vec<String>,

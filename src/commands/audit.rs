@@ -1,17 +1,41 @@
 //! `govops audit verify FILE` and `govops audit show FILE`.
 
 use super::print;
-use crate::audit::{self, Verification};
+use crate::audit::{self, signing, Verification};
 use crate::cli::{AuditCommand, Global};
 use crate::error::{Error, Exit, Result};
 use serde_json::Value;
 
 pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
     match cmd {
-        AuditCommand::Verify { file, head } => {
+        AuditCommand::Verify {
+            file,
+            head,
+            allowed_signers,
+        } => {
             let bytes = std::fs::read(file).map_err(|e| {
                 Error::io(file.display(), format!("cannot read the audit log: {e}"))
             })?;
+            if let (Verification::Intact { .. }, Some(signers)) =
+                (audit::verify(&bytes), allowed_signers)
+            {
+                let signers = signing::allowed_signers(signers)?;
+                for (i, line) in bytes
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .enumerate()
+                {
+                    let record: Value = serde_json::from_slice(line).unwrap_or_default();
+                    if let Err(why) = signing::check(&record, &signers) {
+                        print(&format!(
+                            "{}: TAMPERED: record {} {why}\n",
+                            file.display(),
+                            i + 1
+                        ))?;
+                        return Ok(Exit::Fail);
+                    }
+                }
+            }
             match audit::verify(&bytes) {
                 Verification::Intact {
                     records,
@@ -45,6 +69,7 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
             verdict,
             rule,
             json,
+            export_signatures,
         } => {
             let text = std::fs::read_to_string(file).map_err(|e| {
                 Error::io(file.display(), format!("cannot read the audit log: {e}"))
@@ -92,6 +117,16 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
                     .is_some_and(|r| !findings.iter().any(|f| f["id"] == r.as_str()))
                 {
                     continue;
+                }
+                if let Some(dir) = export_signatures {
+                    if let Some((pae, sig)) = signing::signed_parts(&record) {
+                        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+                        let base = dir.join(format!("record-{}", record["seq"]));
+                        std::fs::write(base.with_extension("pae"), pae)
+                            .map_err(|e| Error::io(dir.display(), e))?;
+                        std::fs::write(base.with_extension("sig"), signing::armor(&sig))
+                            .map_err(|e| Error::io(dir.display(), e))?;
+                    }
                 }
                 if *json {
                     out.push_str(line);

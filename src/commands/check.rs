@@ -240,12 +240,18 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             let statement = crate::audit::statement(input, &judgement, &ids);
             let context = crate::audit::context(input, &judgement);
             let recorded_at = clock::format_utc(time::OffsetDateTime::now_utc());
+            let signer = args
+                .sign_key
+                .as_deref()
+                .map(crate::audit::signing::Signer::load)
+                .transpose()?;
             Some(crate::audit::append(
                 path,
                 statement,
                 &judgement.findings,
                 context,
                 &recorded_at,
+                signer.as_ref(),
             )?)
         }
         None => None,

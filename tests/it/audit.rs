@@ -170,3 +170,126 @@ fn concurrent_runs_lose_nothing() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("intact: 12 record(s)"), "{out}");
 }
+
+#[test]
+fn signed_records_verify_with_govops_and_with_ssh_keygen() {
+    let (repo, log) = repo_with_runs(0);
+    let key = repo.path().join(".git/audit_key");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "ci@example.com",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen is installed");
+    assert!(keygen.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let signers = repo.path().join(".git/allowed_signers");
+    std::fs::write(
+        &signers,
+        format!("ci@example.com namespaces=\"govops-audit\" {public}"),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let run = repo.govops(&[
+            "check",
+            "--audit-log",
+            log.to_str().unwrap(),
+            "--sign-key",
+            key.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code(), 1, "{}", run.stderr());
+    }
+    let run = repo.govops(&[
+        "audit",
+        "verify",
+        log.to_str().unwrap(),
+        "--allowed-signers",
+        signers.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stdout());
+    // The real ssh-keygen accepts the exported signature over the DSSE bytes.
+    let export = repo.path().join(".git/sigs");
+    repo.govops(&[
+        "audit",
+        "show",
+        log.to_str().unwrap(),
+        "--export-signatures",
+        export.to_str().unwrap(),
+    ]);
+    for seq in 1..=2 {
+        let verify = std::process::Command::new("ssh-keygen")
+            .args([
+                "-Y",
+                "verify",
+                "-I",
+                "ci@example.com",
+                "-n",
+                "govops-audit",
+                "-f",
+            ])
+            .arg(&signers)
+            .arg("-s")
+            .arg(export.join(format!("record-{seq}.sig")))
+            .stdin(std::fs::File::open(export.join(format!("record-{seq}.pae"))).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&verify.stdout),
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
+    // A statement changed after signing, chain re-computed, is still caught.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    records[1]["statement"]["predicate"]["result"] = "PASSED".into();
+    std::fs::write(
+        &log,
+        serde_json::to_string(&records[0]).unwrap()
+            + "\n"
+            + &serde_json::to_string(&records[1]).unwrap()
+            + "\n",
+    )
+    .unwrap();
+    let run = repo.govops(&[
+        "audit",
+        "verify",
+        log.to_str().unwrap(),
+        "--allowed-signers",
+        signers.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    assert!(
+        run.stdout()
+            .contains("record 2 has a statement that differs from the signed one"),
+        "{}",
+        run.stdout()
+    );
+    // An unsigned record does not pass when signatures are required.
+    let (repo2, log2) = repo_with_runs(1);
+    let run = repo2.govops(&[
+        "audit",
+        "verify",
+        log2.to_str().unwrap(),
+        "--allowed-signers",
+        signers.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stdout().contains("record 1 is not signed"),
+        "{}",
+        run.stdout()
+    );
+}
