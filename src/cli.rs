@@ -57,6 +57,48 @@ pub enum Command {
     /// The audit log: verify its hash chain, or print its records
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a commented .govops.yaml with the defaults, and print next steps
+    Init {
+        /// Overwrite an existing .govops.yaml
+        #[arg(long)]
+        force: bool,
+    },
+    /// Git hooks without the pre-commit framework
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Print the JSON Schema of a document
+    Schema {
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install native commit-msg and pre-push hooks (respects core.hooksPath)
+    Install {
+        /// Replace hooks that govops did not write
+        #[arg(long)]
+        force: bool,
+        /// Remove the hooks govops wrote
+        #[arg(long)]
+        uninstall: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// .govops.yaml
+    Config,
+    /// The input document rules see (govops.input/v1)
+    Input,
+    /// The json report (govops.report/v1)
+    Report,
 }
 
 #[derive(Debug, Subcommand)]

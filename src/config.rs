@@ -6,6 +6,7 @@ use crate::collect::yaml;
 use crate::error::{ConfigError, ConfigProblem};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The name of the config file at the repository root.
@@ -13,7 +14,7 @@ pub const FILE_NAME: &str = ".govops.yaml";
 
 /// The whole configuration. Every section has defaults, so an absent file
 /// and an empty section mean the same thing.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Format version of this file; must be 1.
@@ -43,7 +44,7 @@ pub struct Config {
     pub limits: Limits,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Manifests {
     /// Globs of files to read as manifests.
@@ -52,7 +53,7 @@ pub struct Manifests {
     pub exclude: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Environments {
     /// Label (or annotation) key that names a manifest's environment; read first.
@@ -63,7 +64,7 @@ pub struct Environments {
     pub production: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Ai {
     /// Provenance fields an AI-assisted commit must carry: tool, model, session.
@@ -76,7 +77,7 @@ pub struct Ai {
     pub blocked: Vec<Blocked>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProvenanceField {
     Tool,
@@ -84,7 +85,7 @@ pub enum ProvenanceField {
     Session,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Blocked {
     /// Glob on the tool id.
@@ -99,7 +100,7 @@ pub struct Blocked {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Tags {
     /// Kinds that must carry the required labels.
@@ -112,7 +113,7 @@ pub struct Tags {
     pub env_vars: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Allowed {
     Values(Vec<String>),
@@ -122,7 +123,7 @@ pub enum Allowed {
     },
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BlastRadius {
     /// Paths an AI-assisted commit may touch only with a human approval.
@@ -145,7 +146,7 @@ pub struct BlastRadius {
     pub cluster_scoped_kinds: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Approvals {
     /// Pull request labels that count as a human approval.
@@ -156,7 +157,7 @@ pub struct Approvals {
     pub review_trailers: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SeverityOverride {
     Deny,
@@ -165,7 +166,7 @@ pub enum SeverityOverride {
     Off,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Waiver {
     /// The rule id this waiver applies to.
@@ -187,14 +188,14 @@ pub struct Waiver {
     pub expires: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Audit {
     /// Default audit log path (null: no audit record unless --audit-log).
     pub log: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// A larger manifest file is a GOV-INPUT-001 finding, not read.

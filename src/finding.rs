@@ -5,12 +5,13 @@
 use crate::collect::manifests::SourceFile;
 use crate::evaluate::RawFinding;
 use crate::input::{Commit, Manifest};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
 
 /// How bad a finding is; its rule's set, or the config's override.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warn,
@@ -29,7 +30,7 @@ impl fmt::Display for Severity {
 }
 
 /// Whether a finding still counts against the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Open,
@@ -38,7 +39,7 @@ pub enum Status {
 }
 
 /// The waiver that accepted a finding: who answers for it, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct WaiverRef {
     pub index: usize,
     pub reason: String,
@@ -47,14 +48,14 @@ pub struct WaiverRef {
 }
 
 /// Who approved a review finding, and through what.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Approval {
     pub by: Vec<String>,
     /// label | cli | review | trailer
     pub via: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
     pub id: String,
     pub severity: Severity,

@@ -3,12 +3,13 @@
 //! prints it. Fields may be added within v1, never renamed or removed.
 
 use crate::collect::trailers::Trailer;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 pub const SCHEMA: &str = "govops.input/v1";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Input {
     pub schema: &'static str,
     pub now: String,
@@ -24,7 +25,7 @@ pub struct Input {
     pub errors: Vec<InputError>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     Range,
@@ -32,7 +33,7 @@ pub enum Mode {
     Staged,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Repo {
     pub root: String,
     pub head: Option<String>,
@@ -44,7 +45,7 @@ pub struct Repo {
     pub range_source: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Context {
     pub ci: String,
     pub event: Option<String>,
@@ -56,7 +57,7 @@ pub struct Context {
     pub run_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct PullRequest {
     pub number: u64,
     pub title: String,
@@ -64,7 +65,7 @@ pub struct PullRequest {
     pub labels: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PolicySource {
     /// base | worktree | builtin | file | REV
     pub source: String,
@@ -78,20 +79,20 @@ pub struct PolicySource {
     pub files: Vec<PolicyFile>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PolicyFile {
     pub name: String,
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Person {
     pub name: String,
     pub email: String,
     pub time: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Commit {
     /// Null for the pending commit of the commit-msg hook.
     pub sha: Option<String>,
@@ -107,14 +108,14 @@ pub struct Commit {
     pub files: Vec<FileChange>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Ai {
     pub assisted: bool,
     pub declared: Option<&'static str>,
     pub tools: Vec<Tool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tool {
     pub tool: String,
     pub model: Option<String>,
@@ -122,7 +123,7 @@ pub struct Tool {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Evidence {
     pub source: &'static str,
     pub key: String,
@@ -131,7 +132,7 @@ pub struct Evidence {
 
 /// A person named in a trailer: a reviewer or a sign-off. `tool` is the AI
 /// tool the identity belongs to, null for a human.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Identity {
     pub key: String,
     pub name: String,
@@ -139,7 +140,7 @@ pub struct Identity {
     pub tool: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FileChange {
     pub path: String,
     pub old_path: Option<String>,
@@ -149,14 +150,14 @@ pub struct FileChange {
     pub binary: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Changes {
     pub files: Vec<RangeFile>,
     pub additions: u64,
     pub deletions: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RangeFile {
     pub path: String,
     pub old_path: Option<String>,
@@ -167,7 +168,7 @@ pub struct RangeFile {
     pub ai_commits: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Manifest {
     pub file: String,
     pub doc: usize,
@@ -184,14 +185,14 @@ pub struct Manifest {
     pub previous: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Skipped {
     pub documents: usize,
     pub helm_templates: usize,
     pub symlinks: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct InputError {
     pub file: String,
     /// The commit concerned, for errors about a commit rather than a file.

@@ -6,7 +6,7 @@
 //! keys and values are decoded lossily only at the end.
 
 /// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Trailer {
     pub key: String,
     pub value: String,

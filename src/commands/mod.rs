@@ -2,6 +2,8 @@
 
 mod audit;
 mod check;
+mod hook;
+pub mod init;
 mod rules;
 mod test;
 
@@ -15,6 +17,18 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules(cmd) => rules::run(&cli.global, cmd),
         Command::Test(args) => test::run(&cli.global, args),
         Command::Audit(cmd) => audit::run(&cli.global, cmd),
+        Command::Init { force } => init::init(&cli.global, *force),
+        Command::Hook(crate::cli::HookCommand::Install { force, uninstall }) => {
+            hook::install(&cli.global, *force, *uninstall)
+        }
+        Command::Schema { kind } => init::schema(*kind),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "govops", &mut out);
+            print(&String::from_utf8_lossy(&out)).map(|_| Exit::Pass)
+        }
     };
     match result {
         Ok(exit) => exit,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 pub const SCHEMA: &str = "govops.report/v1";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonReport<'a> {
     pub schema: &'static str,
     pub verdict: Verdict,
@@ -19,7 +19,7 @@ pub struct JsonReport<'a> {
     pub notes: &'a [String],
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Range<'a> {
     pub base: Option<&'a str>,
     pub head: Option<&'a str>,
@@ -27,14 +27,14 @@ pub struct Range<'a> {
     pub source: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Policy<'a> {
     pub source: &'a str,
     pub r#ref: Option<&'a str>,
     pub digest: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub commits: usize,
     pub ai_commits: usize,

@@ -16,6 +16,9 @@ use std::collections::HashMap;
 
 pub use json::JsonReport;
 
+/// The `json` report's shape, for `govops schema report`.
+pub type JsonReportSchema = JsonReport<'static>;
+
 /// Report formats, for `--format` and `--report FMT:PATH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -42,7 +45,7 @@ impl std::str::FromStr for Format {
 }
 
 /// The audit record written for this run, when there is one.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct AuditRef {
     pub log: String,
     pub seq: u64,

@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod commit_msg;
 mod config;
+mod hooks;
 mod hostile;
 mod repo;
 mod reports;
