@@ -347,6 +347,12 @@ impl Default for Limits {
     }
 }
 
+/// Bounds for reading the config file itself (one document, few aliases).
+const CONFIG_LIMITS: yaml::Limits = yaml::Limits {
+    max_documents: 1,
+    max_alias_expansion: 10_000,
+};
+
 /// A config that passed validation, with its globs compiled.
 #[derive(Debug, Clone)]
 pub struct ValidConfig {
@@ -401,15 +407,9 @@ impl ValidConfig {
                 }],
             })?
         };
-        let positions = yaml::load(
-            text,
-            yaml::Limits {
-                max_documents: 1,
-                max_alias_expansion: 10_000,
-            },
-        )
-        .ok()
-        .and_then(|mut d| d.pop());
+        let positions = yaml::load(text, CONFIG_LIMITS)
+            .ok()
+            .and_then(|mut d| d.pop());
         validate(config, origin, bytes, positions.map(|d| d.root))
     }
 }
@@ -641,14 +641,7 @@ impl ValidConfig {
     /// Line of a JSON Pointer in the config file (None for the defaults).
     pub fn line_of(&self, pointer: &str) -> Option<u32> {
         let text = std::str::from_utf8(&self.bytes).ok()?;
-        let docs = yaml::load(
-            text,
-            yaml::Limits {
-                max_documents: 1,
-                max_alias_expansion: 10_000,
-            },
-        )
-        .ok()?;
+        let docs = yaml::load(text, CONFIG_LIMITS).ok()?;
         Some(docs.first()?.root.locate(pointer).line)
     }
 }

@@ -717,24 +717,6 @@ impl Snapshot {
         }
     }
 
-    /// Whether `path` is a symbolic link here (links are never followed).
-    pub fn is_symlink(&self, repo: &Repository, path: &str) -> Result<bool> {
-        Ok(match self {
-            Snapshot::Commit(oid) => {
-                let tree = repo.find_commit(*oid)?.tree()?;
-                tree.get_path(Path::new(path))
-                    .is_ok_and(|e| e.filemode() == 0o120000)
-            }
-            Snapshot::Index => repo
-                .index()?
-                .get_path(Path::new(path), 0)
-                .is_some_and(|e| e.mode == 0o120000),
-            Snapshot::Worktree(root) => {
-                std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_symlink())
-            }
-        })
-    }
-
     fn blob_id(&self, repo: &Repository, path: &str) -> Result<Option<Oid>> {
         match self {
             Snapshot::Commit(oid) => {

@@ -232,13 +232,7 @@ impl Loader<'_> {
     /// judged for what they hold, not for what they change.
     pub fn load_stream(&self, name: &str, text: &str, out: &mut Collected) {
         let limits = &self.config.config.limits;
-        let docs = match yaml::load(
-            text,
-            yaml::Limits {
-                max_documents: limits.max_documents,
-                max_alias_expansion: limits.max_alias_expansion,
-            },
-        ) {
+        let docs = match yaml::load(text, yaml::Limits::from(limits)) {
             Ok(d) => d,
             Err(e) => {
                 out.errors.push(InputError {
@@ -326,13 +320,7 @@ impl Loader<'_> {
                 return Ok(None);
             }
         };
-        let docs = match yaml::load(
-            &text,
-            yaml::Limits {
-                max_documents: limits.max_documents,
-                max_alias_expansion: limits.max_alias_expansion,
-            },
-        ) {
+        let docs = match yaml::load(&text, yaml::Limits::from(limits)) {
             Ok(d) => d,
             Err(e) => {
                 error(

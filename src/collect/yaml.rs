@@ -40,6 +40,15 @@ pub struct Limits {
     pub max_alias_expansion: usize,
 }
 
+impl From<&crate::config::Limits> for Limits {
+    fn from(l: &crate::config::Limits) -> Self {
+        Limits {
+            max_documents: l.max_documents,
+            max_alias_expansion: l.max_alias_expansion,
+        }
+    }
+}
+
 /// A loading failure, with the place it was noticed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
