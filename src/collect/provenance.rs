@@ -563,8 +563,26 @@ mod tests {
             "s",
             "",
         );
-        assert_eq!(p.ai.tools[0].tool, "claude");
+        assert_eq!(p.ai.tools[0].tool, "claude-code");
         assert_eq!(p.ai.tools[0].model.as_deref(), Some("claude-3-opus"));
+    }
+
+    #[test]
+    fn co_author_and_kernel_trailer_name_one_tool() {
+        // What Claude Code writes, plus the kernel's form added by hand: one
+        // tool that records its model, not two tools of which one lacks it.
+        let p = analyse(
+            &[
+                trailer("Co-Authored-By", "Claude <noreply@anthropic.com>"),
+                trailer("Assisted-by", "Claude:claude-opus-4"),
+            ],
+            HUMAN,
+            "s",
+            "",
+        );
+        assert_eq!(p.ai.tools.len(), 1, "{:?}", p.ai.tools);
+        assert_eq!(p.ai.tools[0].tool, "claude-code");
+        assert_eq!(p.ai.tools[0].model.as_deref(), Some("claude-opus-4"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod commit_msg;
 mod config;
 mod hooks;
 mod hostile;
+mod precommit;
 mod repo;
 mod reports;
 mod trailers;
