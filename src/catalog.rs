@@ -1,6 +1,8 @@
 //! The rule catalog: id, family, default severity, title and documentation of
-//! every built-in rule, read from the Markdown kept beside each rule in `rules/`.
+//! every rule, read from the Markdown kept beside each rule: `rules/` for the
+//! built-in rules, the policy dirs for a team's own rules (same format).
 
+use crate::error::{Error, Result};
 use crate::policy::BUILTIN_RULES;
 
 /// The headings every rule's documentation has, in order.
@@ -20,6 +22,9 @@ pub struct RuleDoc {
     pub title: String,
     /// The Markdown body, from `## What it checks` on.
     pub body: String,
+    /// The file a user rule's documentation came from; `None` for built-ins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Parse one rule document: `---` front matter (id, family, severity, title), then Markdown.
@@ -38,7 +43,64 @@ pub fn parse_doc(text: &str) -> Option<RuleDoc> {
         severity: field("severity")?,
         title: field("title")?,
         body: body.trim().to_string(),
+        source: None,
     })
+}
+
+/// A Markdown file in a user policy dir: the documentation of a user rule when
+/// it opens with front matter naming an `id`; any other Markdown (a README) is
+/// not a rule document. A rule document missing a field is an error naming
+/// the file, so a typo does not silently drop a rule from the catalog.
+pub fn parse_user_doc(name: &str, text: &str) -> Result<Option<RuleDoc>> {
+    let text = text.replace("\r\n", "\n");
+    let Some(rest) = text.strip_prefix("---\n") else {
+        return Ok(None);
+    };
+    let Some((front, _)) = rest.split_once("\n---\n") else {
+        return Ok(None);
+    };
+    if !front.lines().any(|l| l.starts_with("id:")) {
+        return Ok(None);
+    }
+    let bad = |what: String| Error::io(name, format!("rule documentation: {what}"));
+    let doc = parse_doc(&text).ok_or_else(|| {
+        bad("the front matter needs `id`, `family`, `severity` and `title`".into())
+    })?;
+    let id_shape = regex::Regex::new(r"^[A-Z]+(-[A-Z0-9]+)+$").expect("valid regex");
+    if !id_shape.is_match(&doc.id) {
+        return Err(bad(format!(
+            "id {:?} is not of the form `[A-Z]+(-[A-Z0-9]+)+`, e.g. ACME-NET-001",
+            doc.id
+        )));
+    }
+    if !["deny", "review", "warn"].contains(&doc.severity.as_str()) {
+        return Err(bad(format!(
+            "severity {:?} is not one of deny, review, warn",
+            doc.severity
+        )));
+    }
+    Ok(Some(RuleDoc {
+        source: Some(name.to_string()),
+        ..doc
+    }))
+}
+
+/// The built-in documents and the user's, ordered by id. An id documented
+/// twice is an error naming both places.
+pub fn with_user_docs(user: Vec<RuleDoc>) -> Result<Vec<RuleDoc>> {
+    let mut docs = builtin();
+    for doc in user {
+        if let Some(other) = docs.iter().find(|d| d.id == doc.id) {
+            let there = other.source.as_deref().unwrap_or("the built-in rules");
+            return Err(Error::io(
+                doc.source.as_deref().unwrap_or_default(),
+                format!("rule {} is already documented in {there}", doc.id),
+            ));
+        }
+        docs.push(doc);
+    }
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(docs)
 }
 
 /// Every built-in rule, ordered by id.

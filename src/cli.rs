@@ -162,11 +162,17 @@ pub enum RulesCommand {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
+        /// Extra Rego dirs whose rule documents to list (as `check --policy`)
+        #[arg(long, value_name = "DIR")]
+        policy: Vec<PathBuf>,
     },
     /// Show a rule's documentation
     Show {
         /// The rule id, e.g. GOV-TAG-001
         id: String,
+        /// Extra Rego dirs whose rule documents to search (as `check --policy`)
+        #[arg(long, value_name = "DIR")]
+        policy: Vec<PathBuf>,
     },
 }
 

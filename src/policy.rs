@@ -3,6 +3,7 @@
 //! cannot weaken the gate that judges it; the policy's digest goes into every
 //! report and audit record.
 
+use crate::catalog::{self, RuleDoc};
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::config::{self, ValidConfig};
 use crate::error::{Error, Result};
@@ -34,6 +35,8 @@ impl RuleFile {
 pub struct Policy {
     pub config: ValidConfig,
     pub rules: Vec<RuleFile>,
+    /// The catalog of this run: the built-in rule documents and the user's.
+    pub docs: Vec<RuleDoc>,
     pub source: PolicySource,
 }
 
@@ -128,10 +131,12 @@ pub fn load(
         },
     };
     let mut rules: Vec<RuleFile> = builtin_rules();
+    let mut user_docs = Vec::new();
     let mut dirs = Vec::new();
     for dir in &config.config.policy {
         let dir = dir.trim_matches('/').to_string();
-        let found = rego_files(repo, &snapshot, &dir)?;
+        let (found, docs) = policy_files(repo, &snapshot, &dir)?;
+        user_docs.extend(docs);
         if found.is_empty() {
             return Err(Error::Usage(format!(
                 "policy dir {dir:?} (from {}) holds no .rego file in {}",
@@ -153,10 +158,14 @@ pub fn load(
         if !abs.is_dir() {
             return Err(Error::io(dir.display(), "--policy names no directory"));
         }
-        let found = rego_files(repo, &Snapshot::Worktree(abs.clone()), "")?;
+        let (found, docs) = policy_files(repo, &Snapshot::Worktree(abs.clone()), "")?;
         if found.is_empty() {
             return Err(Error::io(dir.display(), "--policy dir holds no .rego file"));
         }
+        user_docs.extend(docs.into_iter().map(|mut d| {
+            d.source = d.source.map(|s| dir.join(s).display().to_string());
+            d
+        }));
         rules.extend(found.into_iter().map(|mut r| {
             r.name = dir.join(&r.name).display().to_string();
             r
@@ -203,13 +212,27 @@ pub fn load(
         },
         config,
         rules,
+        docs: catalog::with_user_docs(user_docs)?,
     })
 }
 
-/// Every `.rego` file below `dir` of a snapshot, tests included, in path order.
-pub fn rego_files(repo: &Repository, snapshot: &Snapshot, dir: &str) -> Result<Vec<RuleFile>> {
+/// Every `.rego` file below `dir` of a snapshot, tests included, in path
+/// order; and the rule documents (`.md` with front matter) beside them.
+fn policy_files(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    dir: &str,
+) -> Result<(Vec<RuleFile>, Vec<RuleDoc>)> {
     let mut out = Vec::new();
+    let mut docs = Vec::new();
     for entry in snapshot.list(repo, dir)? {
+        if entry.path.ends_with(".md") && entry.kind != EntryKind::Symlink {
+            if let Some(bytes) = snapshot.read(repo, &entry.path)? {
+                let text = String::from_utf8_lossy(&bytes);
+                docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
+            }
+            continue;
+        }
         if !entry.path.ends_with(".rego") {
             continue;
         }
@@ -231,7 +254,7 @@ pub fn rego_files(repo: &Repository, snapshot: &Snapshot, dir: &str) -> Result<V
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    Ok((out, docs))
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -231,7 +231,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     });
     let audit = match &audit_log {
         Some(path) => {
-            let mut ids: Vec<String> = catalog::builtin().into_iter().map(|d| d.id).collect();
+            let mut ids: Vec<String> = policy.docs.iter().map(|d| d.id.clone()).collect();
             for f in &judgement.findings {
                 if !ids.contains(&f.id) {
                     ids.push(f.id.clone());
@@ -272,7 +272,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         sources: &collection.sources,
         audit,
         notes,
-        catalog: catalog::builtin(),
+        catalog: policy.docs.clone(),
         blob_url,
     };
     let width = std::env::var("COLUMNS")
@@ -375,7 +375,7 @@ fn approvers(policy: &Policy, env: &context::Environment) -> Vec<Approver> {
 /// Rule ids in `severity` and `waivers` must exist: a typo would otherwise
 /// silently waive nothing, or fail to turn a rule off.
 fn check_rule_references(policy: &Policy) -> Result<()> {
-    let docs = catalog::builtin();
+    let docs = &policy.docs;
     let id_in_rules = regex::Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("valid regex");
     let user_ids: Vec<String> = policy
         .rules
@@ -398,7 +398,7 @@ fn check_rule_references(policy: &Policy) -> Result<()> {
             key: Some(pointer.trim_start_matches('/').replace('/', ".")),
             message: format!(
                 "unknown rule {id:?}; did you mean {}?",
-                catalog::nearest(&id, &docs).join(" or ")
+                catalog::nearest(&id, docs).join(" or ")
             ),
         })
         .collect();

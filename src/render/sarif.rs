@@ -64,16 +64,31 @@ pub fn render(report: &Report<'_>) -> String {
     let rules: Vec<Value> = ids
         .iter()
         .map(|id| match report.catalog.iter().find(|d| d.id == *id) {
-            Some(d) => json!({
-                "id": d.id,
-                "name": d.title.replace(' ', ""),
-                "shortDescription": {"text": d.title},
-                "fullDescription": {"text": section(&d.body, "What it checks")},
-                "help": {"text": d.body, "markdown": d.body},
-                "helpUri": format!("https://github.com/govops/govops/blob/main/rules/{}/{}.md", d.family, d.id),
-                "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
-                "properties": {"tags": ["govops", d.family]}
-            }),
+            Some(d) => {
+                let mut rule = json!({
+                    "id": d.id,
+                    "name": d.title.replace(' ', ""),
+                    "shortDescription": {"text": d.title},
+                    "fullDescription": {"text": section(&d.body, "What it checks")},
+                    "help": {"text": d.body, "markdown": d.body},
+                    "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
+                    "properties": {"tags": ["govops", d.family]}
+                });
+                // A built-in rule's page is in govops' repository; a user
+                // rule's is in the checked repository, when its URL is known.
+                let uri = match (&d.source, &report.blob_url) {
+                    (None, _) => Some(format!(
+                        "https://github.com/govops/govops/blob/main/rules/{}/{}.md",
+                        d.family, d.id
+                    )),
+                    (Some(source), Some(blob)) => Some(format!("{blob}/{source}")),
+                    (Some(_), None) => None,
+                };
+                if let Some(uri) = uri {
+                    rule["helpUri"] = json!(uri);
+                }
+                rule
+            }
             None => json!({
                 "id": id,
                 "shortDescription": {"text": format!("user rule {id}")},
