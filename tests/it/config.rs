@@ -133,3 +133,43 @@ fn a_failing_rego_test_is_named_and_exits_1() {
         run.stdout()
     );
 }
+
+#[test]
+fn a_rego_test_with_a_syntax_error_is_exit_2_with_file_and_line() {
+    let repo = Repo::new();
+    repo.write(
+        "t/team_test.rego",
+        "package team_test\nimport rego.v1\ntest_ok if {\n  x := [\n}\n",
+    );
+    let run = repo.govops(&["test", "t"]);
+    assert_eq!(run.code(), 2, "{}", run.stdout());
+    assert!(
+        run.stderr().contains("t/team_test.rego:4"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn coverage_threshold_judges_the_given_dirs_and_counts_untested_files() {
+    let repo = Repo::new();
+    repo.write(
+        "t/team.rego",
+        "package team\nimport rego.v1\nx := 1 if true\ny := 2 if true\n",
+    );
+    repo.write(
+        "t/untested.rego",
+        "package other\nimport rego.v1\nz := 3 if true\n",
+    );
+    repo.write(
+        "t/team_test.rego",
+        "package team_test\nimport rego.v1\ntest_x if { data.team.x == 1 }\n",
+    );
+    let run = repo.govops(&["test", "t", "--coverage", "--threshold", "40"]);
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    let out = run.stdout();
+    assert!(out.contains("t/untested.rego (no test reaches it"), "{out}");
+    assert!(out.contains("under --threshold 40%"), "{out}");
+    let run = repo.govops(&["test", "t", "--coverage", "--threshold", "30"]);
+    assert_eq!(run.code(), 0, "{}", run.stdout());
+}
