@@ -22,9 +22,15 @@ fn govops_command() -> String {
     )
 }
 
+/// Why the hooks fail on deny only: a review finding is approved on the pull
+/// request, which does not exist yet, so blocking on it here would only teach
+/// `--no-verify`. The pull request's gate still fails on it.
+const WHY_DENY: &str =
+    "# Review findings are shown, not blocking: they are approved on the pull request.";
+
 fn commit_msg_hook() -> String {
     format!(
-        "#!/bin/sh\n{MARKER}\n{}\nexec \"$GOVOPS\" check --commit-msg-file \"$1\"\n",
+        "#!/bin/sh\n{MARKER}\n{WHY_DENY}\n{}\nexec \"$GOVOPS\" check --fail-on deny --commit-msg-file \"$1\"\n",
         govops_command()
     )
 }
@@ -33,6 +39,7 @@ fn pre_push_hook() -> String {
     format!(
         r#"#!/bin/sh
 {MARKER}
+{WHY_DENY}
 {}
 zero=0000000000000000000000000000000000000000
 status=0
@@ -40,9 +47,9 @@ status=0
 while read -r local_ref local_sha remote_ref remote_sha; do
   [ "$local_sha" = "$zero" ] && continue            # a deleted ref: nothing to check
   if [ "$remote_sha" = "$zero" ]; then
-    "$GOVOPS" check --head "$local_sha" || status=$?  # a new branch: against its upstream or main
+    "$GOVOPS" check --fail-on deny --head "$local_sha" || status=$?  # a new branch: against its upstream or main
   else
-    "$GOVOPS" check --base "$remote_sha" --head "$local_sha" || status=$?
+    "$GOVOPS" check --fail-on deny --base "$remote_sha" --head "$local_sha" || status=$?
   fi
 done
 exit $status

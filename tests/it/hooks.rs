@@ -38,6 +38,19 @@ fn commit_msg_hook_rejects_then_accepts_a_real_commit() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // A review finding (an AI-assisted change to a protected path) is shown
+    // but does not block: it is approved on the pull request, not here.
+    repo.write(".github/workflows/ci.yml", "on: push\n");
+    repo.git(&["add", "-A"]);
+    let out =
+        commit("Touch CI\n\nCo-authored-by: Cursor <cursoragent@cursor.com>\nAI-Model: gpt-5");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("GOV-BLAST-001"), "{said}");
     // An existing foreign hook is not overwritten without --force; uninstall removes only ours.
     std::fs::write(
         repo.path().join(".git/hooks/pre-push"),
