@@ -34,6 +34,48 @@ pub struct RawFinding {
 
 pub struct Evaluator {
     engine: Engine,
+    timeout_ms: u64,
+    /// Where each finding set is defined, to name a file and line when its
+    /// evaluation runs out of time (regorus' own error names neither).
+    definitions: Vec<Definition>,
+}
+
+/// One definition of a finding set: `deny contains f if { ... }` at file:line.
+struct Definition {
+    package: String,
+    set: &'static str,
+    file: String,
+    line: usize,
+}
+
+fn definitions(rules: &[RuleFile]) -> Vec<Definition> {
+    let package = regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)").expect("valid regex");
+    let mut out = Vec::new();
+    for rule in rules.iter().filter(|r| !r.is_test()) {
+        let Some(pkg) = package.captures(&rule.text).map(|c| c[1].to_string()) else {
+            continue;
+        };
+        for (i, line) in rule.text.lines().enumerate() {
+            for set in ["deny", "review", "warn"] {
+                let defines = line.strip_prefix(set).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with([' ', '[', '\t', ':', '='])
+                });
+                if defines {
+                    out.push(Definition {
+                        package: pkg.clone(),
+                        set,
+                        file: rule.name.clone(),
+                        line: i + 1,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_timeout(e: &impl std::fmt::Display) -> bool {
+    e.to_string().contains("exceeded time limit")
 }
 
 impl Evaluator {
@@ -51,7 +93,48 @@ impl Evaluator {
                 .add_policy(rule.name.clone(), rule.text.clone())
                 .map_err(|e| Error::Rego(format!("invalid Rego in {}: {e}", rule.name)))?;
         }
-        Ok(Evaluator { engine })
+        Ok(Evaluator {
+            engine,
+            timeout_ms,
+            definitions: definitions(rules),
+        })
+    }
+
+    /// The evaluation ran out of time: find which finding set did, by asking
+    /// for each alone (each with the full budget again; this is the error
+    /// path), and name where it is defined.
+    fn timed_out(&mut self, packages: &[String]) -> Error {
+        for package in packages {
+            for set in ["deny", "review", "warn"] {
+                let query = format!("object.get({package}, \"{set}\", [])");
+                let Err(e) = self.engine.eval_query(query, false) else {
+                    continue;
+                };
+                if !is_timeout(&e) {
+                    continue;
+                }
+                let name = package.trim_start_matches("data.");
+                let at: Vec<String> = self
+                    .definitions
+                    .iter()
+                    .filter(|d| d.package == name && d.set == set)
+                    .map(|d| format!("{}:{}", d.file, d.line))
+                    .collect();
+                let at = if at.is_empty() {
+                    name.to_string()
+                } else {
+                    at.join(", ")
+                };
+                return Error::Rego(format!(
+                    "{at}: the rule `{set}` of package {name} ran longer than limits.eval_timeout_ms ({} ms); nothing was judged. Make the rule cheaper (iterate over what it needs, not over pairs of everything) or raise the limit",
+                    self.timeout_ms
+                ));
+            }
+        }
+        Error::Rego(format!(
+            "the rules ran longer than limits.eval_timeout_ms ({} ms); nothing was judged",
+            self.timeout_ms
+        ))
     }
 
     /// Analyse the compiled rules now (regorus does it on the first query), so
@@ -94,10 +177,11 @@ impl Evaluator {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let results = self
-            .engine
-            .eval_query(query, false)
-            .map_err(|e| Error::Rego(format!("a rule failed while evaluating: {e}")))?;
+        let results = match self.engine.eval_query(query, false) {
+            Ok(results) => results,
+            Err(e) if is_timeout(&e) => return Err(self.timed_out(&packages)),
+            Err(e) => return Err(Error::Rego(format!("a rule failed while evaluating: {e}"))),
+        };
         let Some(value) = results
             .result
             .first()

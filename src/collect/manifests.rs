@@ -359,7 +359,7 @@ impl Loader<'_> {
 }
 
 /// Manifests are UTF-8 text; a NUL byte or a bad sequence means a binary file.
-fn decode(bytes: &[u8]) -> std::result::Result<String, (u32, String)> {
+pub fn decode(bytes: &[u8]) -> std::result::Result<String, (u32, String)> {
     let line_of =
         |offset: usize| bytes[..offset].iter().filter(|b| **b == b'\n').count() as u32 + 1;
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {

@@ -226,7 +226,8 @@ fn touches(commit_file: &FileChange, range_file: &FileChange) -> bool {
 }
 
 /// A commit as rules see it: trailers as git parses them, provenance, people.
-fn build_commit(
+/// (Public for the trailer fuzz target, which feeds it arbitrary messages.)
+pub fn build_commit(
     mut raw: RawCommit,
     table: &IdentityTable,
     review_keys: &[String],

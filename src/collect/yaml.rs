@@ -3,7 +3,7 @@
 //! alias expansion has a budget, nesting has a depth limit, duplicate keys are
 //! errors (a second `labels:` must not hide the first from the gate).
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
 
@@ -63,10 +63,53 @@ pub struct Document {
     pub root: Node,
 }
 
-fn pos_of(span: &Span) -> Pos {
-    Pos {
-        line: span.start.line() as u32,
-        column: span.start.col() as u32 + 1,
+/// Lines as git, editors and GitHub count them: ended by `\n`. YAML also
+/// ends a line at a lone `\r`, so in a file that has one the parser's line
+/// numbers run ahead of everyone else's; there positions are recomputed from
+/// the character index (a rare, old-Mac or hostile file: normal files pay
+/// nothing).
+struct Lines {
+    /// Character indices of every `\n`, when the text has a lone `\r`.
+    newlines: Option<Vec<usize>>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let bytes = text.as_bytes();
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        Lines {
+            newlines: lone_cr.then(|| {
+                text.chars()
+                    .enumerate()
+                    .filter(|(_, c)| *c == '\n')
+                    .map(|(i, _)| i)
+                    .collect()
+            }),
+        }
+    }
+
+    fn pos(&self, marker: &Marker) -> Pos {
+        match &self.newlines {
+            None => Pos {
+                line: marker.line() as u32,
+                column: marker.col() as u32 + 1,
+            },
+            Some(newlines) => {
+                let before = newlines.partition_point(|nl| *nl < marker.index());
+                let line_start = if before == 0 {
+                    0
+                } else {
+                    newlines[before - 1] + 1
+                };
+                Pos {
+                    line: before as u32 + 1,
+                    column: (marker.index() - line_start) as u32 + 1,
+                }
+            }
+        }
     }
 }
 
@@ -87,6 +130,7 @@ enum Frame {
 /// Load every document of `text`. Empty documents are dropped; indices stay
 /// those of the stream so that `doc` numbers match what a reader counts.
 pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
+    let lines = Lines::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -96,13 +140,10 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
     let mut root: Option<Node> = None;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| LoadError {
-            pos: Pos {
-                line: e.marker().line() as u32,
-                column: e.marker().col() as u32 + 1,
-            },
+            pos: lines.pos(e.marker()),
             message: e.info().to_string(),
         })?;
-        let pos = pos_of(&span);
+        let pos = lines.pos(&span.start);
         let node = match event {
             Event::DocumentStart(_) => {
                 if doc_index >= limits.max_documents {
@@ -451,6 +492,23 @@ mod tests {
         max_documents: 100,
         max_alias_expansion: 1000,
     };
+
+    #[test]
+    fn lone_carriage_returns_do_not_shift_line_numbers() {
+        // YAML breaks lines at a lone \r; git and GitHub do not.
+        let docs = load("kind: A\r\rname: x\nlabels:\n  app: y\n", LIMITS).unwrap();
+        let root = &docs[0].root;
+        assert_eq!(
+            root.locate("/name"),
+            Pos {
+                line: 1,
+                column: 10
+            }
+        );
+        assert_eq!(root.locate("/labels/app"), Pos { line: 3, column: 3 });
+        let err = load("\r\r\r\nkey: [\n", LIMITS).unwrap_err();
+        assert!(err.pos.line <= 3, "{err:?}");
+    }
 
     #[test]
     fn positions_of_keys_and_nearest_parent() {

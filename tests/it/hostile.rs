@@ -1,20 +1,20 @@
 //! Hostile input is a finding (or exit 2 for the gate's own config), never a
-//! crash, a hang, or a pass.
+//! crash, a hang, or a pass; and each run stays within a time and a memory
+//! bound (a debug build: generous on time, strict on memory).
 
 use crate::repo::{findings, ids, Repo};
-use std::time::{Duration, Instant};
+
+/// Bounds for one hostile run: seconds, MiB of peak resident memory.
+const SECONDS: u64 = 10;
+const MIB: u64 = 128;
 
 fn input_error(path: &str, content: &[u8]) -> serde_json::Value {
     let repo = Repo::gitops();
     repo.write(path, content);
     repo.commit("Hostile file");
-    let started = Instant::now();
-    let (code, report) = repo.check_json(&[]);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(SECONDS, MIB);
+    let code = run.code();
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(ids(&report), vec!["GOV-INPUT-001"], "{report:#}");
     findings(&report, "GOV-INPUT-001")[0].clone()
@@ -61,8 +61,9 @@ fn file_over_the_size_limit() {
     repo.git(&["checkout", "-q", "-B", "feature"]);
     repo.write("deploy/big.yaml", format!("# {}\n", "x".repeat(2000)));
     repo.commit("Big file");
-    let (code, report) = repo.check_json(&[]);
-    assert_eq!(code, 1);
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(SECONDS, MIB);
+    assert_eq!(run.code(), 1);
     assert_eq!(ids(&report), vec!["GOV-INPUT-001"]);
     assert!(report["findings"][0]["message"]
         .as_str()
@@ -82,7 +83,8 @@ fn too_many_documents() {
         "a: 1\n---\na: 2\n---\na: 3\n---\na: 4\n",
     );
     repo.commit("Many documents");
-    let (_, report) = repo.check_json(&[]);
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(SECONDS, MIB);
     assert_eq!(ids(&report), vec!["GOV-INPUT-001"]);
     assert!(report["findings"][0]["message"]
         .as_str()
@@ -138,10 +140,36 @@ fn non_utf8_and_enormous_commit_messages() {
     assert_eq!(ids(&report), vec!["GOV-AI-001"]);
     repo.write("b.txt", "b\n");
     repo.commit(&format!("Huge\n\n{}\n", "word ".repeat(300_000)));
-    let (code, report) = repo.check_json(&[]);
-    assert_eq!(code, 1);
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(SECONDS, MIB);
+    assert_eq!(run.code(), 1);
     assert!(
         ids(&report).contains(&"GOV-INPUT-001".to_string()),
         "{report:#}"
     );
+}
+
+#[test]
+fn a_rule_past_the_evaluation_time_limit_is_exit_2_naming_its_file_and_line() {
+    let repo = Repo::gitops();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        ".govops.yaml",
+        "version: 1\npolicy: [team]\nlimits:\n  eval_timeout_ms: 300\n",
+    );
+    repo.write(
+        "team/slow.rego",
+        "package govops.rules.team\nimport rego.v1\n\n# Ten billion pairs: never finishes.\ndeny contains f if {\n\tsome i in numbers.range(1, 100000)\n\tsome j in numbers.range(1, 100000)\n\ti * j < 0\n\tf := {\"id\": \"TEAM-SLOW-001\", \"message\": \"never\"}\n}\n",
+    );
+    repo.commit("A slow team rule");
+    repo.git(&["checkout", "-q", "-B", "feature"]);
+    repo.write("a.txt", "a\n");
+    repo.commit("Anything");
+    let run = repo.govops(&["check"]);
+    // Two budgets at most: the run, and finding which rule ran out of time.
+    run.assert_bounded(SECONDS, MIB);
+    assert_eq!(run.code(), 2, "{}", run.stdout());
+    let err = run.stderr();
+    assert!(err.contains("team/slow.rego:5"), "{err}");
+    assert!(err.contains("limits.eval_timeout_ms (300 ms)"), "{err}");
 }

@@ -161,11 +161,17 @@ impl Repo {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Run(cmd.output().expect("govops runs"))
+        run_measured(cmd)
     }
 
     /// `govops check --format json` with extra args; the parsed report.
     pub fn check_json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let (run, report) = self.check_json_run(args);
+        (run.code(), report)
+    }
+
+    /// `check_json`, with the run itself (for its time and memory).
+    pub fn check_json_run(&self, args: &[&str]) -> (Run, serde_json::Value) {
         let mut all = vec!["check", "--format", "json"];
         if !args.contains(&"--now") {
             all.extend(["--now", "2026-11-21T12:00:00Z"]);
@@ -179,21 +185,79 @@ impl Repo {
                 run.stderr()
             )
         });
-        (run.code(), report)
+        (run, report)
     }
 }
 
-pub struct Run(pub Output);
+/// One run of govops: what it printed, how long it took, its peak memory.
+pub struct Run {
+    pub output: Output,
+    pub elapsed: std::time::Duration,
+    /// Peak resident memory of the govops process, in KiB (from wait4).
+    pub peak_kib: u64,
+}
 
 impl Run {
     pub fn code(&self) -> i32 {
-        self.0.status.code().unwrap_or(-1)
+        self.output.status.code().unwrap_or(-1)
     }
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.0.stdout).into_owned()
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
     }
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.0.stderr).into_owned()
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    /// Assert the run stayed within a time and a memory bound.
+    pub fn assert_bounded(&self, seconds: u64, mib: u64) {
+        assert!(
+            self.elapsed < std::time::Duration::from_secs(seconds),
+            "took {:?}, over {seconds} s",
+            self.elapsed
+        );
+        assert!(
+            self.peak_kib < mib * 1024,
+            "peak memory {} MiB, over {mib} MiB",
+            self.peak_kib / 1024
+        );
+    }
+}
+
+/// Run `cmd` to completion, reaping it with `wait4` so that its own peak
+/// memory is known (getrusage of all children would mix in other tests').
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot see
+fn run_measured(mut cmd: Command) -> Run {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("govops runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            pipe.read_to_end(&mut buf).expect("read the pipe");
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and the pid is our own unreaped child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert!(pid > 0, "wait4: {}", std::io::Error::last_os_error());
+    Run {
+        output: Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        },
+        elapsed: started.elapsed(),
+        peak_kib: usage.ru_maxrss as u64,
     }
 }
 
