@@ -151,14 +151,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         now: clock::format_utc(now),
     })?;
     timing("collect");
-    let input_json = serde_json::to_string(&collection.input)
-        .map_err(|e| Error::Rego(format!("serialising the input: {e}")))?;
     if args.dump_input {
-        let pretty: serde_json::Value = serde_json::from_str(&input_json).unwrap_or_default();
-        print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&pretty).unwrap_or_default()
-        ))?;
+        let pretty = serde_json::to_string_pretty(&collection.input)
+            .map_err(|e| Error::Rego(format!("serialising the input: {e}")))?;
+        print(&format!("{pretty}\n"))?;
         return Ok(Exit::Pass);
     }
 
