@@ -7,7 +7,13 @@ use govops::config::ValidConfig;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    let lines = bytes.split(|b| *b == b'\n').count() as u32 + 1;
+    // Lines as YAML counts them: `\n`, `\r\n`, and a lone `\r` each end one.
+    let lone_cr = bytes
+        .windows(2)
+        .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+        .count()
+        + usize::from(bytes.last() == Some(&b'\r'));
+    let lines = (bytes.iter().filter(|b| **b == b'\n').count() + lone_cr) as u32 + 2;
     match ValidConfig::parse(bytes.to_vec(), ".govops.yaml".into()) {
         Ok(config) => {
             let _ = config.rule_references();
