@@ -295,12 +295,22 @@ pub fn tree_changes(
                 }
             };
             let (ob, nb) = (blob(o)?, blob(n)?);
-            let before: &[u8] = ob.as_ref().map_or(&[], |b| b.content());
-            let after: &[u8] = nb.as_ref().map_or(&[], |b| b.content());
-            let patch = git2::Patch::from_buffers(before, None, after, None, Some(&mut opts))?;
-            let (_, additions, deletions) = patch.line_stats()?;
             let binary = ob.as_ref().is_some_and(|b| b.is_binary())
                 || nb.as_ref().is_some_and(|b| b.is_binary());
+            // An added or deleted file's lines are all added or deleted: only
+            // a modified file needs a line diff. Diffing the blobs (not their
+            // bytes) spares libgit2 hashing both sides to name them.
+            let (additions, deletions) = match (&ob, &nb) {
+                (Some(before), Some(after)) if !binary => {
+                    let patch =
+                        git2::Patch::from_blobs(before, None, after, None, Some(&mut opts))?;
+                    let (_, additions, deletions) = patch.line_stats()?;
+                    (additions, deletions)
+                }
+                (None, Some(after)) => (line_count(after.content()), 0),
+                (Some(before), None) => (0, line_count(before.content())),
+                _ => (0, 0),
+            };
             Ok(FileChange {
                 path,
                 old_path: None,
@@ -315,6 +325,13 @@ pub fn tree_changes(
             })
         })
         .collect()
+}
+
+/// Lines as `git diff --numstat` counts them: a last line without a newline
+/// counts too.
+fn line_count(bytes: &[u8]) -> usize {
+    let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+    newlines + usize::from(bytes.last().is_some_and(|b| *b != b'\n'))
 }
 
 /// One entry of a raw tree object: `<octal mode> <name>\0<20-byte id>`.

@@ -497,3 +497,59 @@ fn github_pull_request_event_sets_range_and_approval_label() {
     let run = repo.govops_env(&["check", "--format", "json"], &env);
     assert_eq!(run.code(), 0, "{}", run.stdout());
 }
+
+#[test]
+fn line_counts_agree_with_git_numstat() {
+    // Per-commit and range sizes feed GOV-BLAST-002: they must be git's.
+    let repo = Repo::gitops();
+    repo.write("keep.txt", "one\ntwo\nthree\n");
+    repo.write("gone.txt", "a\nb\n");
+    repo.write("bin.dat", b"\x00\x01\x02binary\n");
+    repo.commit("Base files");
+    repo.write("keep.txt", "one\n2\nthree\nfour");
+    repo.write("new.txt", "x\ny\nz");
+    repo.write("empty.txt", "");
+    repo.write("bin.dat", b"\x00\x01\x03binary!\n");
+    let changed = repo.commit("Modify and add");
+    repo.remove("gone.txt");
+    let deleted = repo.commit("Delete");
+    repo.remove("new.txt");
+    repo.write("moved.txt", "x\ny\nz");
+    let renamed = repo.commit("Rename");
+    let run = repo.govops(&["check", "--dump-input"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let input: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    for (sha, files) in [(changed, 4), (deleted, 1), (renamed, 1)] {
+        let commit = input["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["sha"] == sha.as_str())
+            .unwrap();
+        let numstat = repo.git(&["show", "--numstat", "-M", "--format=", &sha]);
+        let mut checked = 0;
+        for line in numstat.lines().filter(|l| !l.is_empty()) {
+            let mut parts = line.split('\t');
+            let (add, del, path) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+            );
+            let path = path.rsplit(" => ").next().unwrap();
+            let file = commit["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["path"] == path)
+                .unwrap_or_else(|| panic!("{path} missing from {commit:#}"));
+            if add == "-" {
+                assert_eq!(file["binary"], true, "{path}");
+            } else {
+                assert_eq!(file["additions"].to_string(), add, "{path} additions");
+                assert_eq!(file["deletions"].to_string(), del, "{path} deletions");
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, files, "{numstat}");
+    }
+}
