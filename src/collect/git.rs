@@ -362,33 +362,82 @@ impl RawEntry<'_> {
     }
 }
 
-/// Parse a tree object's bytes without allocating per entry (libgit2's tree
-/// parsing allocated for every entry and was a large share of reading a range).
-fn raw_entries(data: &[u8]) -> Result<Vec<RawEntry<'_>>> {
-    let bad = || Error::Git("a tree object is corrupt".into());
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let space = rest.iter().position(|b| *b == b' ').ok_or_else(bad)?;
-        let mode = rest[..space]
+/// The entries of a raw tree object, read one at a time without allocating
+/// (libgit2's tree parsing allocated for every entry and was a large share of
+/// reading a range).
+struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Entries<'a> {
+    fn corrupt() -> Error {
+        Error::Git("a tree object is corrupt".into())
+    }
+
+    /// The byte length of the next entry (0 at the end).
+    fn next_len(&self) -> Result<usize> {
+        if self.rest.is_empty() {
+            return Ok(0);
+        }
+        let nul = self
+            .rest
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or_else(Self::corrupt)?;
+        let len = nul + 21;
+        if len > self.rest.len() {
+            return Err(Self::corrupt());
+        }
+        Ok(len)
+    }
+
+    /// Parse the next entry, if any.
+    fn peek(&self) -> Result<Option<RawEntry<'a>>> {
+        let len = self.next_len()?;
+        if len == 0 {
+            return Ok(None);
+        }
+        let entry = &self.rest[..len];
+        let space = entry
+            .iter()
+            .position(|b| *b == b' ')
+            .ok_or_else(Self::corrupt)?;
+        let mode = entry[..space]
             .iter()
             .try_fold(0i32, |m, b| {
                 (b'0'..=b'7')
                     .contains(b)
                     .then(|| m * 8 + i32::from(b - b'0'))
             })
-            .ok_or_else(bad)?;
-        let after = &rest[space + 1..];
-        let nul = after.iter().position(|b| *b == 0).ok_or_else(bad)?;
-        let id_bytes = after.get(nul + 1..nul + 21).ok_or_else(bad)?;
-        out.push(RawEntry {
+            .ok_or_else(Self::corrupt)?;
+        Ok(Some(RawEntry {
             mode,
-            name: &after[..nul],
-            id: Oid::from_bytes(id_bytes).map_err(|_| bad())?,
-        });
-        rest = &after[nul + 21..];
+            name: &entry[space + 1..len - 21],
+            id: Oid::from_bytes(&entry[len - 20..]).map_err(|_| Self::corrupt())?,
+        }))
     }
-    Ok(out)
+
+    fn advance(&mut self) -> Result<()> {
+        let len = self.next_len()?;
+        self.rest = &self.rest[len..];
+        Ok(())
+    }
+}
+
+/// Skip the entries two trees share byte for byte (same mode, name and id):
+/// in a folder of thousands of manifests a commit changes one or two, and
+/// comparing raw bytes is much cheaper than parsing and ordering entries.
+fn skip_same(a: &mut Entries<'_>, b: &mut Entries<'_>) -> Result<()> {
+    loop {
+        let len = a.next_len()?;
+        // The first NUL ends the name in both, so equal bytes up to and
+        // including the id mean the same entry length on both sides.
+        if len == 0 || b.rest.len() < len || a.rest[..len] != b.rest[..len] {
+            return Ok(());
+        }
+        a.rest = &a.rest[len..];
+        b.rest = &b.rest[len..];
+    }
 }
 
 /// git's tree order: a directory sorts as if its name ended with `/`.
@@ -411,36 +460,37 @@ fn walk_trees(
 ) -> Result<()> {
     let read = |id: Option<Oid>| id.map(|id| odb.read(id)).transpose();
     let (old_obj, new_obj) = (read(old)?, read(new)?);
-    let olds = match &old_obj {
-        Some(o) => raw_entries(o.data())?,
-        None => Vec::new(),
+    let mut olds = Entries {
+        rest: old_obj.as_ref().map_or(&[], |o| o.data()),
     };
-    let news = match &new_obj {
-        Some(o) => raw_entries(o.data())?,
-        None => Vec::new(),
+    let mut news = Entries {
+        rest: new_obj.as_ref().map_or(&[], |o| o.data()),
     };
-    let (mut i, mut j) = (0, 0);
-    while i < olds.len() || j < news.len() {
-        let order = match (olds.get(i), news.get(j)) {
+    loop {
+        skip_same(&mut olds, &mut news)?;
+        let (a, b) = (olds.peek()?, news.peek()?);
+        let order = match (&a, &b) {
+            (None, None) => return Ok(()),
             (Some(a), Some(b)) => tree_order(a, b),
             (Some(_), None) => std::cmp::Ordering::Less,
-            _ => std::cmp::Ordering::Greater,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
         };
         let (o, n) = match order {
             std::cmp::Ordering::Less => {
-                i += 1;
-                (olds.get(i - 1), None)
+                olds.advance()?;
+                (a, None)
             }
             std::cmp::Ordering::Greater => {
-                j += 1;
-                (None, news.get(j - 1))
+                news.advance()?;
+                (None, b)
             }
             std::cmp::Ordering::Equal => {
-                i += 1;
-                j += 1;
-                (olds.get(i - 1), news.get(j - 1))
+                olds.advance()?;
+                news.advance()?;
+                (a, b)
             }
         };
+        let (o, n) = (o.as_ref(), n.as_ref());
         if let (Some(a), Some(b)) = (o, n) {
             if a.id == b.id && a.mode == b.mode {
                 continue;
@@ -460,7 +510,6 @@ fn walk_trees(
             out.push((path, so, sn));
         }
     }
-    Ok(())
 }
 
 fn diff_options() -> DiffOptions {

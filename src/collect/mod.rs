@@ -10,7 +10,7 @@ pub mod trailers;
 pub mod yaml;
 
 use crate::error::Result;
-use crate::input::{self, Changes, Commit, FileChange, Input, InputError, Mode, RangeFile};
+use crate::input::{self, Changes, Commit, Input, InputError, Mode, RangeFile};
 use crate::policy::Policy;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
@@ -150,7 +150,24 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
     }
     errors.extend(std::mem::take(&mut collected.errors));
 
-    let ai_commits: Vec<&Commit> = commits.iter().filter(|c| c.ai.assisted).collect();
+    // Which AI-assisted commits touched each changed file: one index of the
+    // paths they touched (as renamed from, too), so the cost follows the
+    // number of file changes, not changed files times AI commits.
+    let mut ai_touched: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in commits.iter().filter(|c| c.ai.assisted) {
+        let Some(sha) = c.sha.as_deref() else {
+            continue;
+        };
+        for f in &c.files {
+            let paths = std::iter::once(f.path.as_str()).chain(f.old_path.as_deref());
+            for path in paths {
+                let shas = ai_touched.entry(path).or_default();
+                if shas.last() != Some(&sha) {
+                    shas.push(sha);
+                }
+            }
+        }
+    }
     let range_files: Vec<RangeFile> = changes
         .iter()
         .map(|f| RangeFile {
@@ -160,11 +177,10 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
             additions: f.additions,
             deletions: f.deletions,
             binary: f.binary,
-            ai_commits: ai_commits
-                .iter()
-                .filter(|c| c.files.iter().any(|cf| touches(cf, f)))
-                .filter_map(|c| c.sha.clone())
-                .collect(),
+            ai_commits: ai_touched
+                .get(f.path.as_str())
+                .map(|shas| shas.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
         })
         .collect();
     let env = req.env;
@@ -218,11 +234,6 @@ impl Request<'_> {
         }
         .to_string()
     }
-}
-
-fn touches(commit_file: &FileChange, range_file: &FileChange) -> bool {
-    commit_file.path == range_file.path
-        || commit_file.old_path.as_deref() == Some(range_file.path.as_str())
 }
 
 /// A commit as rules see it: trailers as git parses them, provenance, people.
