@@ -13,18 +13,32 @@ use crate::input::{InputError, Manifest, Skipped};
 use git2::Repository;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
-/// A loaded file: its text (for snippets) and its documents (for positions).
+/// A loaded file: its text (for snippets and positions).
 #[derive(Debug)]
 pub struct SourceFile {
     pub text: String,
-    pub docs: Vec<Document>,
+    /// The positioned documents, parsed again on first use: findings point
+    /// into few files, and keeping every node of every file alive until the
+    /// report cost 20 MB and a twentieth of a large check.
+    docs: OnceLock<Vec<Document>>,
+    limits: yaml::Limits,
 }
 
 impl SourceFile {
+    pub fn new(text: String, limits: yaml::Limits) -> Self {
+        SourceFile {
+            text,
+            docs: OnceLock::new(),
+            limits,
+        }
+    }
+
     /// Position of a JSON Pointer inside document `doc`.
     pub fn locate(&self, doc: usize, pointer: &str) -> Option<Pos> {
         self.docs
+            .get_or_init(|| yaml::load(&self.text, self.limits).unwrap_or_default())
             .iter()
             .find(|d| d.index == doc)
             .map(|d| d.root.locate(pointer))
@@ -254,12 +268,10 @@ impl Loader<'_> {
             out.manifests
                 .push(self.manifest(name, d.index, object, None, "unchanged"));
         }
+        drop(docs);
         out.sources.insert(
             name.to_string(),
-            SourceFile {
-                text: text.to_string(),
-                docs,
-            },
+            SourceFile::new(text.to_string(), yaml::Limits::from(limits)),
         );
     }
 
@@ -331,10 +343,7 @@ impl Loader<'_> {
                 if is_head {
                     out.sources.insert(
                         path.to_string(),
-                        SourceFile {
-                            text,
-                            docs: Vec::new(),
-                        },
+                        SourceFile::new(text, yaml::Limits::from(limits)),
                     );
                 }
                 return Ok(None);
@@ -350,9 +359,12 @@ impl Loader<'_> {
             })
             .map(|d| (d.index, d.root.to_json()))
             .collect();
+        drop(docs);
         if is_head {
-            out.sources
-                .insert(path.to_string(), SourceFile { text, docs });
+            out.sources.insert(
+                path.to_string(),
+                SourceFile::new(text, yaml::Limits::from(limits)),
+            );
         }
         Ok(Some(values))
     }
