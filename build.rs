@@ -6,10 +6,21 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The manifest dir of this build, read when the script runs: `env!` would
+    // bake in the path the script was compiled at, and cargo reuses a compiled
+    // build script for a copy of the crate elsewhere (pre-commit's and
+    // `cargo install`'s checkouts), which then embedded no rules at all.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir);
     let mut files = Vec::new();
     collect(&root.join("rules"), root, &mut files);
     files.sort();
+    // A binary without its rules would pass everything: refuse to build one.
+    assert!(
+        files.iter().any(|f| f.ends_with(".rego")),
+        "no built-in rules under {}",
+        root.join("rules").display()
+    );
     let mut out = String::from("/// Every file under `rules/`, by path relative to the crate root.\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
     for rel in &files {
         let abs = root.join(rel);
