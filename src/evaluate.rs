@@ -161,8 +161,6 @@ impl Evaluator {
             .map_err(|e| Error::Rego(format!("the input document: {e}")))?;
         drop(json);
         self.engine.set_input(input);
-        // Ask for the finding sets only: the packages' other rules (helper
-        // lists of manifests, for one) are evaluated but never copied out.
         let packages: Vec<String> = self
             .engine
             .get_packages()
@@ -173,35 +171,43 @@ impl Evaluator {
         if packages.is_empty() {
             return Ok(Vec::new());
         }
-        let query = format!(
-            "[{}]",
+        // Packages are independent: evaluate them in two halves, one on a
+        // clone of the engine on another core (regorus evaluates on one).
+        // Round robin over the sorted names spreads the built-in families.
+        let half = |parity: usize| -> Vec<String> {
             packages
                 .iter()
-                .map(|p| format!("[object.get({p}, \"deny\", []), object.get({p}, \"review\", []), object.get({p}, \"warn\", [])]"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let results = match self.engine.eval_query(query, false) {
-            Ok(results) => results,
-            Err(e) if is_timeout(&e) => return Err(self.timed_out(&packages)),
-            Err(e) => return Err(Error::Rego(format!("a rule failed while evaluating: {e}"))),
+                .enumerate()
+                .filter(|(i, _)| i % 2 == parity)
+                .map(|(_, p)| p.clone())
+                .collect()
         };
-        let Some(value) = results
-            .result
-            .first()
-            .and_then(|r| r.expressions.first())
-            .map(|e| &e.value)
-        else {
-            return Ok(Vec::new());
+        let (mine, theirs) = (half(0), half(1));
+        let mut other = self.engine.clone();
+        let (json_mine, json_theirs) = std::thread::scope(|scope| {
+            let helper = scope.spawn(move || finding_sets(&mut other, &theirs));
+            let here = finding_sets(&mut self.engine, &mine);
+            let there = helper
+                .join()
+                .unwrap_or_else(|_| Err(EvalError::Other("the evaluation thread panicked".into())));
+            (here, there)
+        });
+        let (json_mine, json_theirs) = match (json_mine, json_theirs) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(EvalError::Timeout), _) | (_, Err(EvalError::Timeout)) => {
+                return Err(self.timed_out(&packages))
+            }
+            (Err(EvalError::Other(e)), _) | (_, Err(EvalError::Other(e))) => {
+                return Err(Error::Rego(format!("a rule failed while evaluating: {e}")))
+            }
         };
-        let json: Json = serde_json::from_str(
-            &value
-                .to_json_str()
-                .map_err(|e| Error::Rego(format!("rule results are not JSON: {e}")))?,
-        )
-        .map_err(|e| Error::Rego(format!("rule results are not JSON: {e}")))?;
+        // Back in package order: evens from here, odds from the helper.
+        let mut halves = [json_mine.into_iter(), json_theirs.into_iter()];
+        let json: Vec<Json> = (0..packages.len())
+            .filter_map(|i| halves[i % 2].next())
+            .collect();
         let mut out = Vec::new();
-        for (package, sets) in packages.iter().zip(json.as_array().into_iter().flatten()) {
+        for (package, sets) in packages.iter().zip(&json) {
             let package = package.trim_start_matches("data.");
             for (severity, set) in [Severity::Deny, Severity::Review, Severity::Warn]
                 .into_iter()
@@ -219,6 +225,55 @@ impl Evaluator {
             }
         }
         Ok(out)
+    }
+}
+
+enum EvalError {
+    Timeout,
+    Other(String),
+}
+
+/// The `deny`, `review` and `warn` sets of `packages`, one JSON array of three
+/// per package. Only the finding sets are asked for: the packages' other rules
+/// (helper lists of manifests, for one) are evaluated but never copied out.
+fn finding_sets(
+    engine: &mut Engine,
+    packages: &[String],
+) -> std::result::Result<Vec<Json>, EvalError> {
+    if packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = format!(
+        "[{}]",
+        packages
+            .iter()
+            .map(|p| format!("[object.get({p}, \"deny\", []), object.get({p}, \"review\", []), object.get({p}, \"warn\", [])]"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let results = engine.eval_query(query, false).map_err(|e| {
+        if is_timeout(&e) {
+            EvalError::Timeout
+        } else {
+            EvalError::Other(e.to_string())
+        }
+    })?;
+    let Some(value) = results
+        .result
+        .first()
+        .and_then(|r| r.expressions.first())
+        .map(|e| &e.value)
+    else {
+        // No result at all: no package defined a finding set.
+        return Ok(vec![Json::Array(Vec::new()); packages.len()]);
+    };
+    let text = value
+        .to_json_str()
+        .map_err(|e| EvalError::Other(format!("rule results are not JSON: {e}")))?;
+    match serde_json::from_str(&text) {
+        Ok(Json::Array(sets)) => Ok(sets),
+        Ok(_) => Err(EvalError::Other("rule results are not a list".into())),
+        Err(e) => Err(EvalError::Other(format!("rule results are not JSON: {e}"))),
     }
 }
 
