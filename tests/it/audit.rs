@@ -1,14 +1,10 @@
 //! The audit log: records chain, tampering is named, concurrent runs lose nothing.
 
-use crate::repo::{deployment, Repo};
+use crate::repo::Repo;
 
 fn repo_with_runs(runs: usize) -> (Repo, std::path::PathBuf) {
     let repo = Repo::gitops();
-    repo.write(
-        "deploy/prod/api.yaml",
-        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
-    );
-    repo.commit("Scale prod");
+    repo.scale_prod("Scale prod");
     let log = repo.path().join("audit/govops.jsonl");
     for i in 0..runs {
         let approver = format!("reviewer{i}");

@@ -470,11 +470,7 @@ fn shallow_clone_names_the_missing_base() {
 fn github_pull_request_event_sets_range_and_approval_label() {
     let repo = Repo::gitops();
     let base = repo.git(&["rev-parse", "main"]);
-    repo.write(
-        "deploy/prod/api.yaml",
-        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
-    );
-    let head = repo.commit("Scale prod");
+    let head = repo.scale_prod("Scale prod");
     let payload = |labels: &str| {
         format!(
             r#"{{"pull_request": {{"number": 7, "title": "Scale prod", "user": {{"login": "ada"}},

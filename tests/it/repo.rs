@@ -105,6 +105,16 @@ impl Repo {
     }
 
     /// Commit everything as the configured human; returns the sha.
+    /// The usual production change of these tests: scale `api` in prod to two
+    /// replicas, committed with `message`. Its sha.
+    pub fn scale_prod(&self, message: &str) -> String {
+        self.write(
+            "deploy/prod/api.yaml",
+            deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
+        );
+        self.commit(message)
+    }
+
     pub fn commit(&self, message: &str) -> String {
         self.commit_as("Ada Lovelace", "ada@example.com", message)
     }

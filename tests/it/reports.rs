@@ -221,11 +221,7 @@ fn github_annotations_summary_and_outputs() {
 fn review_event_approval_passes_the_review_findings() {
     let repo = Repo::gitops();
     let base = repo.git(&["rev-parse", "main"]);
-    repo.write(
-        "deploy/prod/api.yaml",
-        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
-    );
-    let head = repo.commit("Scale prod");
+    let head = repo.scale_prod("Scale prod");
     let event = repo.path().join(".git/event.json");
     let payload = |state: &str| {
         format!(

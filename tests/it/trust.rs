@@ -131,11 +131,7 @@ fn waiver_without_owner_is_a_config_error() {
 #[test]
 fn review_trailers_approve_only_when_enabled() {
     let repo = Repo::gitops();
-    repo.write(
-        "deploy/prod/api.yaml",
-        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
-    );
-    repo.commit("Scale prod\n\nReviewed-by: Grace Hopper <grace@example.com>\n");
+    repo.scale_prod("Scale prod\n\nReviewed-by: Grace Hopper <grace@example.com>\n");
     assert_eq!(
         repo.check_json(&[]).0,
         1,
