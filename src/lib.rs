@@ -20,3 +20,4 @@ pub mod input;
 pub mod judge;
 pub mod policy;
 pub mod render;
+pub mod timing;

@@ -12,6 +12,7 @@ pub mod yaml;
 use crate::error::Result;
 use crate::input::{self, Changes, Commit, Input, InputError, Mode, RangeFile};
 use crate::policy::Policy;
+use crate::timing;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
 use git2::Repository;
@@ -58,7 +59,9 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
             for raw in git::read_commits(req.repo, &git::commit_ids(req.repo, range)?)? {
                 commits.push(build_commit(raw, req.table, review_keys, &mut errors));
             }
+            timing::mark("collect: commits");
             let files = git::diff_trees(req.repo, range.merge_base, Some(range.head))?;
+            timing::mark("collect: range diff");
             (
                 files,
                 Snapshot::Commit(range.head),
@@ -140,7 +143,9 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
                     deleted: true,
                 }),
         );
+        timing::mark("collect: manifest list");
         let loaded = loader.load(&head_snapshot, before_snapshot.as_ref(), candidates)?;
+        timing::mark("collect: manifests");
         let skipped = collected.skipped.symlinks;
         collected = loaded;
         collected.skipped.symlinks += skipped;

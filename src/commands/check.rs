@@ -12,19 +12,13 @@ use crate::input::Mode;
 use crate::judge::{self, Approver, Verdict};
 use crate::policy::{self, Policy, PolicyRef};
 use crate::render::{self, Format, Report, Style};
+use crate::timing;
 use std::io::Read;
-use std::time::Instant;
 
 pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
-    let started = Instant::now();
-    let timing = |phase: &str| {
-        if global.verbose > 0 {
-            eprintln!(
-                "govops: {phase} done at {:.1} ms",
-                started.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-    };
+    if global.verbose > 0 {
+        timing::enable();
+    }
     let repo = git::open(global.repo.as_deref())?;
     let root = git::root(&repo);
     let mode = if args.commit_msg_file.is_some() {
@@ -52,7 +46,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         )?),
         _ => None,
     };
-    timing("range");
+    timing::mark("range");
 
     let policy_ref = match args.policy_ref.as_deref() {
         Some("worktree") => PolicyRef::Worktree,
@@ -85,7 +79,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         &args.policy,
     )?;
     check_rule_references(&policy)?;
-    timing("policy");
+    timing::mark("policy");
 
     let message = match &args.commit_msg_file {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -150,7 +144,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         stdin,
         now: clock::format_utc(now),
     })?;
-    timing("collect");
+    timing::mark("collect");
     if args.dump_input {
         let pretty = serde_json::to_string_pretty(&collection.input)
             .map_err(|e| Error::Rego(format!("serialising the input: {e}")))?;
@@ -161,9 +155,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let mut evaluator = compiler
         .join()
         .map_err(|_| Error::Rego("the rule compiler thread panicked".into()))??;
-    timing("compile");
+    timing::mark("compile");
     let raw = evaluator.findings(&collection.input)?;
-    timing("evaluate");
+    timing::mark("evaluate");
     let input = &collection.input;
     // Deleted objects share a file and document index with the head's; the
     // head's object is the one a finding can point into.
@@ -188,7 +182,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         args.fail_on,
         &|name, email| table.identify(name, email).is_some() || name.ends_with("[bot]"),
     );
-    timing("judge");
+    timing::mark("judge");
 
     let mut notes = Vec::new();
     if let Some(r) = &range {
@@ -300,7 +294,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     if args.format == Format::Github || args.reports.iter().any(|r| r.format == Format::Github) {
         github_files(&report)?;
     }
-    timing("render");
+    timing::mark("render");
     let exit = match judgement.verdict {
         Verdict::Pass => Exit::Pass,
         Verdict::Fail => Exit::Fail,
