@@ -8,7 +8,7 @@
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::collect::yaml::{self, Document, NodeKind, Pos};
 use crate::config::ValidConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::input::{InputError, Manifest, Skipped};
 use git2::Repository;
 use serde_json::{Map, Value};
@@ -55,6 +55,18 @@ pub struct Collected {
     pub errors: Vec<InputError>,
 }
 
+impl Collected {
+    /// Add what a later part of the candidates produced.
+    fn append(&mut self, other: Collected) {
+        self.manifests.extend(other.manifests);
+        self.sources.extend(other.sources);
+        self.skipped.documents += other.skipped.documents;
+        self.skipped.helm_templates += other.skipped.helm_templates;
+        self.skipped.symlinks += other.skipped.symlinks;
+        self.errors.extend(other.errors);
+    }
+}
+
 /// Where a file's manifests come from and what it was before.
 pub struct Candidate {
     pub path: String,
@@ -83,8 +95,62 @@ impl Loader<'_> {
         include.is_match(path) && !self.config.exclude.is_match(path)
     }
 
-    /// Load the candidates from `head` (and their previous versions from `before`).
+    /// Load the candidates from `head` (and their previous versions from
+    /// `before`). Reading and parsing thousands of files is split over the
+    /// cores, each with its own handle on the repository (libgit2's are not
+    /// shared between threads); the result is in the candidates' order.
     pub fn load(
+        &self,
+        head: &Snapshot,
+        before: Option<&Snapshot>,
+        mut candidates: Vec<Candidate>,
+    ) -> Result<Collected> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if threads == 1 || candidates.len() < 64 {
+            return self.load_part(head, before, candidates);
+        }
+        // Contiguous parts: files of one folder share trees and Helm charts.
+        let size = candidates.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        while candidates.len() > size {
+            parts.push(candidates.split_off(candidates.len() - size));
+        }
+        parts.push(candidates);
+        parts.reverse();
+        let path = self.repo.path();
+        let (config, include) = (self.config, &self.include_override);
+        let mut rest = parts.split_off(1);
+        let mine = parts.pop().unwrap_or_default();
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = rest
+                .drain(..)
+                .map(|part| {
+                    scope.spawn(move || -> Result<Collected> {
+                        let repo = Repository::open(path)?;
+                        let loader = Loader {
+                            repo: &repo,
+                            config,
+                            include_override: include.clone(),
+                        };
+                        loader.load_part(head, before, part)
+                    })
+                })
+                .collect();
+            let mut out = self.load_part(head, before, mine)?;
+            for helper in helpers {
+                let part = helper
+                    .join()
+                    .map_err(|_| Error::Git("a manifest reader thread panicked".into()))??;
+                out.append(part);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Load some candidates, in order, on this thread.
+    fn load_part(
         &self,
         head: &Snapshot,
         before: Option<&Snapshot>,
