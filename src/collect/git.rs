@@ -34,13 +34,41 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
         Some(d) => d.to_path_buf(),
         None => std::env::current_dir().map_err(|e| Error::io(".", e))?,
     };
-    Repository::discover(&start).map_err(|e| {
+    let repo = Repository::discover(&start).map_err(|e| {
         Error::Git(format!(
             "{} is not inside a git repository ({}); run govops in a repository or pass -C DIR",
             start.display(),
             e.message()
         ))
-    })
+    })?;
+    use_index_file(&repo)?;
+    Ok(repo)
+}
+
+/// Open the repository at `git_dir` again (another thread's handle).
+pub fn reopen(git_dir: &Path) -> Result<Repository> {
+    let repo = Repository::open(git_dir)?;
+    use_index_file(&repo)?;
+    Ok(repo)
+}
+
+/// The index git's hooks are given: `git commit -a` and `git commit PATH`
+/// stage into a temporary index and name it in `GIT_INDEX_FILE`, which
+/// libgit2 ignores. Reading `.git/index` instead would judge a commit
+/// without the files it is about to record.
+fn use_index_file(repo: &Repository) -> Result<()> {
+    let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) else {
+        return Ok(());
+    };
+    let mut index = git2::Index::open(Path::new(&file)).map_err(|e| {
+        Error::Git(format!(
+            "GIT_INDEX_FILE {}: cannot read the index: {}",
+            Path::new(&file).display(),
+            e.message()
+        ))
+    })?;
+    repo.set_index(&mut index)?;
+    Ok(())
 }
 
 /// The work tree root (or the git dir of a bare repository).
@@ -249,7 +277,7 @@ pub fn read_commits(repo: &Repository, ids: &[Oid]) -> Result<Vec<RawCommit>> {
             .map(|part| {
                 let path = &path;
                 scope.spawn(move || -> Result<Vec<RawCommit>> {
-                    let repo = Repository::open(path)?;
+                    let repo = reopen(path)?;
                     part.iter().map(|id| read_commit(&repo, *id)).collect()
                 })
             })

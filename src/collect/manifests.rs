@@ -128,7 +128,7 @@ impl Loader<'_> {
                 .drain(..)
                 .map(|part| {
                     scope.spawn(move || -> Result<Collected> {
-                        let repo = Repository::open(path)?;
+                        let repo = crate::collect::git::reopen(path)?;
                         let loader = Loader {
                             repo: &repo,
                             config,

@@ -10,7 +10,7 @@ pub mod trailers;
 pub mod yaml;
 
 use crate::error::Result;
-use crate::input::{self, Changes, Commit, Input, InputError, Mode, RangeFile};
+use crate::input::{self, Changes, Commit, FileChange, Input, InputError, Mode, RangeFile};
 use crate::policy::Policy;
 use crate::timing;
 use context::Environment;
@@ -33,6 +33,9 @@ pub struct Request<'a> {
     pub range: Option<&'a Range>,
     /// The pending message (commit-msg mode).
     pub message: Option<Vec<u8>>,
+    /// The staged changes when they were read ahead (commit-msg and staged
+    /// modes); read here when None.
+    pub staged: Option<Vec<FileChange>>,
     pub policy: &'a Policy,
     pub table: &'a IdentityTable,
     pub env: &'a Environment,
@@ -49,14 +52,16 @@ pub struct Collection {
     pub sources: HashMap<String, SourceFile>,
 }
 
-pub fn collect(req: Request<'_>) -> Result<Collection> {
+pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     let cfg = &req.policy.config;
     let review_keys = &cfg.config.approvals.review_trailers;
     let mut errors: Vec<InputError> = Vec::new();
     let mut commits = Vec::new();
     let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
         (Mode::Range, Some(range)) => {
-            for raw in git::read_commits(req.repo, &git::commit_ids(req.repo, range)?)? {
+            let ids = git::commit_ids(req.repo, range)?;
+            timing::mark("collect: commit list");
+            for raw in git::read_commits(req.repo, &ids)? {
                 commits.push(build_commit(raw, req.table, review_keys, &mut errors));
             }
             timing::mark("collect: commits");
@@ -69,7 +74,10 @@ pub fn collect(req: Request<'_>) -> Result<Collection> {
             )
         }
         _ => {
-            let files = git::diff_staged(req.repo)?;
+            let files = match req.staged.take() {
+                Some(files) => files,
+                None => git::diff_staged(req.repo)?,
+            };
             if let Some(message) = &req.message {
                 let author = git::pending_author(req.repo);
                 let raw = RawCommit {

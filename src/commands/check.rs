@@ -47,6 +47,13 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         _ => None,
     };
     timing::mark("range");
+    // The staged changes do not depend on the policy: the hook reads them
+    // (the index and its diff against HEAD, most of its own work) on another
+    // core while the policy loads and compiles.
+    let staged = (mode != Mode::Range).then(|| {
+        let path = repo.path().to_path_buf();
+        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?))
+    });
 
     let policy_ref = match args.policy_ref.as_deref() {
         Some("worktree") => PolicyRef::Worktree,
@@ -127,15 +134,25 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let compiler = std::thread::spawn(move || -> Result<Evaluator> {
         let mut evaluator = Evaluator::new(&rules, timeout)?;
         evaluator.prepare()?;
+        timing::mark("rules compiled (in parallel)");
         Ok(evaluator)
     });
     let table = IdentityTable::builtin();
+    let staged = staged
+        .map(|reader| {
+            reader
+                .join()
+                .map_err(|_| Error::Git("the staged-changes reader panicked".into()))?
+        })
+        .transpose()?;
+    timing::mark("staged changes");
     let collection = collect::collect(Request {
         repo: &repo,
         root: &root,
         mode,
         range: range.as_ref(),
         message,
+        staged,
         policy: &policy,
         table: &table,
         env: &env,

@@ -1,6 +1,6 @@
 //! Native hooks: a real `git commit` is rejected, then accepted.
 
-use crate::repo::Repo;
+use crate::repo::{deployment, Repo};
 
 #[test]
 fn commit_msg_hook_rejects_then_accepts_a_real_commit() {
@@ -63,6 +63,41 @@ fn commit_msg_hook_rejects_then_accepts_a_real_commit() {
     let run = repo.govops(&["hook", "install", "--uninstall"]);
     assert_eq!(run.code(), 0);
     assert!(!hook.exists());
+}
+
+/// `git commit -a` stages into a temporary index named by GIT_INDEX_FILE:
+/// the hook must judge those files, not the (empty) staged set of
+/// `.git/index`, or an unstaged two-environment rollout would pass.
+#[test]
+fn commit_msg_hook_sees_what_commit_a_records() {
+    let repo = Repo::gitops();
+    assert_eq!(repo.govops(&["hook", "install"]).code(), 0);
+    for env in ["dev", "prod"] {
+        let path = format!("deploy/{env}/api.yaml");
+        repo.write(
+            &path,
+            deployment("api", env).replace("replicas: 1", "replicas: 3"),
+        );
+    }
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_govops"));
+    let out = crate::repo::git_command(&repo.path())
+        .args([
+            "commit",
+            "-q",
+            "-a",
+            "-m",
+            "Scale api\n\nCo-authored-by: Cursor <cursoragent@cursor.com>\nAI-Model: gpt-5",
+        ])
+        .env("GOVOPS", bin)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("GOV-BLAST-004"), "{said}");
 }
 
 #[test]
