@@ -76,3 +76,21 @@ test_blast_005_cluster_scoped if {
 	crb := fx.manifest({"kind": "ClusterRoleBinding", "environment": null})
 	fx.ids(blast.review) == ["GOV-BLAST-005"] with input as fx.doc({"manifests": [crb]})
 }
+
+test_blast_001_renamed_away_from_a_protected_path if {
+	moved := object.union(fx.file("ci-old.yml", 1), {"old_path": ".github/workflows/ci.yml", "status": "renamed"})
+	c := fx.ai_commit("copilot", "m", {"files": [moved]})
+	fs := blast.review with input as fx.doc({"commits": [c]})
+	fx.ids(fs) == ["GOV-BLAST-001"]
+	some f in fs
+	f.file == ".github/workflows/ci.yml"
+}
+
+test_blast_002_files_leave_out_lock_files if {
+	code := [fx.file(sprintf("src/f%d.rs", [i]), 1) | some i in numbers.range(1, 24)]
+	locks := [fx.file("Cargo.lock", 1), fx.file("web/package-lock.json", 1)]
+	c := fx.ai_commit("copilot", "m", {"files": array.concat(code, locks)})
+	count(blast.review) == 0 with input as fx.doc({"commits": [c]})
+	more := fx.ai_commit("copilot", "m", {"files": array.concat([fx.file("src/extra.rs", 1), fx.file("src/more.rs", 1)], array.concat(code, locks))})
+	fx.ids(blast.review) == ["GOV-BLAST-002"] with input as fx.doc({"commits": [more]})
+}
