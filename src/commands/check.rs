@@ -140,12 +140,13 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let table = IdentityTable::builtin();
     let staged = staged
         .map(|reader| {
-            reader
+            let files = reader
                 .join()
-                .map_err(|_| Error::Git("the staged-changes reader panicked".into()))?
+                .map_err(|_| Error::Git("the staged-changes reader panicked".into()))?;
+            timing::mark("staged changes");
+            files
         })
         .transpose()?;
-    timing::mark("staged changes");
     let collection = collect::collect(Request {
         repo: &repo,
         root: &root,
