@@ -40,7 +40,7 @@ fn main() {
     } else {
         Mode {
             divisor: 1,
-            runs: 5,
+            runs: 7,
         }
     };
     let scales: Vec<usize> = match std::env::var("GOVOPS_BENCH_SCALES") {
@@ -59,25 +59,25 @@ fn main() {
     let mut growth = Vec::new();
     for (i, &scale) in scales.iter().enumerate() {
         let corpus = Corpus::build(&root.join(format!("x{scale}")), scale, mode.divisor);
-        let floor_log = median(mode.runs, || {
-            run_quiet(git(&corpus.dir).args([
+        // The floor and govops alternate, run by run, and the ratio is the
+        // median of each run's pair: on a shared machine whose speed drifts
+        // by tens of percent within a minute, medians taken minutes apart
+        // compare different machines.
+        let mut peak_kib = 0;
+        let mut pairs = Vec::with_capacity(mode.runs);
+        for _ in 0..mode.runs {
+            let log = run_quiet(git(&corpus.dir).args([
                 "log",
                 "--numstat",
                 "--format=%H%n%an <%ae>%n%B",
                 &corpus.range(),
-            ]))
-        });
-        let floor_read = median(mode.runs, || {
+            ]));
             let t = Instant::now();
             for f in &corpus.manifest_files {
                 std::hint::black_box(std::fs::read(corpus.dir.join(f)).unwrap());
             }
-            t.elapsed()
-        });
-        let floor = floor_log + floor_read;
-        let mut peak_kib = 0;
-        let full = median(mode.runs, || {
-            let (t, rss) = run_measured(Command::new(GOVOPS).current_dir(&corpus.dir).args([
+            let read = t.elapsed();
+            let (full, rss) = run_measured(Command::new(GOVOPS).current_dir(&corpus.dir).args([
                 "check",
                 "--base",
                 &corpus.base,
@@ -90,9 +90,23 @@ fn main() {
                 "never",
             ]));
             peak_kib = peak_kib.max(rss);
-            t
-        });
-        growth.push((scale, corpus.commits, corpus.documents, full, floor));
+            pairs.push((log, read, full));
+        }
+        let mid = |f: &dyn Fn(&(Duration, Duration, Duration)) -> Duration| {
+            let mut v: Vec<Duration> = pairs.iter().map(f).collect();
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (floor_log, floor_read) = (mid(&|p| p.0), mid(&|p| p.1));
+        let floor = mid(&|p| p.0 + p.1);
+        let full = mid(&|p| p.2);
+        let mut ratios: Vec<f64> = pairs
+            .iter()
+            .map(|(log, read, full)| full.as_secs_f64() / (*log + *read).as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = ratios[ratios.len() / 2];
+        growth.push((scale, corpus.commits, corpus.documents, full, floor, ratio));
         if i == 0 {
             println!(
                 "corpus x{scale}: {} commits, {} documents in {} files",
@@ -107,9 +121,10 @@ fn main() {
                 ms(floor)
             );
             println!(
-                "govops check --all-manifests: median {} = {:.2}x the floor; peak memory {:.1} MB",
+                "govops check --all-manifests: median {} = {:.2}x the floor (median of {} paired runs); peak memory {:.1} MB",
                 ms(full),
-                full.as_secs_f64() / floor.as_secs_f64(),
+                ratio,
+                mode.runs,
                 peak_kib as f64 / 1024.0
             );
             commit_msg(&corpus, &mode);
@@ -122,15 +137,15 @@ fn main() {
         println!(
             "growth (full check, --all-manifests; floor = git log --numstat + reading manifests):"
         );
-        let (_, c0, _, t0, f0) = growth[0];
-        for (scale, commits, docs, t, floor) in &growth {
+        let (_, c0, _, t0, f0, _) = growth[0];
+        for (scale, commits, docs, t, floor, ratio) in &growth {
             println!(
                 "  x{scale}: {commits} commits, {docs} documents: govops {} ({:.2}x the first size), floor {} ({:.2}x); govops/floor {:.2}x, for {:.1}x the input",
                 ms(*t),
                 t.as_secs_f64() / t0.as_secs_f64(),
                 ms(*floor),
                 floor.as_secs_f64() / f0.as_secs_f64(),
-                t.as_secs_f64() / floor.as_secs_f64(),
+                ratio,
                 *commits as f64 / c0 as f64
             );
         }
