@@ -52,10 +52,9 @@ struct Definition {
 }
 
 fn definitions(rules: &[RuleFile]) -> Vec<Definition> {
-    let package = regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)").expect("valid regex");
     let mut out = Vec::new();
     for rule in rules.iter().filter(|r| !r.is_test()) {
-        let Some(pkg) = package.captures(&rule.text).map(|c| c[1].to_string()) else {
+        let Some(pkg) = package_name(&rule.text) else {
             continue;
         };
         for (i, line) in rule.text.lines().enumerate() {
@@ -75,6 +74,20 @@ fn definitions(rules: &[RuleFile]) -> Vec<Definition> {
         }
     }
     out
+}
+
+/// The package a Rego file declares (`package a.b.c` at the start of a line).
+/// A scan, not a regex: compiling one cost the commit-msg hook more than the
+/// scan of every built-in rule.
+fn package_name(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix("package")?;
+        let name = rest.strip_prefix([' ', '\t'])?.trim_start();
+        let end = name
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(name.len());
+        (end > 0).then(|| name[..end].to_string())
+    })
 }
 
 fn is_timeout(e: &impl std::fmt::Display) -> bool {
@@ -429,4 +442,23 @@ fn add_extensions(engine: &mut Engine) -> Result<()> {
             }),
         )
         .map_err(|e| Error::Rego(format!("registering govops.glob_filter: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::package_name;
+
+    #[test]
+    fn package_names() {
+        assert_eq!(
+            package_name("# x\npackage govops.rules.team\n").as_deref(),
+            Some("govops.rules.team")
+        );
+        assert_eq!(
+            package_name("package\tteam_1 # c\n").as_deref(),
+            Some("team_1")
+        );
+        assert_eq!(package_name("packages x\n  package indented\n"), None);
+        assert_eq!(package_name("package \n"), None);
+    }
 }
