@@ -99,6 +99,15 @@ fn object(entries: Vec<(Value, Value)>) -> Value {
     Value::from(entries.into_iter().collect::<BTreeMap<Value, Value>>())
 }
 
+/// `fn serialize_T(self, v: T)` as `Value::from(v)`, widened first with `as`.
+macro_rules! number {
+    ($($name:ident: $ty:ty $(as $wide:ty)?),* $(,)?) => {$(
+        fn $name(self, v: $ty) -> Result<Value> {
+            Ok(Value::from($(<$wide>::from)?(v)))
+        }
+    )*};
+}
+
 impl<'c> ser::Serializer for Serializer<'c> {
     type Ok = Value;
     type Error = ValueError;
@@ -110,39 +119,11 @@ impl<'c> ser::Serializer for Serializer<'c> {
     type SerializeStruct = Map<'c>;
     type SerializeStructVariant = Variant<Map<'c>>;
 
-    fn serialize_bool(self, v: bool) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_i8(self, v: i8) -> Result<Value> {
-        Ok(Value::from(i64::from(v)))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Value> {
-        Ok(Value::from(i64::from(v)))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Value> {
-        Ok(Value::from(i64::from(v)))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Value> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Value> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Value> {
-        Ok(Value::from(u64::from(v)))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Value> {
-        Ok(Value::from(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value> {
-        Ok(Value::from(v))
-    }
+    // Integers widen to the 64- or 128-bit forms regorus numbers are made from.
+    number!(serialize_bool: bool, serialize_i64: i64, serialize_i128: i128);
+    number!(serialize_u64: u64, serialize_u128: u128);
+    number!(serialize_i8: i8 as i64, serialize_i16: i16 as i64, serialize_i32: i32 as i64);
+    number!(serialize_u8: u8 as u64, serialize_u16: u16 as u64, serialize_u32: u32 as u64);
     fn serialize_f32(self, v: f32) -> Result<Value> {
         self.serialize_f64(f64::from(v))
     }
