@@ -140,11 +140,37 @@ pub struct Identity {
     pub tool: Option<String>,
 }
 
+/// What a changed path is in git: a regular file, a symbolic link, or a
+/// gitlink (a submodule's commit). Links and gitlinks hold no manifest of
+/// their own, but a cluster can still receive what they point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    File,
+    Symlink,
+    Gitlink,
+}
+
+impl FileKind {
+    /// The kind of a git tree entry, by its type bits as git reads them
+    /// (`S_IFMT`): git accepts odd permission bits and checks such files out.
+    pub fn from_mode(mode: u32) -> Option<FileKind> {
+        match mode & 0o170000 {
+            0o100000 => Some(FileKind::File),
+            0o120000 => Some(FileKind::Symlink),
+            0o160000 => Some(FileKind::Gitlink),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FileChange {
     pub path: String,
     pub old_path: Option<String>,
     pub status: &'static str,
+    /// What the path is at the head (at the base for a deleted path).
+    pub kind: FileKind,
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
@@ -162,6 +188,7 @@ pub struct RangeFile {
     pub path: String,
     pub old_path: Option<String>,
     pub status: &'static str,
+    pub kind: FileKind,
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,

@@ -5,7 +5,7 @@
 use crate::clock;
 use crate::collect::context::RangeHint;
 use crate::error::{Error, Result};
-use crate::input::{FileChange, Person};
+use crate::input::{FileChange, FileKind, Person};
 use git2::{
     Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult,
 };
@@ -366,9 +366,11 @@ pub fn tree_changes(
                 (Some(before), None) => (0, line_count(before.content())),
                 _ => (0, 0),
             };
+            let mode = n.or(o).map_or(0, |(_, mode)| mode as u32);
             Ok(FileChange {
                 path,
                 old_path: None,
+                kind: FileKind::from_mode(mode).unwrap_or(FileKind::File),
                 status: match (o, n) {
                     (None, _) => "added",
                     (_, None) => "deleted",
@@ -609,7 +611,14 @@ fn file_changes(mut diff: git2::Diff<'_>) -> Result<Vec<FileChange>> {
                 _ => new_path.clone(),
             }
             .unwrap_or_default();
+            let file = if status == "deleted" {
+                delta.old_file()
+            } else {
+                delta.new_file()
+            };
+            let kind = FileKind::from_mode(u32::from(file.mode())).unwrap_or(FileKind::File);
             files.borrow_mut().push(FileChange {
+                kind,
                 old_path: (status == "renamed").then_some(old_path).flatten(),
                 path,
                 status,

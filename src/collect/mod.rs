@@ -187,6 +187,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             path: f.path.clone(),
             old_path: f.old_path.clone(),
             status: f.status,
+            kind: f.kind,
             additions: f.additions,
             deletions: f.deletions,
             binary: f.binary,
