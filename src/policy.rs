@@ -49,6 +49,65 @@ pub enum PolicyRef {
     Worktree,
     /// A revision named with `--policy-ref REV`.
     Revision(git2::Oid, String),
+    /// A revision the change does not control, chosen because the range has
+    /// no base (a push that creates a branch, a head-only run): `how` says
+    /// which (`default-branch` or `first-parent`).
+    Trusted(git2::Oid, &'static str),
+    /// Nothing outside the change to read policy from (the head is a root
+    /// commit): the built-in rules and defaults only.
+    BuiltinOnly,
+}
+
+impl PolicyRef {
+    /// The policy for a range without a base revision: never from the
+    /// commit being judged, whose `.govops.yaml` could switch off the rules
+    /// that judge it. First the merge-base of `head` with the default branch
+    /// (the branches in `default_branches`, then `origin/HEAD`, `main`,
+    /// `master`), when the head is not already on it; else the head's first
+    /// parent, the revision its own change is diffed against; else (a root
+    /// commit) the built-in policy.
+    pub fn without_base(
+        repo: &Repository,
+        head: git2::Oid,
+        default_branches: &[String],
+    ) -> PolicyRef {
+        let names = default_branches
+            .iter()
+            .flat_map(|b| [format!("origin/{b}"), b.clone()])
+            .chain(["origin/HEAD", "main", "master"].map(String::from));
+        for name in names {
+            let Ok(target) = repo.revparse_single(&name).and_then(|o| o.peel_to_commit()) else {
+                continue;
+            };
+            match repo.merge_base(head, target.id()) {
+                Ok(mb) if mb != head => return PolicyRef::Trusted(mb, "default-branch"),
+                _ => {}
+            }
+        }
+        match repo.find_commit(head).and_then(|c| c.parent_id(0)) {
+            Ok(parent) => PolicyRef::Trusted(parent, "first-parent"),
+            Err(_) => PolicyRef::BuiltinOnly,
+        }
+    }
+
+    /// A note for the report on where the policy came from, when that is
+    /// not the obvious place.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            PolicyRef::Trusted(oid, "default-branch") => Some(format!(
+                "the range has no base: policy read from {}, the merge-base with the default branch",
+                crate::collect::git::short(*oid)
+            )),
+            PolicyRef::Trusted(oid, _) => Some(format!(
+                "the range has no base: policy read from {}, the first parent of the judged commit",
+                crate::collect::git::short(*oid)
+            )),
+            PolicyRef::BuiltinOnly => Some(
+                "the range has no base and the judged commit has no parent: judged by the built-in policy only (its own .govops.yaml is not trusted; pass --config or --policy-ref to choose)".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// The built-in Rego rules (tests included), in path order.
@@ -82,11 +141,23 @@ pub fn load(
         PolicyRef::Revision(oid, name) => {
             (Snapshot::Commit(*oid), name.clone(), Some(oid.to_string()))
         }
-        PolicyRef::Worktree => (
+        PolicyRef::Trusted(oid, how) => (
+            Snapshot::Commit(*oid),
+            (*how).to_string(),
+            Some(oid.to_string()),
+        ),
+        PolicyRef::Worktree | PolicyRef::BuiltinOnly => (
             Snapshot::Worktree(root.to_path_buf()),
             "worktree".to_string(),
             None,
         ),
+    };
+    // An operator's `--config` and the rule dirs it names come from one
+    // place, the disk; a config read from a revision names dirs of that
+    // revision.
+    let dirs_snapshot = match config_file {
+        Some(_) => Snapshot::Worktree(root.to_path_buf()),
+        None => snapshot.clone(),
     };
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let (config, config_path, source) = match config_file {
@@ -106,7 +177,12 @@ pub fn load(
             files.push((rel.clone(), bytes.clone()));
             (ValidConfig::parse(bytes, shown)?, rel, "file".to_string())
         }
-        None => match snapshot.read(repo, config::FILE_NAME)? {
+        None if matches!(at, PolicyRef::BuiltinOnly) => (
+            ValidConfig::builtin(),
+            config::FILE_NAME.to_string(),
+            "builtin".to_string(),
+        ),
+        None => match read_config(repo, &snapshot)? {
             Some(bytes) => {
                 let origin = match &snapshot {
                     Snapshot::Commit(oid) => format!(
@@ -135,13 +211,13 @@ pub fn load(
     let mut dirs = Vec::new();
     for dir in &config.config.policy {
         let dir = dir.trim_matches('/').to_string();
-        let (found, docs) = policy_files(repo, &snapshot, &dir)?;
+        let (found, docs) = policy_files(repo, &dirs_snapshot, &dir)?;
         user_docs.extend(docs);
         if found.is_empty() {
             return Err(Error::Usage(format!(
                 "policy dir {dir:?} (from {}) holds no .rego file in {}",
                 config.origin,
-                snapshot.describe()
+                dirs_snapshot.describe()
             )));
         }
         rules.extend(found);
@@ -195,7 +271,7 @@ pub fn load(
     let source = if config_file.is_none()
         && config.bytes.is_empty()
         && dirs.is_empty()
-        && matches!(at, PolicyRef::Worktree)
+        && matches!(at, PolicyRef::Worktree | PolicyRef::BuiltinOnly)
     {
         "builtin".to_string()
     } else {
@@ -214,6 +290,21 @@ pub fn load(
         rules,
         docs: catalog::with_user_docs(user_docs)?,
     })
+}
+
+/// The config file of a snapshot, if there is one. A symbolic link is
+/// refused by name: reading a link's blob would parse its target path as
+/// YAML, and following it could read a file the revision does not hold.
+fn read_config(repo: &Repository, snapshot: &Snapshot) -> Result<Option<Vec<u8>>> {
+    if let Some(stat) = snapshot.stat(repo, config::FILE_NAME)? {
+        if stat.symlink {
+            return Err(Error::io(
+                format!("{} (in {})", config::FILE_NAME, snapshot.describe()),
+                "is a symbolic link; govops reads policy only from a regular file (commit the file itself)",
+            ));
+        }
+    }
+    snapshot.read(repo, config::FILE_NAME)
 }
 
 /// Every `.rego` file below `dir` of a snapshot, tests included, in path

@@ -25,6 +25,9 @@ pub struct Environment {
     pub review_approved_by: Option<String>,
     /// The PR's head branch, when known.
     pub branch: Option<String>,
+    /// The repository's default branch, when the CI names it (policy for a
+    /// range without a base is read from the merge-base with it).
+    pub default_branch: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -83,6 +86,7 @@ fn github(env: &mut Environment) -> Result<()> {
     let payload: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::io(&path, format!("the GitHub event payload is not JSON: {e}")))?;
     let str_at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    env.default_branch = str_at(&payload, "/repository/default_branch");
     if let Some(pr) = payload.get("pull_request") {
         env.context.pr = Some(PullRequest {
             number: pr.get("number").and_then(Value::as_u64).unwrap_or(0),

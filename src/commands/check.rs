@@ -73,8 +73,13 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
                 .id();
             PolicyRef::Revision(oid, rev.to_string())
         }
-        None => match range.as_ref().and_then(|r| r.base) {
-            Some(base) => PolicyRef::Base(base),
+        None => match &range {
+            Some(r) => match r.base {
+                Some(base) => PolicyRef::Base(base),
+                // No base: never the judged commit's own policy.
+                None => PolicyRef::without_base(&repo, r.head, env.default_branch.as_slice()),
+            },
+            // The hooks judge the developer's own pending change.
             None => PolicyRef::Worktree,
         },
     };
@@ -202,7 +207,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     );
     timing::mark("judge");
 
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = policy_ref.note().into_iter().collect();
     if let Some(r) = &range {
         if r.base.is_none() && r.source == "head-only" {
             notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());

@@ -123,6 +123,8 @@ fn waiver_without_owner_is_a_config_error() {
     let repo = repo_with_policy(
         "version: 1\nwaivers:\n  - {rule: GOV-AI-001, reason: x, expires: 2030-01-01}\n",
     );
+    repo.write("a.txt", "a\n");
+    repo.commit("A change judged by that config");
     let run = repo.govops(&["check"]);
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("owner"), "{}", run.stderr());
