@@ -166,6 +166,9 @@ pub enum SeverityOverride {
     Off,
 }
 
+/// The shortest commit prefix a waiver may name.
+pub const MIN_WAIVER_SHA: usize = 12;
+
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Waiver {
@@ -174,7 +177,8 @@ pub struct Waiver {
     /// Only findings in files matching this glob.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Only findings about this commit (a sha or a prefix of at least 7).
+    /// Only findings about this commit (a sha or a prefix of at least 12 hex
+    /// digits: a 7-digit prefix can be ground by an attacker in seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     /// Only findings about the object of this name.
@@ -556,10 +560,16 @@ fn validate(
             );
         }
         if let Some(c) = &w.commit {
-            if c.len() < 7 || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+            // A short prefix would waive any commit an attacker grinds to
+            // match it: 7 hex digits are 2^28 tries, minutes on a laptop.
+            if !(MIN_WAIVER_SHA..=64).contains(&c.len())
+                || !c.bytes().all(|b| b.is_ascii_hexdigit())
+            {
                 problems.add(
                     &format!("/waivers/{i}/commit"),
-                    format!("{c:?} is not a commit sha (at least 7 hex digits)"),
+                    format!(
+                        "{c:?} is not a commit sha or a prefix of at least {MIN_WAIVER_SHA} hex digits"
+                    ),
                 );
             }
         }

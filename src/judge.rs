@@ -188,7 +188,7 @@ fn matching_waiver(config: &ValidConfig, f: &Finding, now: OffsetDateTime) -> Op
         let commit = w.commit.as_ref().is_none_or(|c| {
             f.commit
                 .as_ref()
-                .is_some_and(|sha| sha.starts_with(c.as_str()))
+                .is_some_and(|sha| sha.starts_with(&c.to_ascii_lowercase()))
         });
         let name = w
             .name
