@@ -210,6 +210,9 @@ pub struct Limits {
     pub max_alias_expansion: usize,
     /// Rego evaluation time per run, in milliseconds.
     pub eval_timeout_ms: u64,
+    /// The whole run (reading the repository, evaluating, judging), in
+    /// milliseconds: past it the run fails with exit 2.
+    pub run_timeout_ms: u64,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -347,6 +350,7 @@ impl Default for Limits {
             max_documents: 10_000,
             max_alias_expansion: 100_000,
             eval_timeout_ms: 10_000,
+            run_timeout_ms: 900_000,
         }
     }
 }
@@ -582,7 +586,10 @@ fn validate(
             );
         }
     }
-    if config.limits.max_documents == 0 || config.limits.eval_timeout_ms == 0 {
+    if config.limits.max_documents == 0
+        || config.limits.eval_timeout_ms == 0
+        || config.limits.run_timeout_ms == 0
+    {
         problems.add("/limits", "limits must be greater than zero".into());
     }
     if !problems.list.is_empty() {

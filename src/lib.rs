@@ -13,6 +13,7 @@ pub mod clock;
 pub mod collect;
 pub mod commands;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod evaluate;
 pub mod finding;

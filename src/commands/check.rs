@@ -5,6 +5,7 @@ use crate::catalog;
 use crate::cli::{CheckArgs, Global};
 use crate::clock;
 use crate::collect::{self, context, git, provenance::IdentityTable, Request};
+use crate::deadline;
 use crate::error::{ConfigError, ConfigProblem, Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::finding::Finding;
@@ -92,6 +93,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     )?;
     check_rule_references(&policy)?;
     timing::mark("policy");
+    deadline::arm(std::time::Duration::from_millis(
+        policy.config.config.limits.run_timeout_ms,
+    ));
 
     let message = match &args.commit_msg_file {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -152,6 +156,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             files
         })
         .transpose()?;
+    deadline::phase("reading the repository");
     let collection = collect::collect(Request {
         repo: &repo,
         root: &root,
@@ -179,6 +184,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         .join()
         .map_err(|_| Error::Rego("the rule compiler thread panicked".into()))??;
     timing::mark("compile");
+    deadline::phase("evaluating the rules");
     let raw = evaluator.findings(&collection.input)?;
     timing::mark("evaluate");
     let input = &collection.input;
@@ -195,6 +201,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         .into_iter()
         .map(|r| Finding::locate(r, &by_doc, &collection.sources))
         .collect();
+    deadline::phase("judging the findings");
     let approvers = approvers(&policy, &env);
     let judgement = judge::judge(
         findings,
@@ -231,6 +238,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             input.skipped.symlinks
         ));
     }
+    deadline::finishing();
     // The audit record is written before any report, so that reports can name
     // it, and a record that cannot be written fails the run.
     let audit_log = args.audit_log.clone().or_else(|| {
