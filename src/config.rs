@@ -374,6 +374,22 @@ pub struct ValidConfig {
     pub env_paths: Vec<(String, GlobSet)>,
 }
 
+/// The JSON Schema of `.govops.yaml`, as `govops schema config` prints it
+/// and the loader checks it. `version` is required and must be 1, as the
+/// loader has it (the Rust field is optional only so that a missing
+/// version gets a clear message instead of serde's).
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Config))
+        .expect("the config's schema serialises");
+    schema["required"] = serde_json::json!(["version"]);
+    schema["properties"]["version"] = serde_json::json!({
+        "description": "Format version of this file; must be 1.",
+        "type": "integer",
+        "const": 1,
+    });
+    schema
+}
+
 impl ValidConfig {
     /// The built-in defaults: what runs with no `.govops.yaml`.
     pub fn builtin() -> Self {
@@ -396,6 +412,24 @@ impl ValidConfig {
                 message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
             }],
         })?;
+        // The shape first, all problems at once; serde then reports one.
+        if let Ok(docs) = yaml::load(text, CONFIG_LIMITS) {
+            if let Some(doc) = docs.last() {
+                let problems: Vec<ConfigProblem> =
+                    crate::shape::check(&json_schema(), &doc.root.to_json())
+                        .into_iter()
+                        .map(|p| ConfigProblem {
+                            line: Some(doc.root.locate(&p.pointer).line).filter(|l| *l > 0),
+                            key: Some(p.pointer.trim_start_matches('/').replace('/', "."))
+                                .filter(|k| !k.is_empty()),
+                            message: p.message,
+                        })
+                        .collect();
+                if !problems.is_empty() {
+                    return Err(ConfigError { origin, problems });
+                }
+            }
+        }
         let config: Config = if text.trim().is_empty() {
             return Err(ConfigError {
                 origin,

@@ -21,4 +21,5 @@ pub mod input;
 pub mod judge;
 pub mod policy;
 pub mod render;
+pub mod shape;
 pub mod timing;
