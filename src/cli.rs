@@ -63,6 +63,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The config file: check it before it is committed
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Git hooks without the pre-commit framework
     #[command(subcommand)]
     Hook(HookCommand),
@@ -75,6 +78,17 @@ pub enum Command {
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file and its rule dirs: every problem at once, as
+    /// file:line: key path; exit 1 when there is any
+    Validate {
+        /// The config file (default: --config, else .govops.yaml at the
+        /// repository root, from disk)
+        file: Option<PathBuf>,
     },
 }
 

@@ -77,6 +77,18 @@ pub struct PolicySource {
     pub dirs: Vec<String>,
     /// Every file that makes up the policy, with its sha256.
     pub files: Vec<PolicyFile>,
+    /// When the range edits the policy: what is wrong with the head's
+    /// version (empty when it loads and compiles). Merging an invalid
+    /// policy would break the gate for every later change.
+    pub head_problems: Vec<PolicyProblem>,
+}
+
+/// A problem of the policy at the head of the range.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PolicyProblem {
+    pub file: String,
+    pub line: Option<u32>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

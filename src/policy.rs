@@ -6,7 +6,7 @@
 use crate::catalog::{self, RuleDoc};
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::config::{self, ValidConfig};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, ConfigProblem, Error, Result};
 use crate::input::{PolicyFile, PolicySource};
 use git2::Repository;
 use sha2::{Digest, Sha256};
@@ -285,6 +285,7 @@ pub fn load(
             config_path,
             dirs,
             files: listed,
+            head_problems: Vec::new(),
         },
         config,
         rules,
@@ -350,4 +351,50 @@ fn policy_files(
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Policy {
+    /// Rule ids in `severity` and `waivers` must exist: a typo would otherwise
+    /// silently waive nothing, or fail to turn a rule off.
+    pub fn check_rule_references(&self) -> Result<()> {
+        let policy = self;
+        let docs = &policy.docs;
+        let references = policy.config.rule_references();
+        if references.is_empty() {
+            // Nothing to check; the hook is spared compiling the regex below.
+            return Ok(());
+        }
+        let id_in_rules = regex::Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("valid regex");
+        let user_ids: Vec<String> = policy
+            .rules
+            .iter()
+            .filter(|r| !r.builtin)
+            .flat_map(|r| {
+                id_in_rules
+                    .captures_iter(&r.text)
+                    .map(|c| c[1].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let problems: Vec<ConfigProblem> = references
+            .into_iter()
+            .filter(|(id, _)| !docs.iter().any(|d| d.id == *id) && !user_ids.contains(id))
+            .map(|(id, pointer)| ConfigProblem {
+                line: policy.config.line_of(&pointer),
+                key: Some(pointer.trim_start_matches('/').replace('/', ".")),
+                message: format!(
+                    "unknown rule {id:?}; did you mean {}?",
+                    catalog::nearest(&id, docs).join(" or ")
+                ),
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Config(ConfigError {
+                origin: policy.config.origin.clone(),
+                problems,
+            }))
+        }
+    }
 }

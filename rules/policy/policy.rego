@@ -27,3 +27,16 @@ review contains f if {
 source := sprintf("the base revision %s", [substring(input.policy.ref, 0, 7)]) if input.policy.source == "base"
 
 source := input.policy.source if input.policy.source != "base"
+
+# The policy as the change leaves it must load and compile: merging an
+# invalid config or rule would stop the gate for every later change.
+deny contains f if {
+	input.mode == "range"
+	some p in object.get(input.policy, "head_problems", [])
+	f := {
+		"id": "GOV-POLICY-002",
+		"message": sprintf("this change leaves the policy invalid: %s: %s", [p.file, p.message]),
+		"file": p.file,
+		"line": p.line,
+	}
+}

@@ -32,3 +32,21 @@ test_policy_001_names_other_sources if {
 test_other_files_pass if {
 	count(policy.review) == 0 with input as fx.doc({"changes": changes("src/main.rs")})
 }
+
+test_policy_002_each_head_problem if {
+	problems := [
+		{"file": ".govops.yaml", "line": 3, "message": "tags.required: expected a list, found a string"},
+		{"file": ".govops.yaml", "line": null, "message": "invalid Rego in policy/a.rego"},
+	]
+	pol := object.union(fx.doc({}).policy, {"head_problems": problems})
+	fs := policy.deny with input as fx.doc({"policy": pol, "changes": changes(".govops.yaml")})
+	count(fs) == 2
+	some f in fs
+	f.id == "GOV-POLICY-002"
+	f.line == 3
+	contains(f.message, "expected a list")
+}
+
+test_policy_002_none_without_problems if {
+	count(policy.deny) == 0 with input as fx.doc({"changes": changes(".govops.yaml")})
+}

@@ -1,12 +1,11 @@
 //! `govops check`: the gate. Collect, evaluate, locate, judge, render, exit.
 
 use super::{print, use_color};
-use crate::catalog;
 use crate::cli::{CheckArgs, Global};
 use crate::clock;
 use crate::collect::{self, context, git, provenance::IdentityTable, Request};
 use crate::deadline;
-use crate::error::{ConfigError, ConfigProblem, Error, Exit, Result};
+use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::finding::Finding;
 use crate::input::Mode;
@@ -91,7 +90,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         global.config.as_deref(),
         &args.policy,
     )?;
-    check_rule_references(&policy)?;
+    policy.check_rule_references()?;
     timing::mark("policy");
     deadline::arm(std::time::Duration::from_millis(
         policy.config.config.limits.run_timeout_ms,
@@ -173,6 +172,14 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         now: clock::format_utc(now),
     })?;
     timing::mark("collect");
+    let mut collection = collection;
+    if let (Some(r), None) = (&range, &global.config) {
+        if edits_policy(&collection.input) {
+            collection.input.policy.head_problems =
+                crate::evaluate::head_policy_problems(&repo, &root, r.head);
+            timing::mark("head policy validated");
+        }
+    }
     if args.dump_input {
         let pretty = serde_json::to_string_pretty(&collection.input)
             .map_err(|e| Error::Rego(format!("serialising the input: {e}")))?;
@@ -393,45 +400,19 @@ fn approvers(policy: &Policy, env: &context::Environment) -> Vec<Approver> {
     out
 }
 
-/// Rule ids in `severity` and `waivers` must exist: a typo would otherwise
-/// silently waive nothing, or fail to turn a rule off.
-fn check_rule_references(policy: &Policy) -> Result<()> {
-    let docs = &policy.docs;
-    let references = policy.config.rule_references();
-    if references.is_empty() {
-        // Nothing to check; the hook is spared compiling the regex below.
-        return Ok(());
-    }
-    let id_in_rules = regex::Regex::new(r#""id"\s*:\s*"([^"]+)""#).expect("valid regex");
-    let user_ids: Vec<String> = policy
-        .rules
-        .iter()
-        .filter(|r| !r.builtin)
-        .flat_map(|r| {
-            id_in_rules
-                .captures_iter(&r.text)
-                .map(|c| c[1].to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let problems: Vec<ConfigProblem> = references
-        .into_iter()
-        .filter(|(id, _)| !docs.iter().any(|d| d.id == *id) && !user_ids.contains(id))
-        .map(|(id, pointer)| ConfigProblem {
-            line: policy.config.line_of(&pointer),
-            key: Some(pointer.trim_start_matches('/').replace('/', ".")),
-            message: format!(
-                "unknown rule {id:?}; did you mean {}?",
-                catalog::nearest(&id, docs).join(" or ")
-            ),
-        })
-        .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Config(ConfigError {
-            origin: policy.config.origin.clone(),
-            problems,
-        }))
-    }
+/// Whether the range changes the config file or a file of a rule dir (as
+/// the policy in force names them): then the head's policy is validated too.
+fn edits_policy(input: &crate::input::Input) -> bool {
+    let policy = &input.policy;
+    input.changes.files.iter().any(|f| {
+        std::iter::once(f.path.as_str())
+            .chain(f.old_path.as_deref())
+            .any(|path| {
+                path == policy.config_path
+                    || policy.dirs.iter().any(|d| {
+                        path.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+            })
+    })
 }

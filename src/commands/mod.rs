@@ -2,6 +2,7 @@
 
 mod audit;
 mod check;
+mod config;
 mod hook;
 pub mod init;
 mod rules;
@@ -17,6 +18,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules(cmd) => rules::run(&cli.global, cmd),
         Command::Test(args) => test::run(&cli.global, args),
         Command::Audit(cmd) => audit::run(&cli.global, cmd),
+        Command::Config(crate::cli::ConfigCommand::Validate { file }) => {
+            config::validate(&cli.global, file.as_deref())
+        }
         Command::Init { force } => init::init(&cli.global, *force),
         Command::Hook(crate::cli::HookCommand::Install { force, uninstall }) => {
             hook::install(&cli.global, *force, *uninstall)

@@ -6,7 +6,8 @@
 use crate::error::{Error, Result};
 use crate::finding::Severity;
 use crate::input::Input;
-use crate::policy::RuleFile;
+use crate::input::PolicyProblem;
+use crate::policy::{Policy, PolicyRef, RuleFile};
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 use serde_json::Value as Json;
@@ -442,6 +443,67 @@ fn add_extensions(engine: &mut Engine) -> Result<()> {
             }),
         )
         .map_err(|e| Error::Rego(format!("registering govops.glob_filter: {e}")))
+}
+
+/// What stops a loaded policy from judging: rule ids in `severity` and
+/// `waivers` that no rule has, and rules that do not compile. Every one, so
+/// that `govops config validate` shows them in one run.
+pub fn policy_problems(policy: &Policy) -> Vec<Error> {
+    let rules: Vec<RuleFile> = policy
+        .rules
+        .iter()
+        .filter(|r| !r.is_test())
+        .cloned()
+        .collect();
+    let compiled = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)
+        .and_then(|mut evaluator| evaluator.prepare());
+    [policy.check_rule_references(), compiled]
+        .into_iter()
+        .filter_map(std::result::Result::err)
+        .collect()
+}
+
+/// The problems of the policy as the head of a range has it (its config and
+/// rule dirs), for a range that edits them: what would break the gate once
+/// the change is merged.
+pub fn head_policy_problems(
+    repo: &git2::Repository,
+    root: &std::path::Path,
+    head: git2::Oid,
+) -> Vec<PolicyProblem> {
+    let config = crate::config::FILE_NAME.to_string();
+    let errors = match crate::policy::load(
+        repo,
+        root,
+        &PolicyRef::Revision(head, "head".into()),
+        None,
+        &[],
+    ) {
+        Ok(policy) => policy_problems(&policy),
+        Err(e) => vec![e],
+    };
+    errors
+        .into_iter()
+        .flat_map(|e| match e {
+            Error::Config(c) => c
+                .problems
+                .into_iter()
+                .map(|p| PolicyProblem {
+                    file: config.clone(),
+                    line: p.line,
+                    message: match p.key {
+                        Some(key) => format!("{key}: {}", p.message),
+                        None => p.message,
+                    },
+                })
+                .collect(),
+            other => vec![PolicyProblem {
+                file: config.clone(),
+                line: None,
+                message: other.to_string(),
+            }],
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -173,3 +173,91 @@ fn coverage_threshold_judges_the_given_dirs_and_counts_untested_files() {
     let run = repo.govops(&["test", "t", "--coverage", "--threshold", "30"]);
     assert_eq!(run.code(), 0, "{}", run.stdout());
 }
+
+/// Three mistakes of three kinds, one run: each with its line and key path.
+#[test]
+fn validate_shows_every_problem_at_once() {
+    let repo = Repo::gitops();
+    repo.write(
+        ".govops.yaml",
+        "version: 1\ntags:\n  required: owner\nseverity:\n  GOV-TAG-001: loud\nblast_radius:\n  max_file: 3\n",
+    );
+    let run = repo.govops(&["config", "validate"]);
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    let err = run.stderr();
+    for expected in [
+        "(3 problems)",
+        ".govops.yaml:3: tags.required: expected a list, found a string",
+        ".govops.yaml:5: severity.GOV-TAG-001: loud is not one of: deny, review, warn, off",
+        ".govops.yaml:7: blast_radius.max_file: unknown key `max_file`",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in:\n{err}");
+    }
+    // The gate says the same, and stops (exit 2).
+    let gate = repo.govops(&["check", "--config", ".govops.yaml"]);
+    assert_eq!(gate.code(), 2);
+    assert!(gate.stderr().contains("(3 problems)"), "{}", gate.stderr());
+}
+
+#[test]
+fn validate_compiles_the_rule_dirs_it_names() {
+    let repo = Repo::gitops();
+    repo.write(
+        "my.yaml",
+        "version: 1\npolicy: [team]\nseverity: {TEAM-9: warn}\n",
+    );
+    repo.write(
+        "team/a.rego",
+        "package govops.rules.team\nimport rego.v1\ndeny contains f if {\n",
+    );
+    let run = repo.govops(&["config", "validate", "my.yaml"]);
+    assert_eq!(run.code(), 1);
+    let err = run.stderr();
+    assert!(err.contains("unknown rule \"TEAM-9\""), "{err}");
+    assert!(err.contains("team/a.rego"), "{err}");
+    repo.write(
+        "team/a.rego",
+        "package govops.rules.team\nimport rego.v1\nwarn contains f if {\n  false\n  f := {\"id\": \"TEAM-9\", \"message\": \"x\"}\n}\n",
+    );
+    let run = repo.govops(&["config", "validate", "my.yaml"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run
+        .stdout()
+        .contains("my.yaml: valid (1 rule dir, 1 rule file)"));
+}
+
+#[test]
+fn the_schema_requires_version_as_the_loader_does() {
+    let run = Repo::new().govops(&["schema", "config"]);
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(schema["required"], serde_json::json!(["version"]));
+    assert_eq!(schema["properties"]["version"]["const"], 1);
+}
+
+/// A pull request that breaks the config is judged by the base's config,
+/// and its breakage is a finding there, before the merge breaks the gate.
+#[test]
+fn a_range_that_breaks_the_policy_is_a_finding() {
+    let repo = Repo::gitops();
+    repo.write(".govops.yaml", "version: 1\ntags:\n  required: owner\n");
+    repo.commit("Require owners");
+    let (code, report) = repo.check_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    let found = crate::repo::findings(&report, "GOV-POLICY-002");
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["line"], 3);
+    assert_eq!(found[0]["file"], ".govops.yaml");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("tags.required: expected a list, found a string"));
+    // Fixed on the branch: only the review of the edit remains.
+    repo.write(".govops.yaml", "version: 1\ntags:\n  required: [owner]\n");
+    repo.commit("Fix the list");
+    let (_, report) = repo.check_json(&[]);
+    assert!(
+        crate::repo::findings(&report, "GOV-POLICY-002").is_empty(),
+        "{report:#}"
+    );
+    assert!(!crate::repo::findings(&report, "GOV-POLICY-001").is_empty());
+}
