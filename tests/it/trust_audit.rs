@@ -583,3 +583,61 @@ fn a_sign_key_without_any_audit_log_is_a_usage_error() {
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("no audit log"), "{}", run.stderr());
 }
+
+#[test]
+fn a_signed_log_stays_verifiable_through_a_signed_repair() {
+    let repo = repo_with("version: 1\n", |_| {});
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(keys.path());
+    let signers = keys.path().join("allowed_signers");
+    std::fs::write(&signers, format!("ci@example.com {public}")).unwrap();
+    let log = repo.path().join("audit.jsonl");
+    let signed_run = [
+        "check",
+        "--audit-log",
+        log.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+    ];
+    assert_eq!(repo.govops(&signed_run).code(), 1);
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("{\"seq\":2,\"prev\":\"sha");
+    std::fs::write(&log, &text).unwrap();
+    let signers_arg = ["--allowed-signers", signers.to_str().unwrap()];
+    // Unsigned, the repair record fails a signature check like any record.
+    let unsigned = keys.path().join("unsigned.jsonl");
+    std::fs::write(&unsigned, &text).unwrap();
+    assert_eq!(
+        repo.govops(&["audit", "repair", unsigned.to_str().unwrap()])
+            .code(),
+        0
+    );
+    let (code, out) = verify(&repo, &unsigned, &signers_arg);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("record 2 is not signed"), "{out}");
+    // Signed, it verifies, and the chain goes on.
+    let run = repo.govops(&[
+        "audit",
+        "repair",
+        log.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(repo.govops(&signed_run).code(), 1);
+    let (code, out) = verify(&repo, &log, &signers_arg);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: 3 record(s)"), "{out}");
+    // Its account cannot be changed under the signature.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut repair: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    repair["repair"]["removed"]["bytes"] = 1.into();
+    std::fs::write(&log, format!("{}\n{}\n", lines[0], repair)).unwrap();
+    let (code, out) = verify(&repo, &log, &signers_arg);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("record 2 has a repair account that differs"),
+        "{out}"
+    );
+}
