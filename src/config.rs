@@ -191,7 +191,8 @@ pub struct Waiver {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Audit {
-    /// Default audit log path (null: no audit record unless --audit-log).
+    /// Default audit log path, relative to the repository root and inside it
+    /// (not in .git, no symbolic links); null: no audit record unless --audit-log.
     pub log: Option<String>,
 }
 
