@@ -2,7 +2,16 @@
 //! and fsynced, each carrying the sha256 of the line before it, so that any
 //! edit, removal, reordering or truncation of the log can be detected.
 //! Each record holds an in-toto Statement (test-result predicate) about the
-//! head commit.
+//! head commit, optionally signed (see `signing`).
+//!
+//! A write that fails (disk full, a file size limit) is undone by truncating
+//! back to the previous length, so a failed run leaves no partial record; a
+//! crash can still leave a torn last line, which `verify` names, `append`
+//! refuses to bury and `repair` sets aside with a record saying so.
+//! A log named by a config file is opened without following symbolic links
+//! and never inside the git dir (`LogTarget::Config`).
+
+pub mod signing;
 
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Status};
@@ -11,9 +20,9 @@ use crate::judge::{FailOn, Judgement, Verdict};
 use crate::render::AuditRef;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
@@ -25,7 +34,13 @@ pub fn hash_line(line: &[u8]) -> String {
 
 /// The in-toto Statement for one run: the head commit is the subject, the
 /// policy files are the configuration, rule ids are the tests.
-pub fn statement(input: &Input, judgement: &Judgement, rule_ids: &[String]) -> Value {
+/// `subject_name` is the repository's URL (`repository_name`).
+pub fn statement(
+    input: &Input,
+    judgement: &Judgement,
+    rule_ids: &[String],
+    subject_name: &str,
+) -> Value {
     let failing = |f: &Finding| {
         f.status == Status::Open
             && match judgement.fail_on {
@@ -53,15 +68,21 @@ pub fn statement(input: &Input, judgement: &Judgement, rule_ids: &[String]) -> V
         (Verdict::Pass, false) => "WARNED",
         (Verdict::Pass, true) => "PASSED",
     };
-    let repo_name = std::env::var("GITHUB_REPOSITORY")
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| input.repo.root.clone());
+    let builtin = builtin_digests();
     let configuration: Vec<Value> = input
         .policy
         .files
         .iter()
-        .map(|f| json!({"name": f.name, "digest": {"sha256": f.sha256}}))
+        .map(|f| {
+            // A built-in rule is named so that it cannot be taken for a file
+            // of the checked repository: `//` never occurs in a git path.
+            let name = if builtin.iter().any(|(n, d)| *n == f.name && *d == f.sha256) {
+                format!("{BUILTIN_PREFIX}{}", f.name)
+            } else {
+                f.name.clone()
+            };
+            json!({"name": name, "digest": {"sha256": f.sha256}})
+        })
         .collect();
     let mut predicate = json!({
         "result": result,
@@ -75,10 +96,71 @@ pub fn statement(input: &Input, judgement: &Judgement, rule_ids: &[String]) -> V
     }
     json!({
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": repo_name, "digest": {"gitCommit": input.repo.head}}],
+        "subject": [{"name": subject_name, "digest": {"gitCommit": input.repo.head}}],
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate,
     })
+}
+
+/// How built-in rules are named in a statement's `configuration`.
+pub const BUILTIN_PREFIX: &str = "govops://builtin/";
+
+/// Name and sha256 (hex) of every built-in rule file.
+fn builtin_digests() -> Vec<(String, String)> {
+    crate::policy::builtin_rules()
+        .into_iter()
+        .map(|r| {
+            let digest = crate::policy::hex(&Sha256::digest(r.text.as_bytes()));
+            (r.name, digest)
+        })
+        .collect()
+}
+
+/// The statement's subject name: the repository's URL, never a local path.
+/// In GitHub Actions the server and repository; else the `origin` remote
+/// (or the only remote), without any credentials it embeds.
+pub fn repository_name(repo: &git2::Repository) -> String {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(server), Some(name)) = (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY")) {
+        return format!("{}/{name}", server.trim_end_matches('/'));
+    }
+    let url = |name: &str| {
+        repo.find_remote(name)
+            .ok()
+            .and_then(|r| r.url().map(str::to_string))
+    };
+    let remote = url("origin").or_else(|| {
+        let names = repo.remotes().ok()?;
+        match names.len() {
+            1 => url(names.get(0)?),
+            _ => None,
+        }
+    });
+    remote
+        .and_then(|u| public_url(&u))
+        .unwrap_or_else(|| NO_REMOTE.to_string())
+}
+
+/// The subject name of a repository without a (non-local) remote.
+pub const NO_REMOTE: &str = "(no remote)";
+
+/// A remote URL fit for a record: userinfo (tokens) removed; None for a
+/// local path or `file://` remote, which names only this machine.
+fn public_url(url: &str) -> Option<String> {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if scheme.eq_ignore_ascii_case("file") {
+            return None;
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        return Some(format!("{scheme}://{host}{path}"));
+    }
+    // scp-like `user@host:path`: the host part has no slash before the colon
+    // (and is not a drive letter, `C:/…`).
+    match url.split_once(':') {
+        Some((host, _)) if host.len() > 1 && !host.contains('/') => Some(url.to_string()),
+        _ => None,
+    }
 }
 
 /// Who ran the gate, where, on what: what an auditor asks months later.
@@ -101,14 +183,253 @@ pub fn context(input: &Input, judgement: &Judgement) -> Value {
     })
 }
 
-/// The last line of an audit log: its bytes, or an error when the log ends
-/// in a torn line (a crash during a write).
-fn last_line(file: &mut File, path: &Path) -> Result<Option<Vec<u8>>> {
+/// Where an audit record goes.
+#[derive(Debug, Clone)]
+pub enum LogTarget {
+    /// `--audit-log`: the operator's path, used as given.
+    Operator(PathBuf),
+    /// `audit.log` of a config file, which the checked change may control:
+    /// relative to the repository root, reached without following any
+    /// symbolic link, and never in a git dir or the hooks dir.
+    Config {
+        root: PathBuf,
+        /// The value as the config wrote it (validated by `config::confined_file`).
+        rel: String,
+        /// The config file, for messages.
+        origin: String,
+        /// Folders that must not be reached (git dir, common dir, hooks).
+        forbidden: Vec<PathBuf>,
+    },
+}
+
+impl LogTarget {
+    /// The path to show and to report.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            LogTarget::Operator(p) => p.clone(),
+            LogTarget::Config { root, rel, .. } => root.join(rel),
+        }
+    }
+
+    /// Open for reading and appending, creating it (and its folders).
+    fn open(&self) -> Result<File> {
+        match self {
+            LogTarget::Operator(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::io(
+                            dir.display(),
+                            format!("cannot create the audit log's folder: {e}"),
+                        )
+                    })?;
+                }
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(|e| {
+                        Error::io(path.display(), format!("cannot open the audit log: {e}"))
+                    })
+            }
+            LogTarget::Config {
+                root,
+                rel,
+                origin,
+                forbidden,
+            } => {
+                let refuse = |why: String| {
+                    Error::io(
+                        origin,
+                        format!("audit.log {rel:?}: {why}; the audit log of a config must be a file inside the repository (an operator's --audit-log may point anywhere)"),
+                    )
+                };
+                let parts = crate::config::confined_file(rel).map_err(refuse)?;
+                confined::open(root, &parts, forbidden).map_err(refuse)
+            }
+        }
+    }
+}
+
+/// Opening a path below a root one component at a time (`openat` with
+/// `O_NOFOLLOW`), so that no symbolic link, in a parent or the file itself,
+/// is followed, even one swapped in while govops runs.
+#[cfg(unix)]
+mod confined {
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::{Path, PathBuf};
+
+    fn identity(fd: &OwnedFd) -> Result<(u64, u64), String> {
+        // SAFETY: an all-zero stat is valid and the fd is open.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+            return Err(std::io::Error::last_os_error().to_string());
+        }
+        Ok((st.st_dev as u64, st.st_ino as u64))
+    }
+
+    pub fn open(root: &Path, parts: &[&str], forbidden: &[PathBuf]) -> Result<File, String> {
+        let forbidden: Vec<(u64, u64)> = forbidden
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()))
+            .collect();
+        let cstr = |b: &[u8]| CString::new(b).map_err(|_| "the path holds a NUL byte".to_string());
+        let root_c = cstr(root.as_os_str().as_bytes())?;
+        // SAFETY: plain syscalls on NUL-terminated strings; every fd returned
+        // is owned at once.
+        let fd = unsafe {
+            libc::open(
+                root_c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(format!(
+                "cannot open the repository root: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        let mut dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        if forbidden.contains(&identity(&dir)?) {
+            // A bare repository: its root is the git dir.
+            return Err("the repository root is its git dir".into());
+        }
+        let mut walked = PathBuf::new();
+        for (i, part) in parts.iter().enumerate() {
+            walked.push(part);
+            let name = cstr(part.as_bytes())?;
+            let last = i + 1 == parts.len();
+            let flags = if last {
+                libc::O_RDWR | libc::O_APPEND | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC
+            } else {
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC
+            };
+            let mut created = false;
+            let fd = loop {
+                let fd = unsafe {
+                    libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, 0o666 as libc::c_uint)
+                };
+                if fd >= 0 {
+                    break unsafe { OwnedFd::from_raw_fd(fd) };
+                }
+                let err = std::io::Error::last_os_error();
+                let shown = walked.display();
+                match err.raw_os_error() {
+                    Some(libc::ENOENT) if !last && !created => {
+                        if unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o777) } != 0 {
+                            let e = std::io::Error::last_os_error();
+                            if e.raw_os_error() != Some(libc::EEXIST) {
+                                return Err(format!("cannot create {shown}: {e}"));
+                            }
+                        }
+                        created = true;
+                    }
+                    // Linux says ENOTDIR for a link opened with O_DIRECTORY,
+                    // ELOOP otherwise (EMLINK on FreeBSD): look at what it is.
+                    Some(libc::ELOOP) | Some(libc::EMLINK) | Some(libc::ENOTDIR) => {
+                        // SAFETY: as above; an all-zero stat is valid.
+                        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                        let is_link = unsafe {
+                            libc::fstatat(
+                                dir.as_raw_fd(),
+                                name.as_ptr(),
+                                &mut st,
+                                libc::AT_SYMLINK_NOFOLLOW,
+                            )
+                        } == 0
+                            && st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+                        return Err(if is_link {
+                            format!("{shown} is a symbolic link, which govops does not follow")
+                        } else {
+                            format!("{shown} is not a folder")
+                        });
+                    }
+                    _ => return Err(format!("cannot open {shown}: {err}")),
+                }
+            };
+            if forbidden.contains(&identity(&fd)?) {
+                return Err(format!(
+                    "{} is the git dir or the hooks dir",
+                    walked.display()
+                ));
+            }
+            if last {
+                let file = File::from(fd);
+                let meta = file.metadata().map_err(|e| e.to_string())?;
+                if !meta.is_file() {
+                    return Err(format!("{} is not a regular file", walked.display()));
+                }
+                // A second name for the file could be anywhere (a hard link
+                // to a start-up file); a log has one name.
+                if meta.nlink() > 1 {
+                    return Err(format!("{} has other hard links", walked.display()));
+                }
+                return Ok(file);
+            }
+            dir = fd;
+        }
+        Err("it names no file".into())
+    }
+}
+
+/// Elsewhere: refuse any symbolic link on the way, then open.
+#[cfg(not(unix))]
+mod confined {
+    use std::fs::File;
+    use std::path::{Path, PathBuf};
+
+    pub fn open(root: &Path, parts: &[&str], forbidden: &[PathBuf]) -> Result<File, String> {
+        let forbidden: Vec<PathBuf> = forbidden
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect();
+        let mut path = root.to_path_buf();
+        for (i, part) in parts.iter().enumerate() {
+            path.push(part);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(format!(
+                        "{} is a symbolic link, which govops does not follow",
+                        path.display()
+                    ))
+                }
+                Ok(_) => {}
+                Err(_) if i + 1 < parts.len() => {
+                    std::fs::create_dir(&path).map_err(|e| e.to_string())?
+                }
+                Err(_) => {}
+            }
+            if let Ok(c) = path.canonicalize() {
+                if forbidden.iter().any(|f| c.starts_with(f)) {
+                    return Err(format!(
+                        "{} is in the git dir or the hooks dir",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The last line of an audit log and the log's length: its bytes, or an
+/// error when the log ends in a torn line (a crash during a write).
+fn last_line(file: &mut File, path: &Path) -> Result<(Option<Vec<u8>>, u64)> {
     let len = file
         .seek(SeekFrom::End(0))
         .map_err(|e| Error::io(path.display(), e))?;
     if len == 0 {
-        return Ok(None);
+        return Ok((None, 0));
     }
     // Read backwards in growing windows until the line before the last newline is whole.
     let mut window = 64 * 1024u64;
@@ -122,63 +443,82 @@ fn last_line(file: &mut File, path: &Path) -> Result<Option<Vec<u8>>> {
         if buf.last() != Some(&b'\n') {
             return Err(Error::io(
                 path.display(),
-                "the audit log ends in a torn line (a crash during a write?); `govops audit verify` shows it. Move the log aside and keep it as evidence before appending again",
+                format!("the audit log ends in a torn line (a crash during a write?); `govops audit verify {0}` shows it and `govops audit repair {0}` sets it aside, with a record saying so", path.display()),
             ));
         }
         let body = &buf[..buf.len() - 1];
         match body.iter().rposition(|b| *b == b'\n') {
-            Some(i) => return Ok(Some(body[i + 1..].to_vec())),
-            None if start == 0 => return Ok(Some(body.to_vec())),
+            Some(i) => return Ok((Some(body[i + 1..].to_vec()), len)),
+            None if start == 0 => return Ok((Some(body.to_vec()), len)),
             None => window *= 4,
         }
     }
 }
 
+/// The log, opened and exclusively locked (concurrent runs queue here); the
+/// lock goes with the file.
+fn open_locked(target: &LogTarget) -> Result<(File, PathBuf)> {
+    let path = target.path();
+    let file = target.open()?;
+    file.lock()
+        .map_err(|e| Error::io(path.display(), format!("cannot lock the audit log: {e}")))?;
+    Ok((file, path))
+}
+
+/// The next record's seq and prev, after the last line of the log.
+fn next_link(last: Option<&[u8]>, path: &Path) -> Result<(u64, Value)> {
+    let Some(line) = last else {
+        return Ok((1, Value::Null));
+    };
+    let last: Value = serde_json::from_slice(line).map_err(|e| {
+        Error::io(
+            path.display(),
+            format!("the last audit record is not JSON ({e}); run `govops audit verify`"),
+        )
+    })?;
+    let seq = last.get("seq").and_then(Value::as_u64).ok_or_else(|| {
+        Error::io(
+            path.display(),
+            "the last audit record has no seq; run `govops audit verify`",
+        )
+    })?;
+    Ok((seq + 1, Value::String(hash_line(line))))
+}
+
+/// Write one whole line at the end, then fsync. On failure (disk full, a
+/// file size limit, an I/O error) the file is cut back to `len`, so a
+/// failed run leaves no partial record to be taken for tampering.
+fn write_line(file: &mut File, path: &Path, len: u64, line: &[u8]) -> Result<()> {
+    let Err(e) = file.write_all(line).and_then(|_| file.sync_all()) else {
+        return Ok(());
+    };
+    match file.set_len(len).and_then(|_| file.sync_all()) {
+        Ok(()) => Err(Error::io(
+            path.display(),
+            format!("cannot write the audit record: {e}; the log was cut back to its previous {len} bytes, no record was written"),
+        )),
+        Err(undo) => Err(Error::io(
+            path.display(),
+            format!("cannot write the audit record: {e}; cutting the partial record off failed too ({undo}): run `govops audit repair {}`", path.display()),
+        )),
+    }
+}
+
 /// Append one record for this run; returns where it went.
 pub fn append(
-    path: &Path,
+    target: &LogTarget,
     statement: Value,
     findings: &[Finding],
     context: Value,
     recorded_at: &str,
     signer: Option<&signing::Signer>,
 ) -> Result<AuditRef> {
-    let envelope = signer.map(|s| s.envelope(&statement)).transpose()?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::io(
-                dir.display(),
-                format!("cannot create the audit log's folder: {e}"),
-            )
-        })?;
-    }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::io(path.display(), format!("cannot open the audit log: {e}")))?;
-    // Exclusive for read-last-record-then-append: concurrent runs queue here.
-    file.lock()
-        .map_err(|e| Error::io(path.display(), format!("cannot lock the audit log: {e}")))?;
-    let (seq, prev) = match last_line(&mut file, path)? {
-        None => (1, Value::Null),
-        Some(line) => {
-            let last: Value = serde_json::from_slice(&line).map_err(|e| {
-                Error::io(
-                    path.display(),
-                    format!("the last audit record is not JSON ({e}); run `govops audit verify`"),
-                )
-            })?;
-            let seq = last.get("seq").and_then(Value::as_u64).ok_or_else(|| {
-                Error::io(
-                    path.display(),
-                    "the last audit record has no seq; run `govops audit verify`",
-                )
-            })?;
-            (seq + 1, Value::String(hash_line(&line)))
-        }
-    };
+    let signed = signer
+        .map(|s| s.sign(signing::PAYLOAD_TYPE, &statement))
+        .transpose()?;
+    let (mut file, path) = open_locked(target)?;
+    let (last, len) = last_line(&mut file, &path)?;
+    let (seq, prev) = next_link(last.as_deref(), &path)?;
     let mut record = json!({
         "seq": seq,
         "prev": prev,
@@ -187,22 +527,14 @@ pub fn append(
         "findings": findings,
         "context": context,
     });
-    if let Some(envelope) = envelope {
-        record["envelope"] = envelope;
+    if let Some(signed) = signed {
+        record["envelope"] = signed.envelope;
+        record["sshsig"] = Value::String(signed.sshsig);
     }
     let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
     let hash = hash_line(&line);
     line.push(b'\n');
-    // One write of the whole line, then fsync: a crash leaves at most a torn
-    // last line, which verify names and the next append refuses to bury.
-    file.write_all(&line)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| {
-            Error::io(
-                path.display(),
-                format!("cannot write the audit record: {e}"),
-            )
-        })?;
+    write_line(&mut file, &path, len, &line)?;
     let _ = file.unlock();
     Ok(AuditRef {
         log: path.display().to_string(),
@@ -211,11 +543,141 @@ pub fn append(
     })
 }
 
+/// What `repair` did.
+#[derive(Debug)]
+pub enum Repaired {
+    /// The log was intact: nothing was touched.
+    Nothing { records: u64 },
+    /// A torn tail was set aside and a repair record appended.
+    TornTail {
+        removed: u64,
+        saved_to: PathBuf,
+        seq: u64,
+        hash: String,
+    },
+    /// The damage is not a torn tail: the log was left as it was.
+    Refused(String),
+}
+
+/// Set aside a torn last line (a crash during a write): its bytes go to a
+/// side file next to the log, the log is cut back to its last whole record,
+/// and a record is appended that names what was removed (its length,
+/// sha256 and the side file), so the repair itself stays in the chain.
+/// Any other damage is refused: it is evidence, not a crash.
+pub fn repair(
+    target: &LogTarget,
+    recorded_at: &str,
+    reason: Option<&str>,
+    signer: Option<&signing::Signer>,
+) -> Result<Repaired> {
+    let (mut file, path) = open_locked(target)?;
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| file.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path.display(), format!("cannot read the audit log: {e}")))?;
+    let (records, head, keep) = match verify(&bytes) {
+        Verification::Intact { records, .. } => return Ok(Repaired::Nothing { records }),
+        Verification::Broken(why) => return Ok(Repaired::Refused(why)),
+        Verification::Torn {
+            records,
+            head,
+            intact_len,
+            ..
+        } => (records, head, intact_len),
+    };
+    let tail = &bytes[keep as usize..];
+    let side = side_file(&path, recorded_at);
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&side)
+        .map_err(|e| {
+            Error::io(
+                side.display(),
+                format!("cannot write the torn tail aside: {e}"),
+            )
+        })?;
+    out.write_all(tail)
+        .and_then(|_| out.sync_all())
+        .map_err(|e| {
+            Error::io(
+                side.display(),
+                format!("cannot write the torn tail aside: {e}"),
+            )
+        })?;
+    file.set_len(keep)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| Error::io(path.display(), format!("cannot cut the torn tail off: {e}")))?;
+    let seq = records + 1;
+    let mut account = json!({
+        "removed": {
+            "offset": keep,
+            "bytes": tail.len(),
+            "sha256": hash_line(tail),
+            "what": format!("a torn last line after record {records}"),
+        },
+        "saved_to": side.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "govops": env!("CARGO_PKG_VERSION"),
+    });
+    if let Some(reason) = reason {
+        account["reason"] = json!(reason);
+    }
+    let signed = signer
+        .map(|s| s.sign(signing::REPAIR_PAYLOAD_TYPE, &account))
+        .transpose()?;
+    let mut record = json!({
+        "seq": seq,
+        "prev": head,
+        "recorded_at": recorded_at,
+        "repair": account,
+    });
+    if let Some(signed) = signed {
+        record["envelope"] = signed.envelope;
+        record["sshsig"] = Value::String(signed.sshsig);
+    }
+    let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
+    let hash = hash_line(&line);
+    line.push(b'\n');
+    write_line(&mut file, &path, keep, &line)?;
+    let _ = file.unlock();
+    Ok(Repaired::TornTail {
+        removed: tail.len() as u64,
+        saved_to: side,
+        seq,
+        hash,
+    })
+}
+
+/// `LOG.torn-TIME` beside the log (`:` left out, for every file system).
+fn side_file(path: &Path, recorded_at: &str) -> PathBuf {
+    let stamp: String = recorded_at.chars().filter(|c| *c != ':').collect();
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".torn-{stamp}"));
+    let mut side = path.with_file_name(&name);
+    let mut n = 1;
+    while side.exists() {
+        n += 1;
+        let mut numbered = name.clone();
+        numbered.push(format!("-{n}"));
+        side = path.with_file_name(numbered);
+    }
+    side
+}
+
 /// What `verify` found.
 #[derive(Debug)]
 pub enum Verification {
     /// The chain holds: number of records and the hash of the last one.
     Intact { records: u64, head: Option<String> },
+    /// The records before the last line chain, and the last line is torn
+    /// (no newline): a crash during a write, or a cut. `intact_len`: the
+    /// bytes of the whole records, where `repair` cuts.
+    Torn {
+        records: u64,
+        head: Option<String>,
+        intact_len: u64,
+        why: String,
+    },
     /// The first problem, in words that name the record.
     Broken(String),
 }
@@ -234,11 +696,16 @@ pub fn verify(bytes: &[u8]) -> Verification {
         let number = i + 1;
         let is_last = number == count;
         if torn && is_last {
-            return Verification::Broken(format!(
-                "line {number} is a torn last line ({} bytes without a newline): a crash during a write, or a truncated log; the {} records before it are intact",
-                line.len(),
-                number - 1
-            ));
+            return Verification::Torn {
+                records: expected - 1,
+                head: prev,
+                intact_len: (bytes.len() - line.len()) as u64,
+                why: format!(
+                    "line {number} is a torn last line ({} bytes without a newline): a crash during a write, or a truncated log; the {} records before it are intact",
+                    line.len(),
+                    number - 1
+                ),
+            };
         }
         let record: Value = match serde_json::from_slice(line) {
             Ok(v) => v,
@@ -312,7 +779,7 @@ mod tests {
         let good = String::from_utf8(log(4)).unwrap();
         let lines: Vec<&str> = good.lines().collect();
         let broken = |text: String| match verify(text.as_bytes()) {
-            Verification::Broken(why) => why,
+            Verification::Broken(why) | Verification::Torn { why, .. } => why,
             v => panic!("not detected: {v:?}"),
         };
         let altered = good
@@ -326,161 +793,46 @@ mod tests {
         let head_cut = format!("{}\n{}\n", lines[1], lines[2]);
         assert!(broken(head_cut).contains("record 1"));
         let torn = format!("{}\n{}\n{}", lines[0], lines[1], &lines[2][..10]);
-        assert!(broken(torn).contains("torn last line"));
-    }
-}
-
-/// Signing: each record's statement as a DSSE envelope whose signature is an
-/// SSH signature (SSHSIG, namespace `govops-audit`) over the DSSE
-/// pre-authentication encoding, so `ssh-keygen -Y verify` can check it.
-pub mod signing {
-    use crate::error::{Error, Result};
-    use base64::Engine as _;
-    use serde_json::{json, Value};
-    use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
-    use std::path::Path;
-
-    pub const NAMESPACE: &str = "govops-audit";
-    pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
-    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-    /// DSSE's pre-authentication encoding of a payload.
-    pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-        let mut out = format!(
-            "DSSEv1 {} {payload_type} {} ",
-            payload_type.len(),
-            payload.len()
-        )
-        .into_bytes();
-        out.extend_from_slice(payload);
-        out
-    }
-
-    /// An SSH ed25519 key that signs audit records.
-    pub struct Signer {
-        key: PrivateKey,
-    }
-
-    impl Signer {
-        pub fn load(path: &Path) -> Result<Self> {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::io(path.display(), format!("cannot read the signing key: {e}"))
-            })?;
-            let key = PrivateKey::from_openssh(&text).map_err(|e| {
-                Error::io(path.display(), format!("not an OpenSSH private key: {e}"))
-            })?;
-            if key.is_encrypted() {
-                return Err(Error::io(path.display(), "the signing key is encrypted; use an unencrypted key kept in the CI's secret store"));
+        assert!(broken(torn.clone()).contains("torn last line"));
+        // Where repair cuts: after the last whole record.
+        match verify(torn.as_bytes()) {
+            Verification::Torn {
+                records,
+                intact_len,
+                head,
+                ..
+            } => {
+                assert_eq!(records, 2);
+                assert_eq!(intact_len as usize, lines[0].len() + lines[1].len() + 2);
+                assert_eq!(head.unwrap(), hash_line(lines[1].as_bytes()));
             }
-            if key.algorithm() != ssh_key::Algorithm::Ed25519 {
-                return Err(Error::io(
-                    path.display(),
-                    format!("the signing key is {}, not ed25519", key.algorithm()),
-                ));
-            }
-            Ok(Signer { key })
-        }
-
-        /// The DSSE envelope of a statement.
-        pub fn envelope(&self, statement: &Value) -> Result<Value> {
-            let payload = serde_json::to_vec(statement).map_err(|e| Error::Usage(e.to_string()))?;
-            let sig = self
-                .key
-                .sign(NAMESPACE, HashAlg::Sha512, &pae(PAYLOAD_TYPE, &payload))
-                .map_err(|e| Error::Usage(format!("signing the audit record: {e}")))?;
-            let pem = sig
-                .to_pem(LineEnding::LF)
-                .map_err(|e| Error::Usage(e.to_string()))?;
-            Ok(json!({
-                "payloadType": PAYLOAD_TYPE,
-                "payload": B64.encode(&payload),
-                "signatures": [{
-                    "keyid": self.key.public_key().fingerprint(HashAlg::Sha256).to_string(),
-                    "sig": pem_body(&pem),
-                }],
-            }))
+            v => panic!("{v:?}"),
         }
     }
 
-    /// The base64 body of an armored signature: the SSHSIG blob itself.
-    fn pem_body(pem: &str) -> String {
-        pem.lines().filter(|l| !l.starts_with("-----")).collect()
-    }
-
-    /// The armored form `ssh-keygen -Y verify -s` reads.
-    pub fn armor(sig_b64: &str) -> String {
-        let mut out = String::from("-----BEGIN SSH SIGNATURE-----\n");
-        for chunk in sig_b64.as_bytes().chunks(70) {
-            out.push_str(&String::from_utf8_lossy(chunk));
-            out.push('\n');
+    #[test]
+    fn remote_urls_lose_credentials_and_local_paths() {
+        let url = |u: &str| public_url(u);
+        assert_eq!(
+            url("https://x-access-token:ghs_abc@github.com/org/svc.git").as_deref(),
+            Some("https://github.com/org/svc.git")
+        );
+        assert_eq!(
+            url("ssh://git@host:22/org/svc").as_deref(),
+            Some("ssh://host:22/org/svc")
+        );
+        assert_eq!(
+            url("git@github.com:org/svc.git").as_deref(),
+            Some("git@github.com:org/svc.git")
+        );
+        for local in [
+            "/srv/git/svc.git",
+            "../svc",
+            "file:///srv/svc",
+            "./a:b",
+            "C:/x",
+        ] {
+            assert_eq!(url(local), None, "{local}");
         }
-        out.push_str("-----END SSH SIGNATURE-----\n");
-        out
-    }
-
-    /// Keys of an `allowed_signers` file (the format `ssh-keygen -Y verify` reads).
-    pub fn allowed_signers(path: &Path) -> Result<Vec<(String, PublicKey)>> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(path.display(), format!("cannot read allowed signers: {e}")))?;
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let tokens: Vec<&str> = line.split_whitespace().collect();
-            let Some(k) = tokens.iter().position(|t| {
-                t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-")
-            }) else {
-                return Err(Error::io(
-                    format!("{}:{}", path.display(), i + 1),
-                    "no public key on this line",
-                ));
-            };
-            let key = PublicKey::from_openssh(&tokens[k..].join(" ")).map_err(|e| {
-                Error::io(
-                    format!("{}:{}", path.display(), i + 1),
-                    format!("not a public key: {e}"),
-                )
-            })?;
-            out.push((tokens[0].to_string(), key));
-        }
-        Ok(out)
-    }
-
-    /// The PAE bytes and the signature of a record's envelope.
-    pub fn signed_parts(record: &Value) -> Option<(Vec<u8>, String)> {
-        let env = record.get("envelope")?;
-        let payload = B64.decode(env.get("payload")?.as_str()?).ok()?;
-        let payload_type = env.get("payloadType")?.as_str()?;
-        let sig = env.pointer("/signatures/0/sig")?.as_str()?.to_string();
-        Some((pae(payload_type, &payload), sig))
-    }
-
-    /// Check a record's envelope: signed by an allowed key, over this statement.
-    pub fn check(
-        record: &Value,
-        signers: &[(String, PublicKey)],
-    ) -> std::result::Result<String, String> {
-        let env = record.get("envelope").ok_or("is not signed")?;
-        let payload = env
-            .get("payload")
-            .and_then(Value::as_str)
-            .and_then(|p| B64.decode(p).ok())
-            .ok_or("has an envelope without a payload")?;
-        let signed: Value = serde_json::from_slice(&payload)
-            .map_err(|_| "has an envelope whose payload is not JSON")?;
-        if Some(&signed) != record.get("statement") {
-            return Err("has a statement that differs from the signed one".into());
-        }
-        let (pae, sig) = signed_parts(record).ok_or("has a malformed envelope")?;
-        let sig = SshSig::from_pem(armor(&sig))
-            .map_err(|e| format!("has a malformed signature ({e})"))?;
-        for (principal, key) in signers {
-            if key.verify(NAMESPACE, &pae, &sig).is_ok() {
-                return Ok(principal.clone());
-            }
-        }
-        Err("has a signature from no allowed signer".into())
     }
 }

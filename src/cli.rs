@@ -54,7 +54,7 @@ pub enum Command {
     Rules(RulesCommand),
     /// Run Rego unit tests (`test_*` rules) of the built-in rules and of DIRs
     Test(TestArgs),
-    /// The audit log: verify its hash chain, or print its records
+    /// The audit log: verify its hash chain, print its records, or set aside a torn last line
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Write a commented .govops.yaml with the defaults, and print next steps
@@ -118,6 +118,10 @@ pub enum SchemaKind {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming the first record altered, removed, reordered or torn
+    ///
+    /// Without --head the end of the log is unverified: records cut off the
+    /// end, or an edit of the last record, leave a valid chain. Keep the head
+    /// hash of each run elsewhere (the `audit-hash` output) and pass it.
     Verify {
         /// The audit log
         file: PathBuf,
@@ -144,10 +148,28 @@ pub enum AuditCommand {
         /// Print the records as JSON lines
         #[arg(long)]
         json: bool,
-        /// Write each shown signed record's signed bytes and signature to DIR,
-        /// for `ssh-keygen -Y verify`
+        /// Write each shown signed record's DSSE envelope (record-N.dsse.json),
+        /// its signed bytes (record-N.pae) and SSH signature (record-N.sig,
+        /// for `ssh-keygen -Y verify -n govops-audit ... < record-N.pae`) to DIR
         #[arg(long, value_name = "DIR")]
         export_signatures: Option<PathBuf>,
+    },
+    /// Set aside a torn last line left by a crash, so that runs can append again
+    ///
+    /// The torn bytes are saved beside the log (FILE.torn-TIME), the log is
+    /// cut back to its last whole record, and a repair record naming what was
+    /// removed (length, sha256, side file) is appended to the chain. Any other
+    /// damage (an altered, removed or reordered record) is refused with exit 1:
+    /// it is evidence, not a crash. An intact log is left alone (exit 0).
+    Repair {
+        /// The audit log
+        file: PathBuf,
+        /// Why, in the repair record (e.g. a ticket)
+        #[arg(long)]
+        reason: Option<String>,
+        /// Sign the repair record (DSSE) with this SSH ed25519 private key
+        #[arg(long, value_name = "PATH")]
+        sign_key: Option<PathBuf>,
     },
 }
 
@@ -249,7 +271,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
     /// Sign each audit record's statement (DSSE) with this SSH ed25519 private key
-    #[arg(long, value_name = "PATH", requires = "audit_log")]
+    /// (needs --audit-log or audit.log in the config)
+    #[arg(long, value_name = "PATH")]
     pub sign_key: Option<PathBuf>,
     /// A human approval known to the CI system (repeatable)
     #[arg(long = "approved-by", value_name = "NAME")]

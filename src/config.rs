@@ -195,7 +195,8 @@ pub struct Waiver {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Audit {
-    /// Default audit log path (null: no audit record unless --audit-log).
+    /// Default audit log path, relative to the repository root and inside it
+    /// (not in .git, no symbolic links); null: no audit record unless --audit-log.
     pub log: Option<String>,
 }
 
@@ -620,6 +621,14 @@ fn validate(
             );
         }
     }
+    if let Some(log) = &config.audit.log {
+        if let Err(why) = confined_file(log) {
+            problems.add(
+                "/audit/log",
+                format!("{log:?} must name a file inside the repository: {why} (an operator's --audit-log may point anywhere)"),
+            );
+        }
+    }
     if config.limits.max_documents == 0
         || config.limits.eval_timeout_ms == 0
         || config.limits.run_timeout_ms == 0
@@ -640,6 +649,56 @@ fn validate(
         exclude,
         env_paths,
     })
+}
+
+/// Check a file path named by a config file, which the checked change may
+/// control: it must stay inside the repository and out of its git dir
+/// (hooks and `.git/config` run code). This is the textual half; the
+/// writer also refuses symbolic links on the way (`audit::LogTarget`).
+/// Returns the path's components.
+pub fn confined_file(path: &str) -> Result<Vec<&str>, String> {
+    if path.trim().is_empty() {
+        return Err("it is empty".into());
+    }
+    if path.contains('\0') {
+        return Err("it holds a NUL byte".into());
+    }
+    if path.contains('\\') {
+        return Err("use / between folders, not \\".into());
+    }
+    if path.starts_with('/') {
+        return Err("it is an absolute path".into());
+    }
+    if path.starts_with('~') {
+        return Err("~ is not expanded; name a path relative to the repository root".into());
+    }
+    let bytes = path.as_bytes();
+    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+        return Err("it is an absolute (drive) path".into());
+    }
+    if path.ends_with('/') {
+        return Err("it names a folder, not a file".into());
+    }
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if parts.is_empty() {
+        return Err("it names the repository root, not a file".into());
+    }
+    for part in &parts {
+        if *part == ".." {
+            return Err("`..` leaves the repository".into());
+        }
+        // Case and trailing dots or spaces do not matter to every file
+        // system (macOS, Windows): `.GIT`, `.git.` and `git~1` all reach
+        // the git dir there.
+        let folded = part.trim_end_matches(['.', ' ']).to_ascii_lowercase();
+        if folded == ".git" || folded == "git~1" {
+            return Err("it is inside the git dir (hooks and config there run code)".into());
+        }
+    }
+    Ok(parts)
 }
 
 /// Validation problems, each placed at its key's line.
@@ -726,6 +785,39 @@ mod tests {
         let err = ValidConfig::parse(text.as_bytes().to_vec(), "c.yaml".into()).unwrap_err();
         let lines: Vec<_> = err.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![Some(3), Some(8), Some(6)], "{err:?}");
+    }
+
+    #[test]
+    fn an_audit_log_stays_inside_the_repository() {
+        for bad in [
+            "../../.bash_profile",
+            "/home/u/.bash_profile",
+            "logs/../../x",
+            ".git/hooks/pre-commit",
+            "sub/.GIT/config",
+            ".git./hooks/post-checkout",
+            "git~1/hooks/x",
+            "~/.profile",
+            "C:/Windows/x",
+            "a\\b",
+            "logs/",
+            ".",
+            "",
+        ] {
+            let text = format!("version: 1\naudit:\n  log: {bad:?}\n");
+            let err = ValidConfig::parse(text.into_bytes(), ".govops.yaml".into()).expect_err(bad);
+            assert_eq!(err.problems[0].key.as_deref(), Some("audit.log"), "{bad}");
+            assert_eq!(err.problems[0].line, Some(3), "{bad}: {err:?}");
+        }
+        for good in [
+            "audit/govops.jsonl",
+            "./audit.jsonl",
+            "a/.gitx/log",
+            ".github.log",
+        ] {
+            let text = format!("version: 1\naudit:\n  log: {good:?}\n");
+            ValidConfig::parse(text.into_bytes(), ".govops.yaml".into()).expect(good);
+        }
     }
 
     #[test]

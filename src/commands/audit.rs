@@ -1,10 +1,12 @@
-//! `govops audit verify FILE` and `govops audit show FILE`.
+//! `govops audit verify FILE`, `govops audit show FILE` and `govops audit
+//! repair FILE`.
 
 use super::print;
-use crate::audit::{self, signing, Verification};
+use crate::audit::{self, signing, Repaired, Verification};
 use crate::cli::{AuditCommand, Global};
 use crate::error::{Error, Exit, Result};
 use serde_json::Value;
+use std::path::Path;
 
 pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
     match cmd {
@@ -12,53 +14,41 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
             file,
             head,
             allowed_signers,
+        } => verify(file, head.as_deref(), allowed_signers.as_deref()),
+        AuditCommand::Repair {
+            file,
+            reason,
+            sign_key,
         } => {
-            let bytes = std::fs::read(file).map_err(|e| {
-                Error::io(file.display(), format!("cannot read the audit log: {e}"))
-            })?;
-            if let (Verification::Intact { .. }, Some(signers)) =
-                (audit::verify(&bytes), allowed_signers)
-            {
-                let signers = signing::allowed_signers(signers)?;
-                for (i, line) in bytes
-                    .split(|b| *b == b'\n')
-                    .filter(|l| !l.is_empty())
-                    .enumerate()
-                {
-                    let record: Value = serde_json::from_slice(line).unwrap_or_default();
-                    if let Err(why) = signing::check(&record, &signers) {
-                        print(&format!(
-                            "{}: TAMPERED: record {} {why}\n",
-                            file.display(),
-                            i + 1
-                        ))?;
-                        return Ok(Exit::Fail);
-                    }
-                }
-            }
-            match audit::verify(&bytes) {
-                Verification::Intact {
-                    records,
-                    head: last,
-                } => {
-                    let last = last.unwrap_or_default();
-                    if let Some(expected) = head {
-                        if *expected != last {
-                            print(&format!(
-                                "{}: TAMPERED: the chain is intact but ends at {last}, not at the expected head {expected}: records were added, altered or cut off at the end\n",
-                                file.display()
-                            ))?;
-                            return Ok(Exit::Fail);
-                        }
-                    }
+            let signer = sign_key.as_deref().map(signing::Signer::load).transpose()?;
+            let now = crate::clock::format_utc(time::OffsetDateTime::now_utc());
+            let target = audit::LogTarget::Operator(file.clone());
+            match audit::repair(&target, &now, reason.as_deref(), signer.as_ref())? {
+                Repaired::Nothing { records } => {
                     print(&format!(
-                        "{}: intact: {records} record(s), head {last}\n",
+                        "{}: intact ({records} record(s)): nothing to repair\n",
                         file.display()
                     ))?;
                     Ok(Exit::Pass)
                 }
-                Verification::Broken(why) => {
-                    print(&format!("{}: TAMPERED: {why}\n", file.display()))?;
+                Repaired::TornTail {
+                    removed,
+                    saved_to,
+                    seq,
+                    hash,
+                } => {
+                    print(&format!(
+                        "{}: set aside a torn last line ({removed} bytes) in {}; record {seq} ({hash}) says so; runs can append again\n",
+                        file.display(),
+                        saved_to.display()
+                    ))?;
+                    Ok(Exit::Pass)
+                }
+                Repaired::Refused(why) => {
+                    print(&format!(
+                        "{}: NOT REPAIRED: {why}. Only a torn last line (a crash during a write) is repaired; this damage is evidence: keep the log as it is and investigate\n",
+                        file.display()
+                    ))?;
                     Ok(Exit::Fail)
                 }
             }
@@ -83,6 +73,36 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
                     ));
                     continue;
                 };
+                if let Some(repair) = record.get("repair") {
+                    if commit.is_some() || verdict.is_some() || rule.is_some() {
+                        continue;
+                    }
+                    if *json {
+                        out.push_str(line);
+                        out.push('\n');
+                    } else {
+                        out.push_str(&format!(
+                            "#{} {} REPAIR: set aside {} byte(s) ({}) in {}{}\n",
+                            record["seq"],
+                            record["recorded_at"].as_str().unwrap_or("-"),
+                            repair.pointer("/removed/bytes").unwrap_or(&Value::Null),
+                            repair
+                                .pointer("/removed/what")
+                                .and_then(Value::as_str)
+                                .unwrap_or("-"),
+                            repair
+                                .get("saved_to")
+                                .and_then(Value::as_str)
+                                .unwrap_or("-"),
+                            repair
+                                .get("reason")
+                                .and_then(Value::as_str)
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default(),
+                        ));
+                    }
+                    continue;
+                }
                 let head = record
                     .pointer("/statement/subject/0/digest/gitCommit")
                     .and_then(Value::as_str)
@@ -119,14 +139,7 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
                     continue;
                 }
                 if let Some(dir) = export_signatures {
-                    if let Some((pae, sig)) = signing::signed_parts(&record) {
-                        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
-                        let base = dir.join(format!("record-{}", record["seq"]));
-                        std::fs::write(base.with_extension("pae"), pae)
-                            .map_err(|e| Error::io(dir.display(), e))?;
-                        std::fs::write(base.with_extension("sig"), signing::armor(&sig))
-                            .map_err(|e| Error::io(dir.display(), e))?;
-                    }
+                    export(dir, &record)?;
                 }
                 if *json {
                     out.push_str(line);
@@ -181,4 +194,95 @@ pub fn run(_global: &Global, cmd: &AuditCommand) -> Result<Exit> {
             Ok(Exit::Pass)
         }
     }
+}
+
+/// `audit verify`: the chain, then (with allowed signers) every signature,
+/// then the head kept elsewhere. Without `--head` the output says that the
+/// end of the log is unverified.
+fn verify(file: &Path, head: Option<&str>, allowed_signers: Option<&Path>) -> Result<Exit> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Error::io(file.display(), format!("cannot read the audit log: {e}")))?;
+    let (records, last) = match audit::verify(&bytes) {
+        Verification::Intact { records, head } => (records, head.unwrap_or_default()),
+        Verification::Torn { why, .. } => {
+            print(&format!(
+                "{}: TORN: {why}. If no one cut the log, `govops audit repair {}` sets the torn line aside\n",
+                file.display(),
+                file.display()
+            ))?;
+            return Ok(Exit::Fail);
+        }
+        Verification::Broken(why) => {
+            print(&format!("{}: TAMPERED: {why}\n", file.display()))?;
+            return Ok(Exit::Fail);
+        }
+    };
+    if let Some(signers) = allowed_signers {
+        let signers = signing::allowed_signers(signers)?;
+        for (i, line) in bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
+            let record: Value = serde_json::from_slice(line).unwrap_or_default();
+            if let Err(why) = signing::check(&record, &signers) {
+                print(&format!(
+                    "{}: TAMPERED: record {} {why}\n",
+                    file.display(),
+                    i + 1
+                ))?;
+                return Ok(Exit::Fail);
+            }
+        }
+    }
+    match head {
+        Some(expected) if expected != last => {
+            print(&format!(
+                "{}: TAMPERED: the chain is intact but ends at {last}, not at the expected head {expected}: records were added, altered or cut off at the end\n",
+                file.display()
+            ))?;
+            Ok(Exit::Fail)
+        }
+        Some(_) => {
+            print(&format!(
+                "{}: intact: {records} record(s), head {last} (the expected head)\n",
+                file.display()
+            ))?;
+            Ok(Exit::Pass)
+        }
+        None => {
+            let edit = if allowed_signers.is_some() {
+                "records cut off the end"
+            } else {
+                "records cut off the end, or an edit of the last record,"
+            };
+            print(&format!(
+                "{}: intact: {records} record(s), head {last}\n{}: the end of the log is unverified: {edit} would pass; pass --head with the head hash recorded elsewhere (the run's `audit-hash`) to check it\n",
+                file.display(),
+                file.display()
+            ))?;
+            Ok(Exit::Pass)
+        }
+    }
+}
+
+/// Write a signed record's envelope (for DSSE tooling), and the PAE and
+/// SSH signature (for `ssh-keygen -Y verify`), as record-SEQ.*.
+fn export(dir: &Path, record: &Value) -> Result<()> {
+    let Some(envelope) = record.get("envelope") else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+    let base = dir.join(format!("record-{}", record["seq"]));
+    let write = |ext: &str, bytes: &[u8]| {
+        let path = base.with_extension(ext);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(path.display(), e))
+    };
+    let pretty = serde_json::to_vec_pretty(envelope).map_err(|e| Error::io(dir.display(), e))?;
+    write("dsse.json", &pretty)?;
+    if let Some((pae, sig)) = signing::sshsig_parts(record) {
+        write("pae", &pae)?;
+        write("sig", signing::armor(&sig).as_bytes())?;
+    }
+    Ok(())
 }

@@ -248,24 +248,16 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     deadline::finishing();
     // The audit record is written before any report, so that reports can name
     // it, and a record that cannot be written fails the run.
-    let audit_log = args.audit_log.clone().or_else(|| {
-        policy
-            .config
-            .config
-            .audit
-            .log
-            .as_ref()
-            .map(|p| root.join(p))
-    });
-    let audit = match &audit_log {
-        Some(path) => {
+    let audit = match audit_target(&repo, &root, &policy, args)? {
+        Some(target) => {
             let mut ids: Vec<String> = policy.docs.iter().map(|d| d.id.clone()).collect();
             for f in &judgement.findings {
                 if !ids.contains(&f.id) {
                     ids.push(f.id.clone());
                 }
             }
-            let statement = crate::audit::statement(input, &judgement, &ids);
+            let subject = crate::audit::repository_name(&repo);
+            let statement = crate::audit::statement(input, &judgement, &ids, &subject);
             let context = crate::audit::context(input, &judgement);
             let recorded_at = clock::format_utc(time::OffsetDateTime::now_utc());
             let signer = args
@@ -274,7 +266,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
                 .map(crate::audit::signing::Signer::load)
                 .transpose()?;
             Some(crate::audit::append(
-                path,
+                &target,
                 statement,
                 &judgement.findings,
                 context,
@@ -344,6 +336,50 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     std::mem::forget(collection);
     std::mem::forget(evaluator);
     Ok(exit)
+}
+
+/// Where this run's audit record goes: `--audit-log` as the operator gave it,
+/// else the config's `audit.log`, confined to the repository (the change may
+/// control that config). `--sign-key` without either is a usage error.
+fn audit_target(
+    repo: &git2::Repository,
+    root: &std::path::Path,
+    policy: &Policy,
+    args: &CheckArgs,
+) -> Result<Option<crate::audit::LogTarget>> {
+    use crate::audit::LogTarget;
+    if let Some(path) = &args.audit_log {
+        return Ok(Some(LogTarget::Operator(path.clone())));
+    }
+    let Some(rel) = &policy.config.config.audit.log else {
+        if args.sign_key.is_some() {
+            return Err(Error::Usage(
+                "--sign-key signs audit records, but there is no audit log: pass --audit-log FILE or set audit.log in the config".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    // The git dirs and the hooks dir, wherever they are: a log there would
+    // run code (hooks, `core.fsmonitor` in .git/config).
+    let mut forbidden = vec![repo.path().to_path_buf(), repo.commondir().to_path_buf()];
+    if let Ok(hooks) = repo.config().and_then(|c| c.get_path("core.hooksPath")) {
+        forbidden.push(if hooks.is_absolute() {
+            hooks
+        } else {
+            root.join(hooks)
+        });
+    }
+    forbidden.push(repo.commondir().join("hooks"));
+    let origin = match policy.config.line_of("/audit/log") {
+        Some(line) if line > 0 => format!("{}:{line}", policy.config.origin),
+        _ => policy.config.origin.clone(),
+    };
+    Ok(Some(LogTarget::Config {
+        root: root.to_path_buf(),
+        rel: rel.clone(),
+        origin,
+        forbidden,
+    }))
 }
 
 /// In GitHub Actions: the Markdown summary on the run's page, and the step outputs.

@@ -13,4 +13,5 @@ mod repo;
 mod reports;
 mod trailers;
 mod trust;
+mod trust_audit;
 mod trust_policy;
