@@ -296,3 +296,316 @@ fn strip_sgr(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A repository whose team rule raises `n` findings: deny, review and warn in
+/// turn, each on its own line of one file that exists.
+fn many_findings_repo(n: usize) -> Repo {
+    let repo = Repo::gitops();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".govops.yaml", "version: 1\npolicy: [policy]\n");
+    repo.write(
+        "policy/many.rego",
+        format!(
+            "package govops.rules.many\nimport rego.v1\n\
+             deny contains f if {{\n  some i in numbers.range(1, {n})\n  i % 3 == 0\n  f := {{\"id\": \"ACME-MANY-001\", \"message\": sprintf(\"finding %d of many\", [i]), \"file\": \"README.md\", \"line\": i}}\n}}\n\
+             review contains f if {{\n  some i in numbers.range(1, {n})\n  i % 3 == 1\n  f := {{\"id\": \"ACME-MANY-002\", \"message\": sprintf(\"finding %d of many\", [i]), \"file\": \"README.md\", \"line\": i}}\n}}\n\
+             warn contains f if {{\n  some i in numbers.range(1, {n})\n  i % 3 == 2\n  f := {{\"id\": \"ACME-MANY-003\", \"message\": sprintf(\"finding %d of many\", [i]), \"file\": \"README.md\", \"line\": i}}\n}}\n"
+        ),
+    );
+    repo.commit("Many rules");
+    repo.git(&["checkout", "-q", "-B", "feature"]);
+    repo.write("README.md", "# service\n\nMore.\n");
+    repo.commit("Docs");
+    repo
+}
+
+#[test]
+fn every_report_stays_within_githubs_limits() {
+    let n = 26_000;
+    let repo = many_findings_repo(n);
+    let sarif = repo.path().join(".git/out.sarif");
+    let json = repo.path().join(".git/out.json");
+    let junit = repo.path().join(".git/out.xml");
+    let summary = repo.path().join(".git/summary.md");
+    std::fs::write(&summary, "x".repeat(1000)).unwrap();
+    let run = repo.govops_env(
+        &[
+            "check",
+            "--format",
+            "github",
+            "--report",
+            &format!("sarif:{}", sarif.display()),
+            "--report",
+            &format!("json:{}", json.display()),
+            "--report",
+            &format!("junit:{}", junit.display()),
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    // Debug build, 26,000 findings through every format.
+    run.assert_bounded(60, 1024);
+    eprintln!(
+        "{n} findings, every format: {:?}, {} MiB peak",
+        run.elapsed,
+        run.peak_kib / 1024
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), n);
+
+    // SARIF: within 25,000 results, the most severe kept, the rest counted
+    // in the run and on stderr, naming where the full list is.
+    let text = std::fs::read_to_string(&sarif).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let run0 = &doc["runs"][0];
+    let results = run0["results"].as_array().unwrap();
+    assert!(results.len() <= 25_000, "{}", results.len());
+    assert!(text.len() < 20 * 1024 * 1024, "{} bytes", text.len());
+    let omitted = run0["properties"]["omittedResults"].as_u64().unwrap() as usize;
+    assert_eq!(results.len() + omitted, n);
+    let rank = |r: &serde_json::Value| match r["level"].as_str().unwrap() {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    assert!(results.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])));
+    assert_eq!(
+        results.iter().filter(|r| r["level"] == "error").count(),
+        (1..=n).filter(|i| i % 3 == 0).count(),
+        "every deny kept"
+    );
+    let note = run0["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(note.contains(&format!("{omitted} of {n}")), "{note}");
+    assert!(note.contains(json.to_str().unwrap()), "{note}");
+    assert!(
+        run.stderr().contains(&format!("sarif: {omitted} of {n}")),
+        "{}",
+        run.stderr()
+    );
+
+    // Annotations: 10 errors, 10 warnings, then one notice for the rest.
+    let out = run.stdout();
+    let count = |p: &str| out.lines().filter(|l| l.starts_with(p)).count();
+    assert_eq!(count("::error "), 10, "{out}");
+    assert_eq!(count("::warning "), 10, "{out}");
+    assert_eq!(count("::notice "), 1, "{out}");
+    let last = out.lines().rev().nth(1).unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "::notice title=govops::{} more finding(s) not annotated",
+            n - 20
+        )),
+        "{last}"
+    );
+    // Deny first.
+    assert!(
+        out.lines().next().unwrap().contains("title=ACME-MANY-001"),
+        "{out}"
+    );
+
+    // Step summary: the file, with what was there before, within 1 MiB,
+    // ending with what it left out and where.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.len() <= 1024 * 1024, "{} bytes", md.len());
+    assert!(md.len() > 512 * 1024, "uses its room: {} bytes", md.len());
+    assert!(
+        md.contains("more finding\\(s\\) not shown here"),
+        "{}",
+        &md[md.len() - 2000..]
+    );
+
+    // JUnit: one failure per open finding at or above --fail-on (review by
+    // default), the warn findings skipped.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(parsed.failures, (1..=n).filter(|i| i % 3 != 2).count());
+    assert_eq!(parsed.skipped, (1..=n).filter(|i| i % 3 == 2).count());
+}
+
+#[test]
+fn human_report_groups_folds_and_caps() {
+    let repo = many_findings_repo(3_000);
+    let run = repo.govops(&["check", "--color", "never"]);
+    assert_eq!(run.code(), 1);
+    let out = run.stdout();
+    assert!(out.len() < 64 * 1024, "{} bytes", out.len());
+    assert!(
+        out.contains("ACME-MANY-001: 1000 findings, 1000 open"),
+        "{out}"
+    );
+    assert!(
+        out.contains("... and 995 more ACME-MANY-001 findings"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not shown (--verbose or --format json lists every one)"),
+        "{out}"
+    );
+    // -q: the verdict and counts only.
+    let run = repo.govops(&["check", "-q"]);
+    assert_eq!(
+        run.stdout(),
+        "govops: FAIL: 1000 deny, 1000 review, 1000 warn open; 0 waived, 0 approved\n"
+    );
+    // --verbose: every one.
+    let run = repo.govops(&["check", "--color", "never", "--verbose"]);
+    assert_eq!(run.stdout().matches("of many").count(), 3_000);
+
+    // Two labels missing on one object fold into one block listing both.
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/worker.yaml",
+        deployment("worker", "dev")
+            .replace("    owner: team-a\n", "")
+            .replace("    cost-center: cc-100\n", ""),
+    );
+    repo.commit("Worker");
+    let run = repo.govops(&["check", "--color", "never"]);
+    let out = run.stdout();
+    assert!(out.contains("GOV-TAG-001: 2 findings, 2 open"), "{out}");
+    assert_eq!(out.matches("[deploy/dev/worker.yaml:").count(), 1, "{out}");
+    assert!(out.contains("1 more on this object"), "{out}");
+    assert!(out.contains("1 folded into the block"), "{out}");
+}
+
+/// The SARIF results of a check, by message.
+fn sarif_hashes(repo: &Repo) -> Vec<(String, String, u64)> {
+    let sarif = repo.path().join(".git/out.sarif");
+    let run = repo.govops(&["check", "--report", &format!("sarif:{}", sarif.display())]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let mut out: Vec<(String, String, u64)> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["message"]["text"].as_str().unwrap().to_string(),
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn sarif_fingerprints_are_stable_and_distinct() {
+    let repo = Repo::gitops();
+    let worker = deployment("worker", "dev")
+        .replace("    owner: team-a\n", "")
+        .replace("    cost-center: cc-100\n", "");
+    repo.write("deploy/dev/worker.yaml", &worker);
+    repo.commit("Worker");
+    let before = sarif_hashes(&repo);
+    let tags: Vec<_> = before
+        .iter()
+        .filter(|(m, _, _)| m.contains("has no label"))
+        .collect();
+    assert_eq!(tags.len(), 2, "{before:?}");
+    assert_eq!(tags[0].2, tags[1].2, "both on the labels line");
+    assert_ne!(
+        tags[0].1, tags[1].1,
+        "two labels missing on one line are two alerts"
+    );
+    // An unrelated line above the finding moves it, and keeps its identity.
+    repo.write("deploy/dev/worker.yaml", format!("# the worker\n{worker}"));
+    repo.commit("Comment");
+    let after = sarif_hashes(&repo);
+    let moved: Vec<_> = after
+        .iter()
+        .filter(|(m, _, _)| m.contains("has no label"))
+        .collect();
+    assert_eq!(moved[0].2, tags[0].2 + 1);
+    assert_eq!(
+        moved.iter().map(|t| &t.1).collect::<Vec<_>>(),
+        tags.iter().map(|t| &t.1).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn sarif_points_range_findings_at_files_that_exist() {
+    // No config file: a finding about the range points at a changed file.
+    let repo = Repo::gitops();
+    for i in 0..12 {
+        repo.write(
+            &format!("deploy/dev/w{i}.yaml"),
+            deployment(&format!("w{i}"), "dev"),
+        );
+    }
+    repo.commit("Twelve workloads");
+    let sarif = repo.path().join(".git/out.sarif");
+    let run = repo.govops(&["check", "--report", &format!("sarif:{}", sarif.display())]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let blast = results
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-BLAST-004")
+        .unwrap_or_else(|| panic!("{}{}", run.stdout(), run.stderr()));
+    for r in results {
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            repo.path().join(uri).is_file(),
+            "{uri} does not exist: {blast:#}"
+        );
+        assert!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+    }
+}
+
+#[test]
+fn junit_failures_are_the_gates_open_findings() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/worker.yaml",
+        deployment("worker", "dev").replace("    owner: team-a\n", ""),
+    );
+    repo.write(
+        "deploy/prod/api.yaml",
+        deployment("api", "prod").replace("replicas: 1", "replicas: 2"),
+    );
+    repo.commit("Worker and prod\n\nCo-authored-by: Cursor <cursoragent@cursor.com>\n");
+    let (_, report) = repo.check_json(&["--fail-on", "never"]);
+    let open = |at: &[&str]| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "open" && at.contains(&f["severity"].as_str().unwrap()))
+            .count()
+    };
+    for (fail_on, at) in [
+        ("deny", &["deny"][..]),
+        ("review", &["deny", "review"][..]),
+        ("warn", &["deny", "review", "warn"][..]),
+        ("never", &[][..]),
+    ] {
+        let run = repo.govops(&["check", "--format", "junit", "--fail-on", fail_on]);
+        let junit = quick_junit::Report::deserialize_from_str(&run.stdout()).unwrap();
+        assert_eq!(
+            junit.failures,
+            open(at),
+            "--fail-on {fail_on}: {}",
+            run.stdout()
+        );
+        assert_eq!(run.code() == 1, open(at) > 0, "--fail-on {fail_on}");
+    }
+    assert!(
+        open(&["review"]) > 0,
+        "the range has a review finding: {report:#}"
+    );
+}
