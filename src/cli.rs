@@ -30,10 +30,10 @@ pub struct Global {
     /// When to use colour (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Print less: open findings and the verdict only
+    /// Print less: the verdict and counts only
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print more: timings of each phase on stderr
+    /// Print more: every finding in the human report, and timings of each phase on stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

@@ -294,6 +294,12 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         notes,
         catalog: policy.docs.clone(),
         blob_url,
+        config: &policy.config,
+        json_report: args
+            .reports
+            .iter()
+            .find(|r| r.format == Format::Json)
+            .map(|r| r.path.display().to_string()),
     };
     let width = std::env::var("COLUMNS")
         .ok()
@@ -302,10 +308,13 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let style = Style {
         color: use_color(global),
         quiet: global.quiet,
+        verbose: global.verbose > 0,
         width,
     };
+    // What a consumer's limits left out of a report is said on stderr too.
+    let mut notices = Vec::new();
     for target in &args.reports {
-        let text = render::render(
+        let rendered = render::render(
             target.format,
             &report,
             Style {
@@ -313,16 +322,26 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
                 ..style
             },
         );
-        std::fs::write(&target.path, text).map_err(|e| {
+        notices.extend(rendered.notices);
+        std::fs::write(&target.path, rendered.text).map_err(|e| {
             Error::io(
                 target.path.display(),
                 format!("cannot write the report: {e}"),
             )
         })?;
     }
-    print(&render::render(args.format, &report, style))?;
+    let rendered = render::render(args.format, &report, style);
+    notices.extend(rendered.notices);
+    print(&rendered.text)?;
     if args.format == Format::Github || args.reports.iter().any(|r| r.format == Format::Github) {
-        github_files(&report)?;
+        notices.extend(
+            render::github::write_files(&report)
+                .map_err(|e| Error::io("GitHub Actions files", e))?,
+        );
+    }
+    notices.dedup();
+    for notice in notices {
+        eprintln!("govops: note: {notice}");
     }
     timing::mark("render");
     let exit = match judgement.verdict {
@@ -380,29 +399,6 @@ fn audit_target(
         origin,
         forbidden,
     }))
-}
-
-/// In GitHub Actions: the Markdown summary on the run's page, and the step outputs.
-fn github_files(report: &Report<'_>) -> Result<()> {
-    let append = |var: &str, text: String| -> Result<()> {
-        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
-            return Ok(());
-        };
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(|e| {
-                Error::io(
-                    std::path::Path::new(&path).display(),
-                    format!("cannot write ${var}: {e}"),
-                )
-            })
-    };
-    append("GITHUB_STEP_SUMMARY", render::summary(report))?;
-    append("GITHUB_OUTPUT", render::github::outputs(report))
 }
 
 /// Approvals the CI system knows: PR labels from `approvals.labels`, an

@@ -1,55 +1,121 @@
 //! The `github` report: workflow commands that annotate the pull request,
-//! escaped as the Actions toolkit escapes them, plus the step outputs.
+//! escaped as the Actions toolkit escapes them (after every hazard in
+//! repository text is made visible), plus the step outputs and summary.
+//!
+//! GitHub shows 10 error, 10 warning and 10 notice annotations per step:
+//! the most useful are emitted first and within those limits, and one last
+//! notice says how many more there are and where.
 
-use super::Report;
-use crate::finding::{Severity, Status};
+use super::escape::{workflow_data, workflow_property};
+use super::{fails_gate, Rendered, Report};
+use crate::finding::{Finding, Status};
 use crate::judge::Verdict;
 
-/// `%`, CR and LF in a command's message (toolkit's `escapeData`).
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+/// Annotations GitHub shows per step, of each kind.
+pub const SHOWN_PER_KIND: usize = 10;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Error,
+    Warning,
+    Notice,
 }
 
-/// Also `:` and `,` in a property value (toolkit's `escapeProperty`).
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+/// Open findings that fail the gate are errors, other open findings
+/// warnings, waived and approved ones notices.
+fn kind(f: &Finding, report: &Report<'_>) -> Kind {
+    if f.status != Status::Open {
+        Kind::Notice
+    } else if fails_gate(f, report.judgement.fail_on) {
+        Kind::Error
+    } else {
+        Kind::Warning
+    }
 }
 
-pub fn render(report: &Report<'_>) -> String {
-    let mut out = String::new();
-    for f in &report.judgement.findings {
-        let command = match (f.status, f.severity) {
-            (Status::Open, Severity::Deny | Severity::Review) => "error",
-            (Status::Open, Severity::Warn) => "warning",
-            _ => "notice",
-        };
-        let mut props = Vec::new();
-        if let Some(file) = &f.file {
-            props.push(format!("file={}", escape_property(file)));
-            if let Some(line) = f.line {
-                props.push(format!("line={line}"));
-                if let Some(col) = f.column {
-                    props.push(format!("col={col}"));
-                }
+/// The file a finding concerns: its own, or for a commit finding the first
+/// file its commit changed (as in SARIF).
+pub(super) fn file_of<'a>(f: &'a Finding, report: &'a Report<'_>) -> Option<&'a str> {
+    if let Some(file) = &f.file {
+        return Some(file);
+    }
+    let sha = f.commit.as_deref()?;
+    report
+        .input
+        .commits
+        .iter()
+        .find(|c| c.sha.as_deref() == Some(sha))?
+        .files
+        .iter()
+        .find(|c| c.status != "deleted")
+        .map(|c| c.path.as_str())
+}
+
+fn command(f: &Finding, kind: Kind, report: &Report<'_>) -> String {
+    let name = match kind {
+        Kind::Error => "error",
+        Kind::Warning => "warning",
+        Kind::Notice => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some(file) = file_of(f, report) {
+        props.push(format!("file={}", workflow_property(file)));
+        if let Some(line) = f.line.filter(|_| f.file.is_some()) {
+            props.push(format!("line={line}"));
+            if let Some(col) = f.column {
+                props.push(format!("col={col}"));
             }
         }
-        props.push(format!("title={}", escape_property(&f.id)));
-        let mut message = f.message.clone();
-        if let Some(label) = f.commit_label(&report.input.commits) {
-            message.push_str(&format!(" (commit {label})"));
+    }
+    props.push(format!("title={}", workflow_property(&f.id)));
+    let mut message = f.message.clone();
+    if let Some(label) = f.commit_label(&report.input.commits) {
+        message.push_str(&format!(" (commit {label})"));
+    }
+    match f.status {
+        Status::Waived => message.push_str(" [waived]"),
+        Status::Approved => message.push_str(" [approved]"),
+        Status::Open => {}
+    }
+    format!(
+        "::{name} {}::{}\n",
+        props.join(","),
+        workflow_data(&super::escape::truncate(&message, 4_000))
+    )
+}
+
+pub fn render(report: &Report<'_>) -> Rendered {
+    let mut order: Vec<&Finding> = report.judgement.findings.iter().collect();
+    order.sort_by_key(|f| super::priority(f));
+    let mut out = String::new();
+    let mut emitted = [0usize; 3];
+    let mut left = 0;
+    for f in order {
+        let kind = kind(f, report);
+        // One notice is kept for the line that says what was left out.
+        let room = match kind {
+            Kind::Notice => SHOWN_PER_KIND - 1,
+            _ => SHOWN_PER_KIND,
+        };
+        let n = &mut emitted[kind as usize];
+        if *n >= room {
+            left += 1;
+            continue;
         }
-        match f.status {
-            Status::Waived => message.push_str(" [waived]"),
-            Status::Approved => message.push_str(" [approved]"),
-            Status::Open => {}
-        }
+        *n += 1;
+        out.push_str(&command(f, kind, report));
+    }
+    let mut notices = Vec::new();
+    if left > 0 {
+        let line = format!(
+            "{left} more finding(s) not annotated (GitHub shows {SHOWN_PER_KIND} of each kind per step): every one is in the step summary's table or in {}",
+            report.full_list()
+        );
         out.push_str(&format!(
-            "::{command} {}::{}\n",
-            props.join(","),
-            escape_data(&message)
+            "::notice title=govops::{}\n",
+            workflow_data(&line)
         ));
+        notices.push(format!("github annotations: {line}"));
     }
     let verdict = match report.judgement.verdict {
         Verdict::Pass => "PASS",
@@ -61,7 +127,7 @@ pub fn render(report: &Report<'_>) -> String {
         report.judgement.count_status(Status::Waived),
         report.judgement.count_status(Status::Approved)
     ));
-    out
+    Rendered { text: out, notices }
 }
 
 /// `$GITHUB_OUTPUT` lines: verdict, open findings, the audit record's hash.
@@ -77,13 +143,42 @@ pub fn outputs(report: &Report<'_>) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The step summary's size limit: the runner drops a summary over 1 MiB.
+pub const SUMMARY_LIMIT: usize = 1024 * 1024;
 
-    #[test]
-    fn escapes_like_the_toolkit() {
-        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
-        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+/// In GitHub Actions: the Markdown summary on the run's page (within what is
+/// left of the step's 1 MiB), and the step outputs. Notices for stderr.
+pub fn write_files(report: &Report<'_>) -> std::io::Result<Vec<String>> {
+    use std::io::Write;
+    let target = |var: &str| std::env::var_os(var).filter(|p| !p.is_empty());
+    let append = |path: &std::ffi::OsStr, text: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    };
+    let mut notices = Vec::new();
+    if let Some(path) = target("GITHUB_STEP_SUMMARY") {
+        let used = std::fs::metadata(&path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        let summary = super::summary(report, SUMMARY_LIMIT.saturating_sub(used));
+        append(&path, &summary.text).map_err(|e| named(e, "GITHUB_STEP_SUMMARY", &path))?;
+        notices.extend(summary.notices);
     }
+    if let Some(path) = target("GITHUB_OUTPUT") {
+        append(&path, &outputs(report)).map_err(|e| named(e, "GITHUB_OUTPUT", &path))?;
+    }
+    Ok(notices)
+}
+
+fn named(e: std::io::Error, var: &str, path: &std::ffi::OsStr) -> std::io::Error {
+    std::io::Error::new(
+        e.kind(),
+        format!(
+            "cannot write ${var} ({}): {e}",
+            std::path::Path::new(path).display()
+        ),
+    )
 }

@@ -2,12 +2,14 @@
 //! labelled, or the commit's short sha and subject), then a summary. Plain
 //! ASCII without colour when not writing to a terminal.
 
+use super::escape::{visible, visible_text, visible_text_offset};
 use super::{Report, Style};
 use crate::finding::{Finding, Severity, Status};
 use crate::judge::Verdict;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
+use std::collections::HashMap;
 use std::fmt;
 
 struct FindingDiagnostic {
@@ -78,34 +80,64 @@ fn span_at(text: &str, line: u32, column: u32) -> Option<SourceSpan> {
     Some(SourceSpan::new((start_of_line + offset).into(), len))
 }
 
-fn diagnostic(f: &Finding, report: &Report<'_>) -> FindingDiagnostic {
-    let severity = match (f.status, f.severity) {
-        (Status::Open, Severity::Deny) => miette::Severity::Error,
-        (Status::Open, Severity::Review) => miette::Severity::Warning,
-        _ => miette::Severity::Advice,
-    };
-    let status = match f.status {
+/// A finding's status, as its block shows it.
+fn status_text(f: &Finding) -> String {
+    match f.status {
         Status::Open => String::new(),
         Status::Waived => {
             let w = f.waiver.as_ref();
             format!(
                 " [waived until {} by {}: {}]",
-                w.map_or("", |w| &w.expires),
-                w.map_or("", |w| &w.owner),
-                w.map_or("", |w| &w.reason)
+                visible(w.map_or("", |w| &w.expires)),
+                visible(w.map_or("", |w| &w.owner)),
+                visible(w.map_or("", |w| &w.reason))
             )
         }
         Status::Approved => format!(
             " [approved by {}]",
-            f.approval
-                .as_ref()
-                .map(|a| a.by.join(", "))
-                .unwrap_or_default()
+            visible(
+                &f.approval
+                    .as_ref()
+                    .map(|a| a.by.join(", "))
+                    .unwrap_or_default()
+            )
         ),
+    }
+}
+
+/// Where a finding is, in one line: `file:line:col`, `file`, or the commit.
+fn place(f: &Finding, report: &Report<'_>) -> String {
+    let mut at = match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!("{}:{line}", visible(file)),
+        (Some(file), None) => visible(file).into_owned(),
+        _ => String::new(),
+    };
+    if let Some(label) = f.commit_label(&report.input.commits) {
+        if !at.is_empty() {
+            at.push(' ');
+        }
+        at.push_str(&format!("commit {}", visible(&label)));
+    }
+    at
+}
+
+/// One block: the first finding of a fold with its snippet, and the places
+/// of the others.
+fn diagnostic(
+    group: &[&Finding],
+    report: &Report<'_>,
+    sources: &mut HashMap<String, String>,
+    verbose: bool,
+) -> FindingDiagnostic {
+    let f = group[0];
+    let severity = match (f.status, f.severity) {
+        (Status::Open, Severity::Deny) => miette::Severity::Error,
+        (Status::Open, Severity::Review) => miette::Severity::Warning,
+        _ => miette::Severity::Advice,
     };
     let mut help = Vec::new();
     if let Some(label) = f.commit_label(&report.input.commits) {
-        help.push(format!("commit {label}"));
+        help.push(format!("commit {}", visible(&label)));
     }
     let mut source = None;
     let mut label = None;
@@ -113,22 +145,63 @@ fn diagnostic(f: &Finding, report: &Report<'_>) -> FindingDiagnostic {
         match report.sources.get(file) {
             Some(src) => {
                 if let Some(span) = span_at(&src.text, line, f.column.unwrap_or(1)) {
-                    source = Some(NamedSource::new(file, src.text.clone()));
+                    // The snippet is repository text too: escaped, with the
+                    // span moved to where its bytes landed.
+                    let start = span.offset();
+                    let end = start + span.len();
+                    let text = sources
+                        .entry(file.clone())
+                        .or_insert_with(|| visible_text(&src.text).into_owned());
+                    let (start, end) = (
+                        visible_text_offset(&src.text, start),
+                        visible_text_offset(&src.text, end),
+                    );
+                    source = Some(NamedSource::new(visible(file), text.clone()));
                     label = Some(LabeledSpan::new_with_span(
                         Some(f.severity.to_string()),
-                        span,
+                        SourceSpan::new(start.into(), end.saturating_sub(start)),
                     ));
                 }
             }
-            None => help.push(format!("at {file}:{line}")),
+            None => help.push(format!("at {}:{line}", visible(file))),
         }
     } else if let Some(file) = &f.file {
-        help.push(format!("in {file}"));
+        help.push(format!("in {}", visible(file)));
     }
-    help.push(format!("govops rules show {}", f.id));
+    if group.len() > 1 {
+        let shown = if verbose {
+            group.len()
+        } else {
+            PLACES.min(group.len())
+        };
+        help.push(format!(
+            "{} more on this {}:",
+            group.len() - 1,
+            if f.commit.is_some() && f.file.is_none() {
+                "commit"
+            } else {
+                "object"
+            }
+        ));
+        for other in &group[1..shown] {
+            help.push(format!(
+                "  {}: {}{}",
+                place(other, report),
+                visible(&other.message),
+                status_text(other)
+            ));
+        }
+        if shown < group.len() {
+            help.push(format!(
+                "  ... and {} more (--verbose or --format json lists every one)",
+                group.len() - shown
+            ));
+        }
+    }
+    help.push(format!("govops rules show {}", visible(&f.id)));
     FindingDiagnostic {
-        title: format!("{}{status}", f.message),
-        code: f.id.clone(),
+        title: format!("{}{}", visible(&f.message), status_text(f)),
+        code: visible(&f.id).into_owned(),
         severity,
         source,
         label,
@@ -136,29 +209,99 @@ fn diagnostic(f: &Finding, report: &Report<'_>) -> FindingDiagnostic {
     }
 }
 
+/// Blocks shown per rule, and in all, without `--verbose`.
+const BLOCKS_PER_RULE: usize = 5;
+const BLOCKS: usize = 25;
+/// Places listed in one folded block without `--verbose`.
+const PLACES: usize = 10;
+
 pub fn render(report: &Report<'_>, style: Style) -> String {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::none()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
     let mut out = String::new();
-    for f in &report.judgement.findings {
-        if style.quiet && f.status != Status::Open {
-            continue;
+    let mut hidden = 0;
+    if !style.quiet {
+        let theme = if style.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::none()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
+        let mut sources = HashMap::new();
+        let mut shown_blocks = 0;
+        for (id, folds) in group(&report.judgement.findings) {
+            let total: usize = folds.iter().map(Vec::len).sum();
+            let open = folds
+                .iter()
+                .flatten()
+                .filter(|f| f.status == Status::Open)
+                .count();
+            out.push_str(&format!(
+                "{}: {total} finding{}, {open} open\n\n",
+                visible(id),
+                plural(total)
+            ));
+            for (n, fold) in folds.iter().enumerate() {
+                if !style.verbose && (n >= BLOCKS_PER_RULE || shown_blocks >= BLOCKS) {
+                    let rest: usize = folds[n..].iter().map(Vec::len).sum();
+                    hidden += rest;
+                    out.push_str(&format!(
+                        "... and {rest} more {} finding{} (--verbose or --format json lists every one)\n\n",
+                        visible(id),
+                        plural(rest)
+                    ));
+                    break;
+                }
+                shown_blocks += 1;
+                let d = diagnostic(fold, report, &mut sources, style.verbose);
+                if handler.render_report(&mut out, &d).is_err() {
+                    out.push_str(&format!("{}: {}\n", d.code, d.title));
+                }
+                out.push('\n');
+                if !style.verbose {
+                    hidden += fold.len().saturating_sub(PLACES);
+                }
+            }
         }
-        let d = diagnostic(f, report);
-        if handler.render_report(&mut out, &d).is_err() {
-            out.push_str(&format!("{}: {}\n", f.id, f.message));
-        }
-        out.push('\n');
     }
-    out.push_str(&summary(report, style));
+    out.push_str(&summary(report, style, hidden));
     out
 }
 
-fn summary(report: &Report<'_>, style: Style) -> String {
+/// Findings by rule (rules in order of their most pressing finding), each
+/// rule's findings folded by status and the commit or object they concern.
+fn group(findings: &[Finding]) -> Vec<(&str, Vec<Vec<&Finding>>)> {
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| super::priority(f));
+    let mut rules: Vec<(&str, Vec<Vec<&Finding>>)> = Vec::new();
+    let mut rule_index: HashMap<&str, usize> = HashMap::new();
+    type Key<'a> = (u8, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let mut fold_index: HashMap<(&str, Key<'_>), usize> = HashMap::new();
+    for f in sorted {
+        let r = *rule_index.entry(&f.id).or_insert_with(|| {
+            rules.push((&f.id, Vec::new()));
+            rules.len() - 1
+        });
+        // One object is a file and a name; a commit finding without a file
+        // folds by commit; anything else stands alone.
+        let key: Key<'_> = (
+            f.status as u8,
+            f.commit.as_deref(),
+            f.file.as_deref(),
+            f.name.as_deref(),
+        );
+        let foldable = f.name.is_some() || (f.commit.is_some() && f.file.is_none());
+        let folds = &mut rules[r].1;
+        match fold_index.get(&(f.id.as_str(), key)) {
+            Some(&i) if foldable => folds[i].push(f),
+            _ => {
+                fold_index.insert((&f.id, key), folds.len());
+                folds.push(vec![f]);
+            }
+        }
+    }
+    rules
+}
+
+fn summary(report: &Report<'_>, style: Style, hidden: usize) -> String {
     let j = report.judgement;
     let i = report.input;
     let open = |s| j.count(s, Status::Open);
@@ -177,6 +320,15 @@ fn summary(report: &Report<'_>, style: Style) -> String {
     );
     if style.quiet {
         return out;
+    }
+    let blocks: usize = group(&j.findings).iter().map(|(_, f)| f.len()).sum();
+    let folded = j.findings.len() - blocks;
+    if folded > 0 || hidden > 0 {
+        out.push_str(&format!(
+            "  {} finding{}: {folded} folded into the block of their commit or object, {hidden} not shown (--verbose or --format json lists every one)\n",
+            j.findings.len(),
+            plural(j.findings.len()),
+        ));
     }
     let short = |s: &Option<String>| s.as_deref().map(|s| s[..s.len().min(7)].to_string());
     let range = match (short(&i.repo.base), short(&i.repo.head)) {
@@ -198,7 +350,7 @@ fn summary(report: &Report<'_>, style: Style) -> String {
         .unwrap_or_default();
     out.push_str(&format!(
         "  policy: {}{policy_ref} {}\n",
-        i.policy.source,
+        visible(&i.policy.source),
         &i.policy.digest[..i.policy.digest.len().min(23)]
     ));
     if let Some(a) = &report.audit {
@@ -210,7 +362,7 @@ fn summary(report: &Report<'_>, style: Style) -> String {
         ));
     }
     for note in &report.notes {
-        out.push_str(&format!("  note: {note}\n"));
+        out.push_str(&format!("  note: {}\n", visible(note)));
     }
     out
 }

@@ -1,33 +1,60 @@
 //! The `markdown` report: a summary ready for a pull request comment or the
-//! GitHub step summary, with links to the lines findings point at.
+//! GitHub step summary, with links to the lines findings point at. Every
+//! repository string is escaped (`escape::markdown` for text, never a code
+//! span, whose fences repository text could match; `uri_path` for link
+//! targets), and the document stays within its consumer's size limit.
 
-use super::Report;
+use super::escape::{markdown, truncate, uri, uri_path};
+use super::{Rendered, Report};
 use crate::finding::{Finding, Severity, Status};
 use crate::judge::Verdict;
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+/// A pull request comment's body holds at most 65,536 characters.
+pub const COMMENT_BUDGET: usize = 65_536;
+/// A finding's message is cut to this many bytes in a table cell.
+const MESSAGE_BYTES: usize = 1_000;
 
 fn location(f: &Finding, report: &Report<'_>) -> String {
     let Some(file) = &f.file else {
         return f
             .commit_label(&report.input.commits)
-            .map(|l| format!("commit `{}`", cell(&l)))
+            .map(|l| format!("commit {}", markdown(&l)))
             .unwrap_or_default();
     };
     let text = match f.line {
         Some(line) => format!("{file}:{line}"),
         None => file.clone(),
     };
-    match (&report.blob_url, f.line) {
-        (Some(base), Some(line)) => format!("[`{}`]({base}/{file}#L{line})", cell(&text)),
-        (Some(base), None) => format!("[`{}`]({base}/{file})", cell(&text)),
-        _ => format!("`{}`", cell(&text)),
+    let anchor = f.line.map(|l| format!("#L{l}")).unwrap_or_default();
+    match &report.blob_url {
+        Some(base) => format!(
+            "[{}]({}/{}{anchor})",
+            markdown(&text),
+            uri(base),
+            uri_path(file)
+        ),
+        None => markdown(&text),
     }
 }
 
-pub fn render(report: &Report<'_>) -> String {
+fn row(f: &Finding, report: &Report<'_>) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} |\n",
+        markdown(&f.id),
+        f.severity,
+        match f.status {
+            Status::Open => "open",
+            Status::Waived => "waived",
+            Status::Approved => "approved",
+        },
+        location(f, report),
+        markdown(&truncate(&f.message, MESSAGE_BYTES))
+    )
+}
+
+/// The report in at most `budget` bytes: rows most severe first, and when
+/// they do not all fit, a line saying how many are left out and where they are.
+pub fn render(report: &Report<'_>, budget: usize) -> Rendered {
     let j = report.judgement;
     let (commits, ai, manifests, files) = report.counts();
     let open = |s| j.count(s, Status::Open);
@@ -37,9 +64,9 @@ pub fn render(report: &Report<'_>) -> String {
         Verdict::Fail => "## govops: ❌ failed\n\n",
     });
     out.push_str(&format!(
-        "Checked {commits} commit(s) ({ai} AI-assisted), {files} changed file(s) and {manifests} manifest(s) against policy `{}` from {}.\n\n",
-        &report.input.policy.digest[..report.input.policy.digest.len().min(19)],
-        report.input.policy.source
+        "Checked {commits} commit(s) ({ai} AI-assisted), {files} changed file(s) and {manifests} manifest(s) against policy {} from {}.\n\n",
+        markdown(&report.input.policy.digest[..report.input.policy.digest.len().min(19)]),
+        markdown(&report.input.policy.source)
     ));
     out.push_str("| deny | review | warn | waived | approved |\n|---:|---:|---:|---:|---:|\n");
     out.push_str(&format!(
@@ -50,34 +77,49 @@ pub fn render(report: &Report<'_>) -> String {
         j.count_status(Status::Waived),
         j.count_status(Status::Approved)
     ));
-    if !j.findings.is_empty() {
-        out.push_str("| rule | severity | status | where | finding |\n|---|---|---|---|---|\n");
-        for f in &j.findings {
-            out.push_str(&format!(
-                "| `{}` | {} | {} | {} | {} |\n",
-                f.id,
-                f.severity,
-                match f.status {
-                    Status::Open => "open",
-                    Status::Waived => "waived",
-                    Status::Approved => "approved",
-                },
-                location(f, report),
-                cell(&f.message)
-            ));
-        }
-        out.push('\n');
-    }
+    let mut tail = String::new();
     if j.verdict == Verdict::Fail {
-        out.push_str("**What to do next**\n\n");
-        out.push_str("- Fix the open findings; `govops rules show ID` explains each rule and how to fix it.\n");
+        tail.push_str("**What to do next**\n\n");
+        tail.push_str("- Fix the open findings; `govops rules show ID` explains each rule and how to fix it.\n");
         if open(Severity::Review) > 0 {
-            out.push_str("- Review findings pass with a human approval: an approving review, or a label listed in `approvals.labels`.\n");
+            tail.push_str("- Review findings pass with a human approval: an approving review, or a label listed in `approvals.labels`.\n");
         }
-        out.push_str("- To accept a finding for a while, add a waiver to `.govops.yaml` with an owner, a reason and an expiry date (it takes effect once merged).\n");
+        tail.push_str("- To accept a finding for a while, add a waiver to `.govops.yaml` with an owner, a reason and an expiry date (it takes effect once merged).\n");
     }
     for note in &report.notes {
-        out.push_str(&format!("\n> {note}\n"));
+        tail.push_str(&format!("\n> {}\n", markdown(note)));
     }
-    out
+    let mut notices = Vec::new();
+    if !j.findings.is_empty() {
+        let mut order: Vec<&Finding> = j.findings.iter().collect();
+        order.sort_by_key(|f| super::priority(f));
+        // Room kept for the line that says what was left out.
+        let reserve = 400 + report.full_list().len() * 2;
+        let mut table =
+            String::from("| rule | severity | status | where | finding |\n|---|---|---|---|---|\n");
+        let mut shown = 0;
+        for f in &order {
+            let row = row(f, report);
+            if out.len() + table.len() + row.len() + tail.len() + reserve > budget {
+                break;
+            }
+            table.push_str(&row);
+            shown += 1;
+        }
+        if shown > 0 {
+            out.push_str(&table);
+            out.push('\n');
+        }
+        let left = order.len() - shown;
+        if left > 0 {
+            let line = format!(
+                "{left} more finding(s) not shown here (this summary has a size limit); every one is in {}",
+                report.full_list()
+            );
+            out.push_str(&format!("**{}.**\n\n", markdown(&line)));
+            notices.push(format!("markdown summary: {line}"));
+        }
+    }
+    out.push_str(&tail);
+    Rendered { text: out, notices }
 }

@@ -1,6 +1,7 @@
 //! Reports: every format reads the same `Report` (the judgement, the input
 //! it was made on, and the sources findings point into).
 
+mod escape;
 pub mod github;
 mod human;
 mod json;
@@ -10,8 +11,10 @@ mod sarif;
 
 use crate::catalog::RuleDoc;
 use crate::collect::manifests::SourceFile;
+use crate::config::ValidConfig;
+use crate::finding::{Finding, Severity, Status};
 use crate::input::Input;
-use crate::judge::Judgement;
+use crate::judge::{FailOn, Judgement};
 use std::collections::HashMap;
 
 pub use json::JsonReport;
@@ -64,6 +67,12 @@ pub struct Report<'a> {
     pub catalog: Vec<RuleDoc>,
     /// Base URL of files at the head commit, for links (`.../blob/SHA`).
     pub blob_url: Option<String>,
+    /// The config the run was judged by (its file, when there is one, is
+    /// where findings about the range or the policy point).
+    pub config: &'a ValidConfig,
+    /// Where this run's `json` report is written, if it is: reports that must
+    /// leave findings out send the reader there.
+    pub json_report: Option<String>,
 }
 
 /// How a report is dressed for a terminal.
@@ -71,24 +80,60 @@ pub struct Report<'a> {
 pub struct Style {
     pub color: bool,
     pub quiet: bool,
+    pub verbose: bool,
     pub width: usize,
 }
 
-/// The Markdown summary (for `$GITHUB_STEP_SUMMARY`).
-pub fn summary(report: &Report<'_>) -> String {
-    markdown::render(report)
+/// A rendered report, and what the user should hear about it on stderr
+/// (findings a consumer's limits made it leave out).
+pub struct Rendered {
+    pub text: String,
+    pub notices: Vec<String>,
+}
+
+/// The Markdown summary for `$GITHUB_STEP_SUMMARY`, in at most `budget`
+/// bytes (the runner drops a step's whole summary past 1 MiB).
+pub fn summary(report: &Report<'_>, budget: usize) -> Rendered {
+    markdown::render(report, budget)
 }
 
 /// Render a report in `format`.
-pub fn render(format: Format, report: &Report<'_>, style: Style) -> String {
+pub fn render(format: Format, report: &Report<'_>, style: Style) -> Rendered {
+    let text = |text| Rendered {
+        text,
+        notices: Vec::new(),
+    };
     match format {
-        Format::Human => human::render(report, style),
-        Format::Json => json::render(report),
+        Format::Human => text(human::render(report, style)),
+        Format::Json => text(json::render(report)),
         Format::Sarif => sarif::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => text(junit::render(report)),
         Format::Github => github::render(report),
-        Format::Markdown => markdown::render(report),
+        Format::Markdown => markdown::render(report, markdown::COMMENT_BUDGET),
     }
+}
+
+/// Whether an open finding fails the gate at `--fail-on`.
+pub fn fails_gate(f: &Finding, fail_on: FailOn) -> bool {
+    let threshold = match fail_on {
+        FailOn::Deny => Severity::Deny,
+        FailOn::Review => Severity::Review,
+        FailOn::Warn => Severity::Warn,
+        FailOn::Never => return false,
+    };
+    f.status == Status::Open && f.severity >= threshold
+}
+
+/// The order in which reports that cannot show everything keep findings:
+/// open before waived and approved, most severe first, then those that
+/// point at a line before those that do not.
+pub fn priority(f: &Finding) -> impl Ord {
+    (
+        f.status != Status::Open,
+        std::cmp::Reverse(f.severity),
+        f.line.is_none(),
+        f.file.is_none(),
+    )
 }
 
 impl Report<'_> {
@@ -101,5 +146,13 @@ impl Report<'_> {
             i.manifests.len(),
             i.changes.files.len(),
         )
+    }
+
+    /// Where the full list of findings is, for reports that leave some out.
+    pub fn full_list(&self) -> String {
+        match &self.json_report {
+            Some(path) => format!("the json report {path}"),
+            None => "`govops check --format json`".into(),
+        }
     }
 }

@@ -1,11 +1,29 @@
 //! The `sarif` report: SARIF 2.1.0 as GitHub code scanning reads it (rules
-//! from the catalog, one physical location per result, fingerprints, and
-//! suppressions for waived and approved findings).
+//! from the catalog, one physical location with a region per result,
+//! `primaryLocationLineHash` fingerprints, and accepted suppressions for
+//! waived and approved findings, which code scanning closes).
+//!
+//! It stays within what code scanning accepts: at most 25,000 results and
+//! 25,000 rules per run, 20 tags per rule, and a file well under the 10 MB
+//! (gzip) upload limit; what is left out is counted in the run and on stderr.
 
-use super::Report;
+use super::escape::{sarif_message, truncate, uri, uri_path, visible};
+use super::github::file_of;
+use super::{Rendered, Report};
 use crate::finding::{Finding, Severity, Status};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+/// Or more rules.
+const MAX_RULES: usize = 25_000;
+/// Bytes of results: with everything else, the document stays under 10 MB
+/// uncompressed, so under the 10 MB gzip limit whatever the messages hold.
+const RESULT_BYTES: usize = 9_000_000;
+/// A result message is cut to this many bytes.
+const MESSAGE_BYTES: usize = 2_000;
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -15,29 +33,53 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// Where a result points: the finding's file; for a commit finding without
-/// one, the first file that commit changed; else the config file.
-fn artifact<'a>(f: &'a Finding, report: &'a Report<'_>) -> &'a str {
-    if let Some(file) = &f.file {
-        return file;
+/// Where a result points, always a file of the checked tree and a line:
+/// the finding's own; for a commit finding, the first file its commit
+/// changed (line 1: the input does not carry hunks); for a finding about
+/// the range or the policy, the config file at the key it concerns, or
+/// without a config file the first file the range changed.
+fn artifact<'a>(f: &'a Finding, report: &'a Report<'_>) -> (&'a str, u32, u32) {
+    if let (Some(file), Some(line)) = (&f.file, f.line) {
+        return (file, line.max(1), f.column.unwrap_or(1).max(1));
     }
-    if let Some(sha) = &f.commit {
-        if let Some(c) = report
-            .input
-            .commits
+    if let Some(file) = file_of(f, report) {
+        return (file, 1, 1);
+    }
+    let config = report.config;
+    if !config.bytes.is_empty() {
+        let family = crate::finding::Finding::family(&f.id);
+        let key = match family {
+            "BLAST" => "/blast_radius",
+            "AI" => "/ai",
+            "TAG" => "/tags",
+            "WAIVER" => "/waivers",
+            "POLICY" => "/policy",
+            "INPUT" => "/manifests",
+            _ => "",
+        };
+        let line = [format!("/severity/{}", f.id), key.to_string()]
             .iter()
-            .find(|c| c.sha.as_ref() == Some(sha))
-        {
-            if let Some(file) = c.files.first() {
-                return &file.path;
-            }
-        }
+            .filter(|p| !p.is_empty() && !p.ends_with('/'))
+            .find_map(|p| config.line_of(p).filter(|l| *l > 1))
+            .unwrap_or(1);
+        return (&report.input.policy.config_path, line, 1);
     }
-    &report.input.policy.config_path
+    match report
+        .input
+        .changes
+        .files
+        .iter()
+        .find(|c| c.status != "deleted")
+    {
+        Some(c) => (&c.path, 1, 1),
+        None => (&report.input.policy.config_path, 1, 1),
+    }
 }
 
-/// A fingerprint that survives unrelated edits: rule, file, object or commit,
-/// and message, but not the line.
+/// A fingerprint that survives unrelated edits (no line number: rule, file,
+/// object or commit, and message) and tells distinct findings apart (two
+/// labels missing on one line differ by message; true duplicates by their
+/// occurrence, as GitHub's own `hash:n` does).
 fn fingerprint(f: &Finding, uri: &str) -> String {
     let mut h = Sha256::new();
     for part in [
@@ -53,87 +95,150 @@ fn fingerprint(f: &Finding, uri: &str) -> String {
     crate::policy::hex(&h.finalize()[..16])
 }
 
-pub fn render(report: &Report<'_>) -> String {
-    let findings = &report.judgement.findings;
-    let mut ids: Vec<String> = report.catalog.iter().map(|d| d.id.clone()).collect();
-    for f in findings {
-        if !ids.contains(&f.id) {
-            ids.push(f.id.clone());
-        }
+fn rule(id: &str, report: &Report<'_>) -> Value {
+    let Some(d) = report.catalog.iter().find(|d| d.id == id) else {
+        // A rule with no document: still described, so the alert page is not empty.
+        let text = format!("Rule {} (a policy rule without a document).", visible(id));
+        return json!({
+            "id": id,
+            "shortDescription": {"text": format!("rule {}", visible(id))},
+            "fullDescription": {"text": text},
+            "help": {"text": format!("{text} `govops rules show {}` prints what govops knows of it.", visible(id))},
+            "properties": {"tags": ["govops", "user"]}
+        });
+    };
+    let mut rule = json!({
+        "id": d.id,
+        "name": d.title.replace(' ', ""),
+        "shortDescription": {"text": d.title},
+        "fullDescription": {"text": section(&d.body, "What it checks")},
+        "help": {"text": d.body, "markdown": d.body},
+        "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
+        "properties": {"tags": ["govops", d.family]}
+    });
+    // A built-in rule's page is in govops' repository; a user rule's is in
+    // the checked repository, when its URL is known.
+    let uri = match (&d.source, &report.blob_url) {
+        (None, _) => Some(format!(
+            "https://github.com/govops/govops/blob/main/rules/{}/{}.md",
+            uri_path(&d.family),
+            uri_path(&d.id)
+        )),
+        (Some(source), Some(blob)) => Some(format!("{}/{}", uri(blob), uri_path(source))),
+        (Some(_), None) => None,
+    };
+    if let Some(uri) = uri {
+        rule["helpUri"] = json!(uri);
     }
-    let rules: Vec<Value> = ids
-        .iter()
-        .map(|id| match report.catalog.iter().find(|d| d.id == *id) {
-            Some(d) => {
-                let mut rule = json!({
-                    "id": d.id,
-                    "name": d.title.replace(' ', ""),
-                    "shortDescription": {"text": d.title},
-                    "fullDescription": {"text": section(&d.body, "What it checks")},
-                    "help": {"text": d.body, "markdown": d.body},
-                    "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
-                    "properties": {"tags": ["govops", d.family]}
-                });
-                // A built-in rule's page is in govops' repository; a user
-                // rule's is in the checked repository, when its URL is known.
-                let uri = match (&d.source, &report.blob_url) {
-                    (None, _) => Some(format!(
-                        "https://github.com/govops/govops/blob/main/rules/{}/{}.md",
-                        d.family, d.id
-                    )),
-                    (Some(source), Some(blob)) => Some(format!("{blob}/{source}")),
-                    (Some(_), None) => None,
-                };
-                if let Some(uri) = uri {
-                    rule["helpUri"] = json!(uri);
-                }
-                rule
-            }
-            None => json!({
-                "id": id,
-                "shortDescription": {"text": format!("user rule {id}")},
-                "properties": {"tags": ["govops", "user"]}
-            }),
-        })
-        .collect();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let uri = artifact(f, report);
-            let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}});
-            if let Some(line) = f.line {
-                location["physicalLocation"]["region"] = json!({"startLine": line, "startColumn": f.column.unwrap_or(1)});
-            }
-            let mut result = json!({
-                "ruleId": f.id,
-                "ruleIndex": ids.iter().position(|i| *i == f.id).unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": f.message},
-                "locations": [location],
-                "partialFingerprints": {"govopsFinding/v1": fingerprint(f, uri)},
-                "properties": {"severity": f.severity, "status": f.status, "commit": f.commit},
-            });
-            match f.status {
-                Status::Open => {}
-                Status::Waived => {
-                    let w = f.waiver.as_ref();
-                    result["suppressions"] = json!([{
-                        "kind": "external",
-                        "status": "accepted",
-                        "justification": format!("waived until {} by {}: {}", w.map_or("", |w| &w.expires), w.map_or("", |w| &w.owner), w.map_or("", |w| &w.reason)),
-                    }]);
-                }
-                Status::Approved => {
-                    result["suppressions"] = json!([{
-                        "kind": "external",
-                        "status": "accepted",
-                        "justification": format!("approved by {}", f.approval.as_ref().map(|a| a.by.join(", ")).unwrap_or_default()),
-                    }]);
-                }
-            }
-            result
-        })
-        .collect();
+    rule
+}
+
+fn result(
+    f: &Finding,
+    rule_index: usize,
+    occurrences: &mut HashMap<String, u32>,
+    report: &Report<'_>,
+) -> Value {
+    let (file, line, column) = artifact(f, report);
+    let uri = uri_path(file);
+    let hash = fingerprint(f, &uri);
+    let n = occurrences.entry(hash.clone()).or_insert(0);
+    *n += 1;
+    let mut message = sarif_message(&truncate(&f.message, MESSAGE_BYTES));
+    if let Some(label) = f
+        .commit_label(&report.input.commits)
+        .filter(|_| f.file.is_none())
+    {
+        message.push_str(&format!(" (commit {})", sarif_message(&label)));
+    }
+    let mut result = json!({
+        "ruleId": f.id,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": line, "startColumn": column},
+        }}],
+        "partialFingerprints": {
+            "primaryLocationLineHash": format!("{}:{n}", &hash[..16]),
+            "govopsFinding/v1": hash,
+        },
+        "properties": {"severity": f.severity, "status": f.status, "commit": f.commit},
+    });
+    // An accepted suppression closes the alert (GitHub's SARIF support:
+    // `suppressions[].status: accepted`); the level stays the rule's, so the
+    // record says what was accepted.
+    let justification = match f.status {
+        Status::Open => None,
+        Status::Waived => {
+            let w = f.waiver.as_ref();
+            Some(format!(
+                "waived until {} by {}: {}",
+                w.map_or("", |w| &w.expires),
+                w.map_or("", |w| &w.owner),
+                w.map_or("", |w| &w.reason)
+            ))
+        }
+        Status::Approved => Some(format!(
+            "approved by {}",
+            f.approval
+                .as_ref()
+                .map(|a| a.by.join(", "))
+                .unwrap_or_default()
+        )),
+    };
+    if let Some(text) = justification {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": visible(&truncate(&text, MESSAGE_BYTES)),
+        }]);
+    }
+    result
+}
+
+pub fn render(report: &Report<'_>) -> Rendered {
+    let findings = &report.judgement.findings;
+    // Most severe first, within the limits.
+    let mut order: Vec<&Finding> = findings.iter().collect();
+    order.sort_by_key(|f| super::priority(f));
+    let mut ids: Vec<&str> = report.catalog.iter().map(|d| d.id.as_str()).collect();
+    let mut index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut occurrences = HashMap::new();
+    let mut results = Vec::new();
+    let mut bytes = 0;
+    let mut left_out = 0;
+    for f in &order {
+        let known = index.get(f.id.as_str()).copied();
+        if results.len() >= MAX_RESULTS
+            || bytes >= RESULT_BYTES
+            || (known.is_none() && ids.len() >= MAX_RULES)
+        {
+            left_out += 1;
+            continue;
+        }
+        let i = known.unwrap_or_else(|| {
+            ids.push(&f.id);
+            index.insert(&f.id, ids.len() - 1);
+            ids.len() - 1
+        });
+        let r = result(f, i, &mut occurrences, report);
+        bytes += serde_json::to_string(&r).map_or(0, |s| s.len());
+        results.push(r);
+    }
+    let rules: Vec<Value> = ids.iter().map(|id| rule(id, report)).collect();
+    let mut notices = Vec::new();
+    let mut notifications = Vec::new();
+    if left_out > 0 {
+        let line = format!(
+            "{left_out} of {} finding(s) left out of the SARIF report (code scanning accepts at most {MAX_RESULTS} results and 10 MB per run; the most severe were kept): every one is in {}",
+            findings.len(),
+            report.full_list()
+        );
+        notifications.push(json!({"level": "warning", "message": {"text": sarif_message(&line)}}));
+        notices.push(format!("sarif: {line}"));
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -141,18 +246,28 @@ pub fn render(report: &Report<'_>) -> String {
             "tool": {"driver": {
                 "name": "govops",
                 "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/govops/govops",
                 "rules": rules,
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": format!("file://{}/", report.input.repo.root.trim_end_matches('/'))}},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": format!("file://{}/", uri_path(report.input.repo.root.trim_end_matches('/')))}},
             "columnKind": "unicodeCodePoints",
             "results": results,
-            "properties": {"verdict": report.judgement.verdict, "policyDigest": report.input.policy.digest},
+            "properties": {
+                "verdict": report.judgement.verdict,
+                "policyDigest": report.input.policy.digest,
+                "findings": findings.len(),
+                "omittedResults": left_out,
+            },
         }],
     });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    Rendered { text, notices }
 }
 
 /// The text of one `## Heading` section of a rule document.

@@ -15,3 +15,4 @@ mod trailers;
 mod trust;
 mod trust_audit;
 mod trust_policy;
+mod trust_reports;

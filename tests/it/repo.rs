@@ -292,3 +292,19 @@ pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_js
         .filter(|f| f["id"] == id)
         .collect()
 }
+
+/// Validate a SARIF file as GitHub would take it (scripts/validate-sarif:
+/// the SARIF 2.1.0 schema, then Microsoft's multitool with GitHub's rules;
+/// any error or warning fails). scripts/test installs the tools.
+pub fn validate_sarif(path: &Path) {
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/validate-sarif"))
+        .arg(path)
+        .output()
+        .expect("scripts/validate-sarif runs (scripts/test installs its tools)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -62,9 +62,15 @@ fn a_pull_request_cannot_delete_a_rule() {
     repo.commit("Use latest and drop the rule");
     let (code, report) = repo.check_json(&[]);
     assert_eq!(code, 1);
+    // The head's policy names a rule dir with no rule left: invalid.
     assert_eq!(
         ids(&report),
-        vec!["GOV-POLICY-001", "GOV-POLICY-001", "TEAM-IMG-001"]
+        vec![
+            "GOV-POLICY-001",
+            "GOV-POLICY-001",
+            "GOV-POLICY-002",
+            "TEAM-IMG-001"
+        ]
     );
     assert_eq!(findings(&report, "TEAM-IMG-001")[0]["line"], 15);
 }
