@@ -187,6 +187,7 @@ mod tests {
                 "GOV-BLAST-005",
                 "GOV-INPUT-001",
                 "GOV-POLICY-001",
+                "GOV-POLICY-002",
                 "GOV-TAG-001",
                 "GOV-TAG-002",
                 "GOV-TAG-003",

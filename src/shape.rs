@@ -185,7 +185,12 @@ impl<'a> Walk<'a> {
                                 .and_then(|s| s.get("const"))
                                 .map(|c| format!(" (`{key}: {}`)", shown(c)))
                                 .unwrap_or_default();
-                            problem(out, format!("the key `{key}` is required{value}"));
+                            // Named by the missing key's own path: that is
+                            // what a user must add.
+                            out.push(Problem {
+                                pointer: format!("{at}/{}", token(key)),
+                                message: format!("the key `{key}` is required{value}"),
+                            });
                         }
                     }
                 }
@@ -269,7 +274,7 @@ mod tests {
         assert_eq!(
             pairs,
             vec![
-                ("", "the key `version` is required (`version: 1`)"),
+                ("/version", "the key `version` is required (`version: 1`)"),
                 ("/tags/required", "expected a list, found a string"),
                 (
                     "/tags/extra",
