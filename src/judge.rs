@@ -89,6 +89,7 @@ pub fn judge(
             ));
         }
     }
+    let waivers: Vec<Compiled<'_>> = cfg.waivers.iter().map(|w| Compiled::new(w, now)).collect();
     let humans: Vec<&Approver> = approvers.iter().filter(|a| !is_ai(&a.name, "")).collect();
     for mut f in raw.into_iter() {
         match cfg.severity.get(&f.id) {
@@ -98,7 +99,7 @@ pub fn judge(
             Some(SeverityOverride::Warn) => f.severity = Severity::Warn,
             None => {}
         }
-        if let Some(i) = matching_waiver(config, &f, now) {
+        if let Some(i) = waivers.iter().position(|w| w.matches(&f)) {
             used[i] = true;
             let w = &cfg.waivers[i];
             f.status = Status::Waived;
@@ -126,7 +127,10 @@ pub fn judge(
         findings.push(f);
     }
     for (i, w) in cfg.waivers.iter().enumerate() {
-        if !used[i] {
+        // Unused only when what it names was judged in this run: a waiver
+        // for a file or commit this change does not touch still guards the
+        // next change that does, and removing it would break that one.
+        if !used[i] && waivers[i].in_scope(input) {
             waiver_findings.push(waiver_finding(
                 config,
                 input,
@@ -176,26 +180,75 @@ pub fn judge(
     }
 }
 
-fn matching_waiver(config: &ValidConfig, f: &Finding, now: OffsetDateTime) -> Option<usize> {
-    config.config.waivers.iter().enumerate().find_map(|(i, w)| {
-        let live = clock::parse_date(&w.expires).is_some_and(|d| clock::still_valid(d, now));
-        let rule = w.rule == f.id;
-        let path = w.path.as_ref().is_none_or(|g| {
-            f.file.as_ref().is_some_and(|file| {
-                crate::config::glob(g).is_ok_and(|g| g.compile_matcher().is_match(file))
-            })
-        });
-        let commit = w.commit.as_ref().is_none_or(|c| {
+/// A waiver ready to match: its glob compiled and its date read once, not
+/// once per finding.
+struct Compiled<'a> {
+    waiver: &'a crate::config::Waiver,
+    live: bool,
+    path: Option<globset::GlobMatcher>,
+    commit: Option<String>,
+}
+
+impl<'a> Compiled<'a> {
+    fn new(waiver: &'a crate::config::Waiver, now: OffsetDateTime) -> Self {
+        Compiled {
+            waiver,
+            live: clock::parse_date(&waiver.expires).is_some_and(|d| clock::still_valid(d, now)),
+            // The config was validated: an invalid glob cannot reach here,
+            // and one that did would match nothing (fail closed).
+            path: waiver
+                .path
+                .as_ref()
+                .and_then(|g| crate::config::glob(g).ok())
+                .map(|g| g.compile_matcher()),
+            commit: waiver.commit.as_ref().map(|c| c.to_ascii_lowercase()),
+        }
+    }
+
+    fn path_matches(&self, file: &str) -> bool {
+        self.path.as_ref().is_some_and(|m| m.is_match(file))
+    }
+
+    fn matches(&self, f: &Finding) -> bool {
+        let w = self.waiver;
+        let path = w.path.is_none() || f.file.as_deref().is_some_and(|p| self.path_matches(p));
+        let commit = self.commit.as_ref().is_none_or(|c| {
             f.commit
                 .as_ref()
-                .is_some_and(|sha| sha.starts_with(&c.to_ascii_lowercase()))
+                .is_some_and(|sha| sha.starts_with(c.as_str()))
         });
         let name = w
             .name
             .as_ref()
             .is_none_or(|n| f.name.as_deref() == Some(n.as_str()));
-        (live && rule && path && commit && name).then_some(i)
-    })
+        self.live && w.rule == f.id && path && commit && name
+    }
+
+    /// Whether this run judged what the waiver names: a file matching its
+    /// path, its commit, an object of its name.
+    fn in_scope(&self, input: &Input) -> bool {
+        let w = self.waiver;
+        let path = w.path.is_none()
+            || input.changes.files.iter().any(|f| {
+                self.path_matches(&f.path)
+                    || f.old_path.as_deref().is_some_and(|p| self.path_matches(p))
+            })
+            || input.manifests.iter().any(|m| self.path_matches(&m.file));
+        let commit = self.commit.as_ref().is_none_or(|c| {
+            input.commits.iter().any(|k| {
+                k.sha
+                    .as_deref()
+                    .is_some_and(|sha| sha.starts_with(c.as_str()))
+            })
+        });
+        let name = w.name.as_ref().is_none_or(|n| {
+            input
+                .manifests
+                .iter()
+                .any(|m| m.name.as_deref() == Some(n.as_str()))
+        });
+        path && commit && name
+    }
 }
 
 /// Human review trailers on the commit a finding concerns (any commit of the

@@ -111,7 +111,7 @@ waivers:
 #[test]
 fn unused_waivers_are_reported() {
     let repo = repo_with_policy(
-        "version: 1\nwaivers:\n  - {rule: GOV-AI-001, commit: 0123456789ab, reason: x, owner: a@b.c, expires: 2030-01-01}\n",
+        "version: 1\nwaivers:\n  - {rule: GOV-AI-001, reason: x, owner: a@b.c, expires: 2030-01-01}\n    # scoped to what this change does not touch: not judged, so not unused\n  - {rule: GOV-TAG-001, path: \"legacy/**\", reason: x, owner: a@b.c, expires: 2030-01-01}\n  - {rule: GOV-AI-001, commit: 0123456789ab, reason: x, owner: a@b.c, expires: 2030-01-01}\n",
     );
     repo.write("a.txt", "a\n");
     repo.commit("Nothing to waive");
@@ -121,7 +121,16 @@ fn unused_waivers_are_reported() {
     assert!(report["findings"][0]["message"]
         .as_str()
         .unwrap()
-        .contains("matched no finding"));
+        .contains("waiver #1 for GOV-AI-001 matched no finding"));
+    // Once the change touches what a scoped waiver names and nothing
+    // matches, it is unused.
+    repo.write("legacy/notes.txt", "x\n");
+    repo.commit("Touch legacy");
+    let (_, report) = repo.check_json(&[]);
+    assert_eq!(ids(&report), vec!["GOV-WAIVER-001", "GOV-WAIVER-001"]);
+    assert!(report
+        .to_string()
+        .contains("waiver #2 for GOV-TAG-001 matched no finding"));
 }
 
 #[test]
