@@ -130,7 +130,7 @@ environments := {m.environment |
 	m.environment != null
 }
 
-deny contains f if {
+review contains f if {
 	cfg.max_workloads != null
 	count(workloads) > cfg.max_workloads
 	f := {
@@ -139,7 +139,7 @@ deny contains f if {
 	}
 }
 
-deny contains f if {
+review contains f if {
 	cfg.max_environments != null
 	count(environments) > cfg.max_environments
 	f := {

@@ -67,18 +67,16 @@ fn commit_msg_hook_rejects_then_accepts_a_real_commit() {
 
 /// `git commit -a` stages into a temporary index named by GIT_INDEX_FILE:
 /// the hook must judge those files, not the (empty) staged set of
-/// `.git/index`, or an unstaged two-environment rollout would pass.
+/// `.git/index`, or an unstaged edit that drops a required label would pass.
 #[test]
 fn commit_msg_hook_sees_what_commit_a_records() {
     let repo = Repo::gitops();
     assert_eq!(repo.govops(&["hook", "install"]).code(), 0);
-    for env in ["dev", "prod"] {
-        let path = format!("deploy/{env}/api.yaml");
-        repo.write(
-            &path,
-            deployment("api", env).replace("replicas: 1", "replicas: 3"),
-        );
-    }
+    // An unstaged edit that drops a required label: a deny finding.
+    repo.write(
+        "deploy/prod/api.yaml",
+        deployment("api", "prod").replace("    owner: team-a\n", ""),
+    );
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_govops"));
     let out = crate::repo::git_command(&repo.path())
         .args([
@@ -97,7 +95,7 @@ fn commit_msg_hook_sees_what_commit_a_records() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains("GOV-BLAST-004"), "{said}");
+    assert!(said.contains("GOV-TAG-001"), "{said}");
 }
 
 #[test]

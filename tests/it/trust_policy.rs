@@ -324,3 +324,28 @@ fn the_action_passes_args_without_expanding_globs() {
         "{stdout}"
     );
 }
+
+/// Two environments in one pull request need a human, who can say yes.
+#[test]
+fn a_two_environment_change_is_approvable() {
+    let repo = Repo::gitops();
+    for env in ["dev", "prod"] {
+        repo.write(
+            &format!("deploy/{env}/api.yaml"),
+            deployment("api", env).replace("owner: team-a", "owner: team-b"),
+        );
+    }
+    repo.commit("Hand api to team b everywhere");
+    let (code, report) = repo.check_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    // The production change is a review finding of its own (GOV-BLAST-003).
+    assert_eq!(ids(&report), vec!["GOV-BLAST-003", "GOV-BLAST-004"]);
+    let blast4 = &crate::repo::findings(&report, "GOV-BLAST-004")[0];
+    assert_eq!(blast4["severity"], "review");
+    let (code, report) = repo.check_json(&["--approved-by", "grace"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        crate::repo::findings(&report, "GOV-BLAST-004")[0]["status"],
+        "approved"
+    );
+}
