@@ -255,6 +255,10 @@ pub struct CheckArgs {
     /// Manifest globs replacing the configured includes; `-` reads a stream from stdin
     #[arg(long = "manifests", value_name = "GLOB")]
     pub manifests: Vec<String>,
+    /// The path that manifests read from stdin are named by in reports,
+    /// and that path waivers and environment paths match (default `-`)
+    #[arg(long, value_name = "PATH", default_value = "-")]
+    pub stdin_name: String,
     /// Extra Rego rule dirs (repeatable)
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,

@@ -41,8 +41,10 @@ pub struct Request<'a> {
     pub env: &'a Environment,
     pub all_manifests: bool,
     pub manifest_globs: Option<globset::GlobSet>,
-    /// A manifest stream read from standard input (`--manifests -`).
+    /// A manifest stream read from standard input (`--manifests -`), and
+    /// the path it is named by (`--stdin-name`).
     pub stdin: Option<String>,
+    pub stdin_name: &'a str,
     pub now: String,
 }
 
@@ -159,7 +161,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         collected.skipped.symlinks += skipped;
     }
     if let Some(text) = &req.stdin {
-        loader.load_stream("-", text, &mut collected);
+        loader.load_stream(req.stdin_name, text, &mut collected);
     }
     errors.extend(std::mem::take(&mut collected.errors));
 

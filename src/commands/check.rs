@@ -19,11 +19,30 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     if global.verbose > 0 {
         timing::enable();
     }
-    let repo = git::open(global.repo.as_deref())?;
-    let root = git::root(&repo);
+    // A manifest stream alone needs no repository (`helm template . |
+    // govops check --manifests -`, in a build folder): an empty in-memory
+    // repository stands in, and the stream is judged as staged content
+    // (no commits, no changes), with the policy from that folder.
+    let stream_only = !args.manifests.is_empty()
+        && args.manifests.iter().all(|m| m == "-")
+        && args.commit_msg_file.is_none();
+    let (repo, root, outside) = match git::open(global.repo.as_deref()) {
+        Ok(repo) => {
+            let root = git::root(&repo);
+            (repo, root, false)
+        }
+        Err(_) if stream_only => {
+            let root = match &global.repo {
+                Some(dir) => dir.clone(),
+                None => std::env::current_dir().map_err(|e| Error::io(".", e))?,
+            };
+            (git2::Repository::from_odb(git2::Odb::new()?)?, root, true)
+        }
+        Err(e) => return Err(e),
+    };
     let mode = if args.commit_msg_file.is_some() {
         Mode::CommitMsg
-    } else if args.staged {
+    } else if args.staged || outside {
         Mode::Staged
     } else {
         Mode::Range
@@ -50,7 +69,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     // The staged changes do not depend on the policy: the hook reads them
     // (the index and its diff against HEAD, most of its own work) on another
     // core while the policy loads and compiles.
-    let staged = (mode != Mode::Range).then(|| {
+    let staged = (mode != Mode::Range && !outside).then(|| {
         let path = repo.path().to_path_buf();
         std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?))
     });
@@ -154,7 +173,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             timing::mark("staged changes");
             files
         })
-        .transpose()?;
+        .transpose()?
+        .or_else(|| outside.then(Vec::new));
     deadline::phase("reading the repository");
     let collection = collect::collect(Request {
         repo: &repo,
@@ -169,6 +189,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         all_manifests: args.all_manifests,
         manifest_globs,
         stdin,
+        stdin_name: &args.stdin_name,
         now: clock::format_utc(now),
     })?;
     timing::mark("collect");

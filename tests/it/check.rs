@@ -549,3 +549,62 @@ fn line_counts_agree_with_git_numstat() {
         assert_eq!(checked, files, "{numstat}");
     }
 }
+
+/// `helm template . | govops check --manifests -` in a folder that is no
+/// git repository, with a name that path waivers and environments match.
+#[test]
+fn manifests_from_stdin_outside_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".govops.yaml"),
+        "version: 1\nenvironments:\n  paths: {prod: [\"rendered/prod/**\"]}\nwaivers:\n  - {rule: GOV-TAG-001, path: \"rendered/prod/**\", name: b, reason: migrating, owner: a@b.c, expires: 2030-01-01}\n",
+    )
+    .unwrap();
+    let stream = format!(
+        "{}---\n{}",
+        deployment("a", "prod"),
+        deployment("b", "prod").replace("    owner: team-a\n", "")
+    );
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govops"))
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--now",
+                "2026-11-21T12:00:00Z",
+                "--manifests",
+                "-",
+            ])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    // Named `-`, the waiver's path does not match: the finding is open.
+    let (code, report) = run(&[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(findings(&report, "GOV-TAG-001")[0]["status"], "open");
+    // Named as the rendered file, it does.
+    let (code, report) = run(&["--stdin-name", "rendered/prod/all.yaml"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let f = &findings(&report, "GOV-TAG-001")[0];
+    assert_eq!(f["status"], "waived");
+    assert_eq!(f["file"], "rendered/prod/all.yaml");
+}
