@@ -9,6 +9,7 @@ mod config;
 mod hooks;
 mod hostile;
 mod precommit;
+mod release;
 mod repo;
 mod reports;
 mod trailers;
