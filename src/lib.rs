@@ -20,4 +20,5 @@ pub mod input;
 pub mod judge;
 pub mod policy;
 pub mod render;
+pub mod repo_path;
 pub mod timing;
