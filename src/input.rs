@@ -174,6 +174,9 @@ pub struct FileChange {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// False when the lines were not counted: a side is over
+    /// `limits.max_diff_bytes` (additions and deletions are then 0).
+    pub lines_counted: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -192,6 +195,8 @@ pub struct RangeFile {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// As in a commit's files: false when the lines were not counted.
+    pub lines_counted: bool,
     pub ai_commits: Vec<String>,
 }
 

@@ -12,6 +12,8 @@ use objects::Objects;
 use std::path::{Path, PathBuf};
 
 mod diff;
+#[doc(hidden)]
+pub mod differential;
 mod objects;
 mod snapshot;
 pub mod tree;
@@ -121,6 +123,21 @@ fn resolve(repo: &Repository, rev: &str, what: &str) -> Result<Oid> {
         .and_then(|o| o.peel_to_commit())
         .map(|c| c.id())
         .map_err(|_| {
+            if let Err(e) = repo.head() {
+                if e.code() == git2::ErrorCode::UnbornBranch {
+                    let branch = repo
+                        .find_reference("HEAD")
+                        .ok()
+                        .and_then(|h| h.symbolic_target().map(str::to_string))
+                        .unwrap_or_default();
+                    return Error::Git(format!(
+                        "{what} commit {rev}: this repository has no commit yet ({} is unborn), \
+                         so there is no range to check. Check the staged changes with \
+                         `govops check --staged`, or commit first.",
+                        branch.trim_start_matches("refs/heads/")
+                    ));
+                }
+            }
             Error::Git(format!(
                 "{what} commit {rev} is not in this repository.{}",
                 shallow_hint(repo)
@@ -290,11 +307,7 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
 
 /// Read many commits, spread over the cores: each thread opens its own
 /// handle on the repository (a `Repository` is not shareable across threads).
-pub fn read_commits(
-    repo: &Repository,
-    ids: &[Oid],
-    max_diff_bytes: u64,
-) -> Result<Vec<RawCommit>> {
+pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<RawCommit>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -347,7 +360,13 @@ pub fn diff_trees(
         (_, Some(n)) => format!("commit {}", short(n)),
         _ => "the range".to_string(),
     };
-    diff::tree_changes(&Objects::new(repo)?, tree(old)?, tree(new)?, &ctx, max_diff_bytes)
+    diff::tree_changes(
+        &Objects::new(repo)?,
+        tree(old)?,
+        tree(new)?,
+        &ctx,
+        max_diff_bytes,
+    )
 }
 
 /// The staged changes: the index against HEAD (or the empty tree).
