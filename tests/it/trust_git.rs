@@ -4,7 +4,7 @@
 //! yet, a blobless partial clone). Each is judged or refused by name, never
 //! skipped in silence, within a time and a memory bound.
 
-use crate::repo::{findings, git_command, ids, Repo};
+use crate::repo::{findings, git_command, ids, Repo, Run};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -69,6 +69,53 @@ fn with_prod(repo: &Repo, prod_mode: &str, prod: &str) -> String {
     )
 }
 
+/// `govops check --format json` measured from outside the test process: a
+/// child's peak RSS (wait4) starts at its parent's high-water mark, which
+/// in a long test run says more about the tests than about govops. GNU time
+/// forks govops from its own small process.
+fn check_measured(repo: &Repo, args: &[&str]) -> (Run, serde_json::Value) {
+    let mut all = vec!["check", "--format", "json", "--now", "2026-11-21T12:00:00Z"];
+    all.extend_from_slice(args);
+    let run = measured(repo, &all);
+    let report = serde_json::from_slice(&run.output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stderr()));
+    (run, report)
+}
+
+/// Any govops run, measured as `check_measured` does.
+fn measured(repo: &Repo, all: &[&str]) -> Run {
+    if !Path::new("/usr/bin/time").exists() {
+        return repo.govops(all);
+    }
+    let git = git_command(repo.dir.path());
+    let mut cmd = std::process::Command::new("/usr/bin/time");
+    cmd.current_dir(repo.dir.path())
+        .args(["-f", "GOVOPS_PEAK_KIB=%M", env!("CARGO_BIN_EXE_govops")])
+        .args(all)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in git.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let started = std::time::Instant::now();
+    let mut output = cmd.output().unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let (rest, peak) = stderr
+        .trim_end()
+        .rsplit_once("GOVOPS_PEAK_KIB=")
+        .expect("GNU time's report");
+    let peak_kib = peak.trim().parse().unwrap();
+    output.stderr = rest.as_bytes().to_vec();
+    Run {
+        output,
+        elapsed,
+        peak_kib,
+    }
+}
+
 fn dump_input(repo: &Repo, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["check", "--dump-input", "--now", "2026-11-21T12:00:00Z"];
     all.extend_from_slice(args);
@@ -103,7 +150,7 @@ fn files_with_odd_modes_and_folders_with_odd_modes_are_judged() {
     );
     let root = with_prod(&repo, "40755", &prod);
     commit_tree(&repo, &root, "Odd modes");
-    let (run, report) = repo.check_json_run(&[]);
+    let (run, report) = check_measured(&repo, &[]);
     run.assert_bounded(SECONDS, MIB);
     assert_eq!(run.code(), 1, "{report:#}");
     assert_eq!(
@@ -210,7 +257,7 @@ fn names_that_are_not_utf8_or_hold_a_newline_are_judged_and_shown_escaped() {
         r"deploy/prod/caf\xff.yaml".to_string(),
         r"deploy/prod/new\x0aline.yaml".to_string(),
     ];
-    let (run, report) = repo.check_json_run(&[]);
+    let (run, report) = check_measured(&repo, &[]);
     run.assert_bounded(SECONDS, MIB);
     assert_eq!(run.code(), 1, "{report:#}");
     assert_eq!(tag_files(&report), expected, "{report:#}");
@@ -268,7 +315,7 @@ fn a_tree_deeper_than_git_reads_is_refused_by_name() {
     );
     let root = with_prod(&repo, "40000", &prod);
     let commit = commit_tree(&repo, &root, "Deep");
-    let run = repo.govops(&["check", "--now", "2026-11-21T12:00:00Z"]);
+    let run = measured(&repo, &["check", "--now", "2026-11-21T12:00:00Z"]);
     run.assert_bounded(SECONDS, MIB);
     assert_eq!(run.code(), 2, "{}", run.stderr());
     let err = run.stderr();
@@ -284,16 +331,26 @@ fn a_tree_deeper_than_git_reads_is_refused_by_name() {
 #[test]
 fn huge_blobs_count_as_changed_without_being_read() {
     let repo = Repo::gitops();
-    // 24 MiB of short lines, changed at its start, in three commits.
-    let line = "0123456789abcdef0123456789abcdef\n";
-    let big = line.repeat(24 << 20 >> 5);
-    repo.write("assets/data.txt", &big);
+    // 24 MiB of short lines, changed at its start, in three commits. Written
+    // in pieces: a large test process would weigh on the memory other tests
+    // measure of the govops processes it starts.
+    let write_big = |first: &str| {
+        use std::io::Write;
+        let full = repo.path().join("assets/data.txt");
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        let mut out = std::io::BufWriter::new(std::fs::File::create(full).unwrap());
+        out.write_all(first.as_bytes()).unwrap();
+        for _ in 0..(24 << 20 >> 5) {
+            out.write_all(b"0123456789abcdef0123456789abcde\n").unwrap();
+        }
+    };
+    write_big("");
     repo.commit("Add data");
     for i in 0..3 {
-        repo.write("assets/data.txt", format!("change {i}\n{big}"));
+        write_big(&format!("change {i}\n"));
         repo.commit("Change data");
     }
-    let (run, report) = repo.check_json_run(&[]);
+    let (run, report) = check_measured(&repo, &[]);
     run.assert_bounded(SECONDS, MIB);
     assert_eq!(run.code(), 0, "{report:#}");
     let input = dump_input(&repo, &[]);
