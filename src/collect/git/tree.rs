@@ -358,10 +358,15 @@ pub fn record(
 }
 
 pub fn too_deep(ctx: Context<'_>, path: &[u8]) -> Error {
+    // The path is thousands of folders long: its start says where it is.
+    let shown = match path.get(..200) {
+        Some(start) => [start, "/…".as_bytes()].concat(),
+        None => path.to_vec(),
+    };
     Error::Git(format!(
         "{}: the tree is more than {MAX_TREE_DEPTH} folders deep, deeper than git itself \
          reads (core.maxTreeDepth); govops refuses to judge it",
-        at(ctx, path)
+        at(ctx, &shown)
     ))
 }
 
