@@ -205,6 +205,9 @@ pub struct Audit {
 pub struct Limits {
     /// A larger manifest file is a GOV-INPUT-001 finding, not read.
     pub max_file_bytes: u64,
+    /// A changed file larger than this counts as changed, but its lines are
+    /// not counted (`lines_counted: false`) and its content is not read.
+    pub max_diff_bytes: u64,
     /// Documents per file.
     pub max_documents: usize,
     /// YAML nodes produced by aliases, per document.
@@ -348,6 +351,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 10 * 1024 * 1024,
+            max_diff_bytes: 4 * 1024 * 1024,
             max_documents: 10_000,
             max_alias_expansion: 100_000,
             eval_timeout_ms: 10_000,

@@ -163,19 +163,6 @@ pub enum FileKind {
     Gitlink,
 }
 
-impl FileKind {
-    /// The kind of a git tree entry, by its type bits as git reads them
-    /// (`S_IFMT`): git accepts odd permission bits and checks such files out.
-    pub fn from_mode(mode: u32) -> Option<FileKind> {
-        match mode & 0o170000 {
-            0o100000 => Some(FileKind::File),
-            0o120000 => Some(FileKind::Symlink),
-            0o160000 => Some(FileKind::Gitlink),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FileChange {
     pub path: String,
@@ -186,6 +173,9 @@ pub struct FileChange {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// False when the lines were not counted: a side is over
+    /// `limits.max_diff_bytes` (additions and deletions are then 0).
+    pub lines_counted: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -204,6 +194,8 @@ pub struct RangeFile {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// As in a commit's files: false when the lines were not counted.
+    pub lines_counted: bool,
     pub ai_commits: Vec<String>,
 }
 

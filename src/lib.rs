@@ -21,5 +21,6 @@ pub mod input;
 pub mod judge;
 pub mod policy;
 pub mod render;
+pub mod repo_path;
 pub mod shape;
 pub mod timing;

@@ -86,13 +86,15 @@ pub struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    /// Whether a path is a manifest candidate by the globs.
+    /// Whether a path is a manifest candidate by the globs, matched against
+    /// the path's exact bytes (`path` is escaped: see `crate::repo_path`).
     pub fn wanted(&self, path: &str) -> bool {
         let include = self
             .include_override
             .as_ref()
             .unwrap_or(&self.config.include);
-        include.is_match(path) && !self.config.exclude.is_match(path)
+        let path = crate::repo_path::to_path(path);
+        include.is_match(&path) && !self.config.exclude.is_match(&path)
     }
 
     /// Load the candidates from `head` (and their previous versions from
@@ -245,10 +247,11 @@ impl Loader<'_> {
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| {
+                let path = crate::repo_path::to_path(file);
                 self.config
                     .env_paths
                     .iter()
-                    .find(|(_, set)| set.is_match(file))
+                    .find(|(_, set)| set.is_match(&path))
                     .map(|(env, _)| env.clone())
             });
         Manifest {

@@ -9,6 +9,7 @@ pub mod provenance;
 pub mod trailers;
 pub mod yaml;
 
+use crate::config::Limits;
 use crate::error::Result;
 use crate::input::{self, Changes, Commit, FileChange, Input, InputError, Mode, RangeFile};
 use crate::policy::Policy;
@@ -57,17 +58,19 @@ pub struct Collection {
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     let cfg = &req.policy.config;
     let review_keys = &cfg.config.approvals.review_trailers;
+    let max_diff_bytes = cfg.config.limits.max_diff_bytes;
     let mut errors: Vec<InputError> = Vec::new();
     let mut commits = Vec::new();
     let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
         (Mode::Range, Some(range)) => {
             let ids = git::commit_ids(req.repo, range)?;
             timing::mark("collect: commit list");
-            for raw in git::read_commits(req.repo, &ids)? {
+            for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
                 commits.push(build_commit(raw, req.table, review_keys, &mut errors));
             }
             timing::mark("collect: commits");
-            let files = git::diff_trees(req.repo, range.merge_base, Some(range.head))?;
+            let files =
+                git::diff_trees(req.repo, range.merge_base, Some(range.head), max_diff_bytes)?;
             timing::mark("collect: range diff");
             (
                 files,
@@ -76,9 +79,10 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             )
         }
         _ => {
+            // Read ahead with the default limit; again when the config sets another.
             let files = match req.staged.take() {
-                Some(files) => files,
-                None => git::diff_staged(req.repo)?,
+                Some(files) if max_diff_bytes == Limits::default().max_diff_bytes => files,
+                _ => git::diff_staged(req.repo, max_diff_bytes)?,
             };
             if let Some(message) = &req.message {
                 let author = git::pending_author(req.repo);
@@ -193,6 +197,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             additions: f.additions,
             deletions: f.deletions,
             binary: f.binary,
+            lines_counted: f.lines_counted,
             ai_commits: ai_touched
                 .get(f.path.as_str())
                 .map(|shas| shas.iter().map(|s| s.to_string()).collect())

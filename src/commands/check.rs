@@ -71,7 +71,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     // core while the policy loads and compiles.
     let staged = (mode != Mode::Range && !outside).then(|| {
         let path = repo.path().to_path_buf();
-        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?))
+        let limit = crate::config::Limits::default().max_diff_bytes;
+        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?, limit))
     });
 
     let policy_ref = match args.policy_ref.as_deref() {

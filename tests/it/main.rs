@@ -15,5 +15,6 @@ mod reports;
 mod trailers;
 mod trust;
 mod trust_audit;
+mod trust_git;
 mod trust_policy;
 mod trust_reports;
