@@ -13,3 +13,4 @@ mod repo;
 mod reports;
 mod trailers;
 mod trust;
+mod trust_manifests;
