@@ -273,6 +273,7 @@ fn change_candidates(
     // again, to see whether the base judged them as manifests.
     let changed: std::collections::HashSet<&str> =
         changes.iter().map(|f| f.path.as_str()).collect();
+    let mut new_charts: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for f in changes {
         let is_chart = f.path == "Chart.yaml" || f.path.ends_with("/Chart.yaml");
         if f.status == "deleted" || f.kind != FileKind::File || !is_chart {
@@ -282,12 +283,19 @@ fn change_candidates(
             Some(snap) => snap.size(repo, &f.path)?.is_some(),
             None => false,
         };
-        if existed {
-            continue;
+        if !existed {
+            new_charts.insert(&f.path[..f.path.len() - "Chart.yaml".len()]);
         }
-        let dir = &f.path[..f.path.len() - "Chart.yaml".len()];
-        for entry in head.list(repo, &format!("{dir}templates"))? {
-            if changed.contains(entry.path.as_str()) || !loader.judges(&entry.path) {
+    }
+    if !new_charts.is_empty() {
+        // One walk of the tree, however many charts the change adds.
+        for entry in head.list(repo, "")? {
+            let in_new_chart = entry.path.match_indices("templates/").any(|(i, _)| {
+                (i == 0 || entry.path.as_bytes()[i - 1] == b'/')
+                    && new_charts.contains(&entry.path[..i])
+            });
+            if !in_new_chart || changed.contains(entry.path.as_str()) || !loader.judges(&entry.path)
+            {
                 continue;
             }
             out.push(Candidate {
