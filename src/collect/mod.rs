@@ -349,11 +349,17 @@ fn links_in_manifest_folders(
             }
         }
     }
+    // Links already recorded (a manifest turned into a link): one finding each.
+    let recorded: std::collections::HashSet<String> = collected
+        .skipped
+        .unjudged
+        .iter()
+        .map(|u| u.path.clone())
+        .collect();
     for f in links {
         let parent = f.path.rfind('/').map_or("", |i| &f.path[..i]);
         let in_folder = folders.contains(parent) || loader.judges(&f.path);
-        let recorded = collected.skipped.unjudged.iter().any(|u| u.path == f.path);
-        if !in_folder || recorded {
+        if !in_folder || recorded.contains(&f.path) {
             continue;
         }
         let (what, reason) = match f.kind {

@@ -436,3 +436,30 @@ fn many_documents_long_scalars_and_alias_bombs_per_document_stay_bounded() {
         "{report:#}"
     );
 }
+
+#[test]
+fn many_links_stay_bounded_and_the_list_is_capped() {
+    let repo = Repo::gitops();
+    for i in 0..3_000 {
+        symlink(
+            &repo,
+            "../prod/api.yaml",
+            &format!("deploy/dev/link{i}.yaml"),
+        );
+    }
+    repo.commit("Many links");
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(SECONDS, MIB);
+    assert_eq!(findings(&report, "GOV-INPUT-002").len(), 3_000);
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("3000 symbolic link(s) not followed: "),
+        "{notes}"
+    );
+    assert!(notes.contains(" and 2990 more"), "{notes}");
+    let run = repo.govops(&["check", "--dump-input", "--now", "2026-11-21T12:00:00Z"]);
+    let input: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(input["skipped"]["files"].as_array().unwrap().len(), 200);
+    assert_eq!(input["skipped"]["files_unlisted"], 2_800);
+    assert_eq!(input["skipped"]["symlinks"], 3_000);
+}
