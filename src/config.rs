@@ -255,8 +255,10 @@ impl Default for Manifests {
                 "**/package-lock.json",
                 "**/tsconfig*.json",
                 "**/jsconfig*.json",
-                ".vscode/**",
-                ".devcontainer/**",
+                // Editor and dev-container settings are JSONC, never manifests,
+                // in any folder (a monorepo has one per package).
+                "**/.vscode/**",
+                "**/.devcontainer/**",
             ]),
         }
     }

@@ -249,22 +249,56 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());
         }
     }
-    if input.skipped.helm_templates > 0 {
+    // What was not judged, by class, with the paths (bounded): a skip must
+    // be visible in every report, whatever its format.
+    let skipped = &input.skipped;
+    let paths = |reason: &str, count: usize| {
+        let listed: Vec<&str> = skipped
+            .files
+            .iter()
+            .filter(|f| f.reason == reason)
+            .map(|f| f.path.as_str())
+            .take(NOTE_PATHS)
+            .collect();
+        let more = count.saturating_sub(listed.len());
+        let mut text = listed.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    };
+    if skipped.helm_templates > 0 {
         notes.push(format!(
-            "{} Helm template file(s) skipped: render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
-            input.skipped.helm_templates
+            "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
+            skipped.helm_templates,
+            paths("helm-template", skipped.helm_templates)
         ));
     }
-    if input.skipped.documents > 0 {
+    if skipped.documents > 0 {
         notes.push(format!(
             "{} YAML/JSON document(s) without apiVersion and kind skipped",
-            input.skipped.documents
+            skipped.documents
         ));
     }
-    if input.skipped.symlinks > 0 {
+    if skipped.symlinks > 0 {
         notes.push(format!(
-            "{} symbolic link(s) not followed",
-            input.skipped.symlinks
+            "{} symbolic link(s) not followed: {}",
+            skipped.symlinks,
+            paths("symlink", skipped.symlinks)
+        ));
+    }
+    if skipped.gitlinks > 0 {
+        notes.push(format!(
+            "{} submodule(s) (gitlinks) not judged: {}",
+            skipped.gitlinks,
+            paths("gitlink", skipped.gitlinks)
+        ));
+    }
+    if skipped.excluded > 0 {
+        notes.push(format!(
+            "{} file(s) left out by manifests.exclude: {}",
+            skipped.excluded,
+            paths("excluded", skipped.excluded)
         ));
     }
     deadline::finishing();
@@ -378,6 +412,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     std::mem::forget(evaluator);
     Ok(exit)
 }
+
+/// Skipped paths named per class in a report's notes; the input document
+/// lists more (`skipped.files`).
+const NOTE_PATHS: usize = 10;
 
 /// Where this run's audit record goes: `--audit-log` as the operator gave it,
 /// else the config's `audit.log`, confined to the repository (the change may

@@ -16,5 +16,6 @@ mod trailers;
 mod trust;
 mod trust_audit;
 mod trust_git;
+mod trust_manifests;
 mod trust_policy;
 mod trust_reports;
