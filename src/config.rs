@@ -214,8 +214,10 @@ pub struct BoundedWaivers {
     /// A waiver may expire at most this many days after the run's clock
     /// (`--now`); one that expires later waives nothing and is a
     /// GOV-WAIVER-001 finding. Null: no bound.
+    // Signed, so that a negative number gets validation's clear message,
+    // not the parser's "did not match any variant".
     #[serde(default)]
-    pub max_days: Option<u32>,
+    pub max_days: Option<i64>,
     /// The waivers.
     #[serde(default)]
     pub list: Vec<Waiver>,
@@ -238,7 +240,7 @@ impl std::ops::Deref for Waivers {
 
 impl Waivers {
     /// The bound on how far ahead a waiver may expire, in days.
-    pub fn max_days(&self) -> Option<u32> {
+    pub fn max_days(&self) -> Option<i64> {
         match self {
             Waivers::List(_) => None,
             Waivers::Bounded(b) => b.max_days,
@@ -710,10 +712,14 @@ fn validate(
             ),
         ),
     }
-    if config.waivers.max_days() == Some(0) {
+    if let Some(days) = config
+        .waivers
+        .max_days()
+        .filter(|d| !(1..=36_500).contains(d))
+    {
         problems.add(
             "/waivers/max_days",
-            "must be at least 1 (a day); remove it for no bound".into(),
+            format!("{days} is not a number of days from 1 to 36500; remove it for no bound"),
         );
     }
     if config.limits.max_documents == 0

@@ -219,7 +219,7 @@ struct Compiled<'a> {
 }
 
 impl<'a> Compiled<'a> {
-    fn new(waiver: &'a crate::config::Waiver, now: OffsetDateTime, max_days: Option<u32>) -> Self {
+    fn new(waiver: &'a crate::config::Waiver, now: OffsetDateTime, max_days: Option<i64>) -> Self {
         Compiled {
             waiver,
             live: clock::parse_date(&waiver.expires).is_some_and(|d| clock::still_valid(d, now))
@@ -286,12 +286,12 @@ impl<'a> Compiled<'a> {
 /// reproducible): a waiver has no creation date to count from, and a
 /// bound checked only when the config is validated would pass a waiver
 /// written for ten years once and never again look at it.
-fn too_far(expires: &str, max_days: Option<u32>, now: OffsetDateTime) -> bool {
+fn too_far(expires: &str, max_days: Option<i64>, now: OffsetDateTime) -> bool {
     let (Some(max), Some(date)) = (max_days, clock::parse_date(expires)) else {
         return false;
     };
     let today = now.to_offset(time::UtcOffset::UTC).date();
-    (date - today).whole_days() > i64::from(max)
+    (date - today).whole_days() > max
 }
 
 /// Human review trailers on the commit a finding concerns (any commit of the

@@ -402,15 +402,19 @@ fn waivers_max_days_bounds_how_far_a_waiver_reaches() {
             assert_eq!(waivers[0]["line"], 5, "{report}");
         }
     }
-    // max_days: 0 is a config error naming the key.
-    let repo = Repo::new();
-    repo.write(".govops.yaml", waiver_config(0, "2026-12-01"));
-    let run = repo.govops(&["config", "validate"]);
-    assert_eq!(run.code(), 1, "{}{}", run.stdout(), run.stderr());
-    assert!(
-        format!("{}{}", run.stdout(), run.stderr()).contains("waivers.max_days"),
-        "{}{}",
-        run.stdout(),
-        run.stderr()
-    );
+    // A bound that is no number of days is a config error naming the key.
+    for bad in ["0", "-1"] {
+        let repo = Repo::new();
+        repo.write(
+            ".govops.yaml",
+            waiver_config(1, "2026-12-01").replace("max_days: 1", &format!("max_days: {bad}")),
+        );
+        let run = repo.govops(&["config", "validate"]);
+        let out = format!("{}{}", run.stdout(), run.stderr());
+        assert_eq!(run.code(), 1, "{out}");
+        assert!(
+            out.contains(":3: waivers.max_days: ") && out.contains("not a number of days"),
+            "{out}"
+        );
+    }
 }
