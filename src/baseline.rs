@@ -97,7 +97,10 @@ impl Baseline {
 
     /// Findings it accepts, counting each entry's count.
     pub fn len(&self) -> usize {
-        self.entries.values().map(|n| *n as usize).sum()
+        // Saturating: counts come from a file (u32 each, any number of them).
+        self.entries
+            .values()
+            .fold(0usize, |sum, n| sum.saturating_add(*n as usize))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -248,10 +251,10 @@ impl Baseline {
 
     /// Entries (with their counts) in `self` and not in `other`.
     pub fn minus(&self, other: &Baseline) -> usize {
-        self.entries
-            .iter()
-            .map(|(k, n)| n.saturating_sub(other.entries.get(k).copied().unwrap_or(0)) as usize)
-            .sum()
+        self.entries.iter().fold(0usize, |sum, (k, n)| {
+            let more = n.saturating_sub(other.entries.get(k).copied().unwrap_or(0));
+            sum.saturating_add(more as usize)
+        })
     }
 }
 
