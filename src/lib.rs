@@ -7,6 +7,7 @@
 //! read from; `commands` wires the pieces to the command line.
 
 pub mod audit;
+pub mod baseline;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

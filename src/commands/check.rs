@@ -235,6 +235,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let judgement = judge::judge(
         findings,
         &policy.config,
+        &policy.baseline,
         input,
         &approvers,
         now,
@@ -501,6 +502,7 @@ fn edits_policy(input: &crate::input::Input) -> bool {
             .chain(f.old_path.as_deref())
             .any(|path| {
                 path == policy.config_path
+                    || input.config.get("baseline").and_then(|b| b.as_str()) == Some(path)
                     || policy.dirs.iter().any(|d| {
                         path.strip_prefix(d.as_str())
                             .is_some_and(|r| r.starts_with('/'))
