@@ -171,7 +171,13 @@ pub fn resolve_range(
             }
         }
     }
-    let head = resolve(repo, head_flag.unwrap_or("HEAD"), "head")?;
+    // The head the environment names (a pre-push of a new branch names the
+    // pushed commit and no base), else HEAD: judging HEAD there would pass a
+    // branch pushed from another checkout state.
+    let hinted = hint
+        .filter(|_| head_flag.is_none())
+        .and_then(|h| h.head.as_deref());
+    let head = resolve(repo, head_flag.or(hinted).unwrap_or("HEAD"), "head")?;
     for (candidate, source) in upstream_candidates(repo) {
         let Ok(obj) = repo.revparse_single(&candidate) else {
             continue;
