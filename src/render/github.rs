@@ -139,9 +139,10 @@ pub fn outputs(report: &Report<'_>) -> String {
         Verdict::Fail => "fail",
     };
     format!(
-        "verdict={verdict}\nfindings={}\naudit-hash={}\n",
+        "verdict={verdict}\nfindings={}\naudit-hash={}\nversion={}\n",
         report.judgement.count_status(Status::Open),
-        report.audit.as_ref().map(|a| a.hash.as_str()).unwrap_or("")
+        report.audit.as_ref().map(|a| a.hash.as_str()).unwrap_or(""),
+        env!("CARGO_PKG_VERSION")
     )
 }
 

@@ -351,9 +351,10 @@ fn summary(report: &Report<'_>, style: Style, hidden: usize) -> String {
         .map(|r| format!(" {}", &r[..r.len().min(7)]))
         .unwrap_or_default();
     out.push_str(&format!(
-        "  policy: {}{policy_ref} {}\n",
+        "  policy: {}{policy_ref} {}; govops {}\n",
         visible(&i.policy.source),
-        &i.policy.digest[..i.policy.digest.len().min(23)]
+        &i.policy.digest[..i.policy.digest.len().min(23)],
+        env!("CARGO_PKG_VERSION")
     ));
     if let Some(a) = &report.audit {
         out.push_str(&format!(

@@ -10,6 +10,8 @@ pub const SCHEMA: &str = "govops.report/v1";
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct JsonReport<'a> {
     pub schema: &'static str,
+    /// The govops version that wrote the report.
+    pub version: &'static str,
     pub verdict: Verdict,
     pub range: Range<'a>,
     pub policy: Policy<'a>,
@@ -60,6 +62,7 @@ impl<'a> JsonReport<'a> {
         let (commits, ai_commits, manifests, files_changed) = report.counts();
         JsonReport {
             schema: SCHEMA,
+            version: env!("CARGO_PKG_VERSION"),
             verdict: j.verdict,
             range: Range {
                 base: i.repo.base.as_deref(),

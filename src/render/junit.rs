@@ -28,7 +28,7 @@ pub fn render(report: &Report<'_>) -> String {
     let mut families: Vec<&str> = ids.iter().map(|id| Finding::family(id)).collect();
     families.sort();
     families.dedup();
-    let mut junit = Junit::new("govops");
+    let mut junit = Junit::new(format!("govops {}", env!("CARGO_PKG_VERSION")));
     // govops judges in one pass: cases take no time of their own.
     junit.set_time(Duration::ZERO);
     for family in families {

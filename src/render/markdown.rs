@@ -65,9 +65,10 @@ pub fn render(report: &Report<'_>, budget: usize) -> Rendered {
         Verdict::Fail => "## govops: ❌ failed\n\n",
     });
     out.push_str(&format!(
-        "Checked {commits} commit(s) ({ai} AI-assisted), {files} changed file(s) and {manifests} manifest(s) against policy {} from {}.\n\n",
+        "Checked {commits} commit(s) ({ai} AI-assisted), {files} changed file(s) and {manifests} manifest(s) against policy {} from {}, with govops {}.\n\n",
         markdown(&report.input.policy.digest[..report.input.policy.digest.len().min(19)]),
-        markdown(&report.input.policy.source)
+        markdown(&report.input.policy.source),
+        markdown(env!("CARGO_PKG_VERSION"))
     ));
     out.push_str(
         "| deny | review | warn | waived | baselined | approved |\n|---:|---:|---:|---:|---:|---:|\n",

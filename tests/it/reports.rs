@@ -276,3 +276,33 @@ fn markdown_report_for_a_pr_comment() {
         "{md}"
     );
 }
+
+/// Every report says which govops wrote it.
+#[test]
+fn every_report_records_the_version() {
+    let repo = failing_repo();
+    let version = env!("CARGO_PKG_VERSION");
+    let (_, report) = repo.check_json(&[]);
+    assert_eq!(report["version"], version);
+    for format in ["human", "markdown", "junit"] {
+        let run = repo.govops(&["check", "--format", format]);
+        assert!(
+            run.stdout().contains(&format!("govops {version}"))
+                || run
+                    .stdout()
+                    .contains(&format!("govops {}", version.replace('.', "\\."))),
+            "{format}: {}",
+            run.stdout()
+        );
+    }
+    let outputs = repo.path().join(".git/outputs");
+    repo.govops_env(
+        &["check", "--format", "github"],
+        &[("GITHUB_OUTPUT", outputs.to_str().unwrap())],
+    );
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    assert!(
+        written.contains(&format!("version={version}\n")),
+        "{written}"
+    );
+}
