@@ -176,6 +176,10 @@ pub struct FileChange {
     /// False when the lines were not counted: a side is over
     /// `limits.max_diff_bytes` (additions and deletions are then 0).
     pub lines_counted: bool,
+    /// The first line of the new version that the change touches (1 for an
+    /// added, binary or uncounted file; none for a deleted one): where a
+    /// finding about the commit points in this file.
+    pub first_line: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]

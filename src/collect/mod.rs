@@ -556,6 +556,7 @@ mod tests {
             deletions: 0,
             binary: false,
             lines_counted: true,
+            first_line: Some(1),
         };
         let changes = vec![change("deploy/prod/sub"), change("vendor/lib")];
         let snap = Snapshot::Commit(head);

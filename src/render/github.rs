@@ -36,19 +36,31 @@ fn kind(f: &Finding, report: &Report<'_>) -> Kind {
 /// The file a finding concerns: its own, or for a commit finding the first
 /// file its commit changed (as in SARIF).
 pub(super) fn file_of<'a>(f: &'a Finding, report: &'a Report<'_>) -> Option<&'a str> {
+    place_of(f, report).map(|(file, _)| file)
+}
+
+/// The file and line a finding points at: its own; for a finding about a
+/// commit without a line, the first line that commit changed in the file it
+/// names, or else in the first file it changed that still exists.
+pub(super) fn place_of<'a>(
+    f: &'a Finding,
+    report: &'a Report<'_>,
+) -> Option<(&'a str, Option<u32>)> {
+    let commit = f.commit.as_deref().and_then(|sha| {
+        report
+            .input
+            .commits
+            .iter()
+            .find(|c| c.sha.as_deref() == Some(sha))
+    });
     if let Some(file) = &f.file {
-        return Some(file);
+        let line = f
+            .line
+            .or_else(|| commit?.files.iter().find(|c| c.path == *file)?.first_line);
+        return Some((file, line));
     }
-    let sha = f.commit.as_deref()?;
-    report
-        .input
-        .commits
-        .iter()
-        .find(|c| c.sha.as_deref() == Some(sha))?
-        .files
-        .iter()
-        .find(|c| c.status != "deleted")
-        .map(|c| c.path.as_str())
+    let changed = commit?.files.iter().find(|c| c.status != "deleted")?;
+    Some((&changed.path, changed.first_line))
 }
 
 fn command(f: &Finding, kind: Kind, report: &Report<'_>) -> String {
@@ -58,9 +70,9 @@ fn command(f: &Finding, kind: Kind, report: &Report<'_>) -> String {
         Kind::Notice => "notice",
     };
     let mut props = Vec::new();
-    if let Some(file) = file_of(f, report) {
+    if let Some((file, line)) = place_of(f, report) {
         props.push(format!("file={}", workflow_property(file)));
-        if let Some(line) = f.line.filter(|_| f.file.is_some()) {
+        if let Some(line) = line {
             props.push(format!("line={line}"));
             if let Some(col) = f.column {
                 props.push(format!("col={col}"));

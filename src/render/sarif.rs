@@ -8,7 +8,7 @@
 //! (gzip) upload limit; what is left out is counted in the run and on stderr.
 
 use super::escape::{sarif_message, truncate, uri, uri_path, visible};
-use super::github::file_of;
+use super::github::place_of;
 use super::{Rendered, Report};
 use crate::finding::{Finding, Severity, Status};
 use serde_json::{json, Value};
@@ -34,16 +34,16 @@ fn level(severity: Severity) -> &'static str {
 }
 
 /// Where a result points, always a file of the checked tree and a line:
-/// the finding's own; for a commit finding, the first file its commit
-/// changed (line 1: the input does not carry hunks); for a finding about
+/// the finding's own; for a commit finding, the first line its commit
+/// changed in the file it names, or in the first file it changed; for a finding about
 /// the range or the policy, the config file at the key it concerns, or
 /// without a config file the first file the range changed.
 fn artifact<'a>(f: &'a Finding, report: &'a Report<'_>) -> (&'a str, u32, u32) {
     if let (Some(file), Some(line)) = (&f.file, f.line) {
         return (file, line.max(1), f.column.unwrap_or(1).max(1));
     }
-    if let Some(file) = file_of(f, report) {
-        return (file, 1, 1);
+    if let Some((file, line)) = place_of(f, report) {
+        return (file, line.unwrap_or(1).max(1), 1);
     }
     let config = report.config;
     if !config.bytes.is_empty() {

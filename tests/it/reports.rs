@@ -306,3 +306,38 @@ fn every_report_records_the_version() {
         "{written}"
     );
 }
+
+/// A finding about a commit points at the first line that commit changed.
+#[test]
+fn commit_findings_point_at_the_first_changed_line() {
+    let repo = Repo::gitops();
+    let lines: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+    repo.write("src/app.txt", &lines);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Base text"]);
+    repo.write("src/app.txt", lines.replace("line 12\n", "line twelve\n"));
+    repo.commit("Edit\n\nCo-authored-by: Cursor <cursoragent@cursor.com>\n");
+    let sarif = repo.path().join(".git/out.sarif");
+    let outputs = repo.path().join(".git/out.txt");
+    let run = repo.govops_env(
+        &["check", "--format", "github", "--report", &format!("sarif:{}", sarif.display())],
+        &[("GITHUB_OUTPUT", outputs.to_str().unwrap())],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    crate::repo::validate_sarif(&sarif);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let ai = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "GOV-AI-001")
+        .expect("GOV-AI-001");
+    let location = &ai["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "src/app.txt");
+    assert_eq!(location["region"]["startLine"], 12, "{ai:#}");
+    assert!(
+        run.stdout().contains("file=src/app.txt,line=12"),
+        "{}",
+        run.stdout()
+    );
+}

@@ -260,6 +260,7 @@ fn count(
         too_big |= objects.blob_size(id, &what)? > max_diff_bytes;
     }
     let (mut additions, mut deletions, mut binary) = (0, 0, false);
+    let mut first_line = new.map(|_| 1u32);
     if !too_big {
         let load = |id: Option<Oid>| id.map(|id| objects.blob(id, &what)).transpose();
         let (before, after) = (load(ob)?, load(nb)?);
@@ -277,6 +278,12 @@ fn count(
                     let patch = git2::Patch::from_blobs(b, no_path, a, no_path, Some(opts))
                         .map_err(|e| Error::Git(format!("{}: {}", what(), e.message())))?;
                     let (_, adds, dels) = patch.line_stats()?;
+                    // A hunk that only deletes starts at the line before the
+                    // gap (0 at the top of the file).
+                    if patch.num_hunks() > 0 {
+                        let (hunk, _) = patch.hunk(0)?;
+                        first_line = Some(hunk.new_start().max(1));
+                    }
                     (adds, dels)
                 }
                 (None, Some(a)) => (line_count(a.content()), 0),
@@ -303,6 +310,7 @@ fn count(
         deletions: deletions as u64,
         binary,
         lines_counted: !too_big,
+        first_line,
     })
 }
 
