@@ -28,6 +28,9 @@ pub struct Environment {
     /// The repository's default branch, when the CI names it (policy for a
     /// range without a base is read from the merge-base with it).
     pub default_branch: Option<String>,
+    /// What the report should say about the environment (an approval that
+    /// was not counted, and why).
+    pub notes: Vec<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -121,7 +124,44 @@ fn github(env: &mut Environment) -> Result<()> {
     if event.as_deref() == Some("pull_request_review")
         && str_at(&payload, "/review/state").is_some_and(|s| s.eq_ignore_ascii_case("approved"))
     {
-        env.review_approved_by = str_at(&payload, "/review/user/login");
+        match review_approver(&payload) {
+            Ok(login) => env.review_approved_by = Some(login),
+            Err(why) => env
+                .notes
+                .push(format!("the approving review was not counted: {why}")),
+        }
     }
     Ok(())
+}
+
+/// Who a `pull_request_review` event's approval counts for, as GitHub's own
+/// required reviews count it: a reviewer with write access to the
+/// repository (owner, member or collaborator: on a public repository any
+/// account can submit an "approve"), on the pull request's current head
+/// (a later push needs a new approval), who is not the author and not a bot.
+fn review_approver(payload: &Value) -> std::result::Result<String, String> {
+    let str_at = |p: &str| payload.pointer(p).and_then(Value::as_str);
+    let login = str_at("/review/user/login").ok_or("it names no reviewer")?;
+    let association = str_at("/review/author_association").unwrap_or("NONE");
+    if !["OWNER", "MEMBER", "COLLABORATOR"].contains(&association) {
+        return Err(format!(
+            "{login} is {association}, not an owner, member or collaborator of the repository"
+        ));
+    }
+    if str_at("/review/user/type") == Some("Bot") || login.ends_with("[bot]") {
+        return Err(format!("{login} is a bot"));
+    }
+    if str_at("/pull_request/user/login") == Some(login) {
+        return Err(format!("{login} wrote the pull request"));
+    }
+    let head = str_at("/pull_request/head/sha");
+    let reviewed = str_at("/review/commit_id");
+    if head.is_none() || reviewed != head {
+        return Err(format!(
+            "{login} approved {}, not the pull request's head {}",
+            reviewed.map_or("an unnamed commit", |c| &c[..c.len().min(12)]),
+            head.map_or("(unnamed)", |c| &c[..c.len().min(12)])
+        ));
+    }
+    Ok(login.to_string())
 }

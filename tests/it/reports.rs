@@ -232,7 +232,7 @@ fn review_event_approval_passes_the_review_findings() {
     let event = repo.path().join(".git/event.json");
     let payload = |state: &str| {
         format!(
-            r#"{{"review": {{"state": "{state}", "user": {{"login": "grace"}}}},
+            r#"{{"review": {{"state": "{state}", "user": {{"login": "grace"}}, "author_association": "MEMBER", "commit_id": "{head}"}},
                "pull_request": {{"number": 3, "title": "t", "user": {{"login": "ada"}}, "labels": [],
                "base": {{"sha": "{base}"}}, "head": {{"sha": "{head}", "ref": "feature"}}}}}}"#
         )
@@ -320,7 +320,13 @@ fn commit_findings_point_at_the_first_changed_line() {
     let sarif = repo.path().join(".git/out.sarif");
     let outputs = repo.path().join(".git/out.txt");
     let run = repo.govops_env(
-        &["check", "--format", "github", "--report", &format!("sarif:{}", sarif.display())],
+        &[
+            "check",
+            "--format",
+            "github",
+            "--report",
+            &format!("sarif:{}", sarif.display()),
+        ],
         &[("GITHUB_OUTPUT", outputs.to_str().unwrap())],
     );
     assert_eq!(run.code(), 1, "{}", run.stdout());

@@ -237,7 +237,7 @@ fn approvals(pages: &str, head: &str) -> (i32, String) {
 
 fn review(id: u64, user: &str, state: &str, commit: &str, day: u32) -> serde_json::Value {
     serde_json::json!({
-        "id": id, "user": {"login": user}, "state": state, "commit_id": commit,
+        "id": id, "user": {"login": user}, "state": state, "commit_id": commit, "author_association": "MEMBER",
         "submitted_at": format!("2026-11-{day:02}T12:00:00Z"),
     })
 }
@@ -370,4 +370,111 @@ fn a_pre_push_of_a_new_branch_judges_the_pushed_commits() {
         "{report:#}"
     );
     assert_eq!(report["range"]["head"], pushed.as_str());
+}
+
+/// A `pull_request_review` approval counts only as GitHub's required reviews
+/// count one: by an owner, member or collaborator, on the current head, not
+/// by the author or a bot. On a public repository any account can approve.
+#[test]
+fn only_a_reviewer_with_write_access_approves_the_current_head() {
+    let repo = Repo::gitops();
+    let base = repo.git(&["rev-parse", "main"]);
+    let head = repo.scale_prod("Scale prod");
+    let event = repo.path().join(".git/event.json");
+    let run_with = |login: &str, association: &str, commit: &str, kind: &str| {
+        std::fs::write(
+            &event,
+            serde_json::json!({
+                "review": {"state": "approved", "author_association": association, "commit_id": commit,
+                           "user": {"login": login, "type": kind}},
+                "pull_request": {"number": 7, "user": {"login": "mallory"}, "labels": [],
+                                 "base": {"sha": base}, "head": {"sha": head, "ref": "feature"}},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let env = [
+            ("GITHUB_ACTIONS".to_string(), "true".to_string()),
+            (
+                "GITHUB_EVENT_NAME".to_string(),
+                "pull_request_review".to_string(),
+            ),
+            ("GITHUB_EVENT_PATH".to_string(), event.display().to_string()),
+        ];
+        check_with(&repo, &env)
+    };
+    for (login, association, commit, kind, why) in [
+        (
+            "sockpuppet",
+            "NONE",
+            head.as_str(),
+            "User",
+            "not an owner, member or collaborator",
+        ),
+        (
+            "contributor",
+            "CONTRIBUTOR",
+            head.as_str(),
+            "User",
+            "not an owner, member or collaborator",
+        ),
+        (
+            "grace",
+            "MEMBER",
+            base.as_str(),
+            "User",
+            "not the pull request's head",
+        ),
+        (
+            "mallory",
+            "COLLABORATOR",
+            head.as_str(),
+            "User",
+            "wrote the pull request",
+        ),
+        ("helper[bot]", "MEMBER", head.as_str(), "Bot", "is a bot"),
+    ] {
+        let (code, report) = run_with(login, association, commit, kind);
+        assert_eq!(code, 1, "{login}: {report:#}");
+        assert!(
+            report["notes"].to_string().contains(why),
+            "{login}: {}",
+            report["notes"]
+        );
+    }
+    let (code, report) = run_with("grace", "MEMBER", &head, "User");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn the_action_counts_approvals_from_reviewers_with_write_access_only() {
+    let review = |id: u64, user: &str, association: &str| {
+        serde_json::json!({"id": id, "user": {"login": user, "type": "User"}, "author_association": association,
+                           "state": "APPROVED", "commit_id": "head", "submitted_at": "2026-11-01T00:00:00Z"})
+    };
+    let page = serde_json::json!([
+        review(1, "sockpuppet", "NONE"),
+        review(2, "ana", "MEMBER"),
+        review(3, "drive-by", "CONTRIBUTOR"),
+        review(4, "mallory", "COLLABORATOR"),
+        {"id": 5, "user": {"login": "ci[bot]", "type": "Bot"}, "author_association": "MEMBER",
+         "state": "APPROVED", "commit_id": "head", "submitted_at": "2026-11-01T00:00:00Z"},
+    ]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pr-approvals");
+    let mut child = Command::new(script)
+        .args(["head", "mallory"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ana\n");
 }
