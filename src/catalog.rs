@@ -186,6 +186,8 @@ mod tests {
                 "GOV-BLAST-004",
                 "GOV-BLAST-005",
                 "GOV-INPUT-001",
+                "GOV-INPUT-002",
+                "GOV-INPUT-003",
                 "GOV-POLICY-001",
                 "GOV-POLICY-002",
                 "GOV-TAG-001",

@@ -69,6 +69,14 @@ pub enum Command {
     /// Git hooks without the pre-commit framework
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Write today's open findings to the baseline file; later checks report them as baselined
+    ///
+    /// Judges every manifest at HEAD (as `check --all-manifests` does) with
+    /// the working tree's policy, and writes the open findings about files
+    /// to the file named by `baseline:` in the config (default
+    /// .govops-baseline.json). Commit the file: checks read it from the base
+    /// revision, so a pull request cannot baseline its own findings.
+    Baseline(BaselineArgs),
     /// Print the JSON Schema of a document
     Schema {
         #[arg(value_enum)]
@@ -79,6 +87,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Only drop entries that no longer match a finding (fixed ones); add nothing
+    #[arg(long)]
+    pub prune: bool,
+    /// Extra Rego rule dirs, as given to `check --policy` (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

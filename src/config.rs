@@ -36,8 +36,16 @@ pub struct Config {
     pub severity: IndexMap<String, SeverityOverride>,
     /// Extra Rego rule dirs, relative to the repository root.
     pub policy: Vec<String>,
-    /// Findings that are accepted for a while, with an owner and a reason.
-    pub waivers: Vec<Waiver>,
+    /// Findings that are accepted for a while, with an owner and a reason:
+    /// a list of waivers, or `{max_days: N, list: [...]}` to bound how far
+    /// ahead any waiver may expire.
+    pub waivers: Waivers,
+    /// The baseline file (written by `govops baseline`), relative to the
+    /// repository root and inside it: findings listed there existed when
+    /// govops was adopted; they are reported as `baselined` and do not fail
+    /// the gate. Read from the same place as this file (the base revision in
+    /// a pull request).
+    pub baseline: String,
     /// Where audit records are appended.
     pub audit: Audit,
     /// Bounds on untrusted input.
@@ -192,6 +200,66 @@ pub struct Waiver {
     pub expires: String,
 }
 
+/// The waivers: a plain list (no bound on expiry), or a mapping with a bound.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Waivers {
+    List(Vec<Waiver>),
+    Bounded(BoundedWaivers),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundedWaivers {
+    /// A waiver may expire at most this many days after the run's clock
+    /// (`--now`); one that expires later waives nothing and is a
+    /// GOV-WAIVER-001 finding. Null: no bound.
+    // Signed, so that a negative number gets validation's clear message,
+    // not the parser's "did not match any variant".
+    #[serde(default)]
+    pub max_days: Option<i64>,
+    /// The waivers.
+    #[serde(default)]
+    pub list: Vec<Waiver>,
+}
+
+impl Default for Waivers {
+    fn default() -> Self {
+        Waivers::List(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Waivers {
+    type Target = [Waiver];
+    fn deref(&self) -> &[Waiver] {
+        match self {
+            Waivers::List(list) | Waivers::Bounded(BoundedWaivers { list, .. }) => list,
+        }
+    }
+}
+
+impl Waivers {
+    /// The bound on how far ahead a waiver may expire, in days.
+    pub fn max_days(&self) -> Option<i64> {
+        match self {
+            Waivers::List(_) => None,
+            Waivers::Bounded(b) => b.max_days,
+        }
+    }
+
+    /// The JSON Pointer of waiver `index` in the config file, in the form the
+    /// file uses.
+    pub fn pointer(&self, index: usize) -> String {
+        match self {
+            Waivers::List(_) => format!("/waivers/{index}"),
+            Waivers::Bounded(_) => format!("/waivers/list/{index}"),
+        }
+    }
+}
+
+/// The baseline file's path when the config names none.
+pub const BASELINE_FILE: &str = ".govops-baseline.json";
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Audit {
@@ -205,6 +273,9 @@ pub struct Audit {
 pub struct Limits {
     /// A larger manifest file is a GOV-INPUT-001 finding, not read.
     pub max_file_bytes: u64,
+    /// A changed file larger than this counts as changed, but its lines are
+    /// not counted (`lines_counted: false`) and its content is not read.
+    pub max_diff_bytes: u64,
     /// Documents per file.
     pub max_documents: usize,
     /// YAML nodes produced by aliases, per document.
@@ -232,7 +303,8 @@ impl Default for Config {
             approvals: Approvals::default(),
             severity: IndexMap::new(),
             policy: Vec::new(),
-            waivers: Vec::new(),
+            waivers: Waivers::default(),
+            baseline: BASELINE_FILE.into(),
             audit: Audit::default(),
             limits: Limits::default(),
         }
@@ -249,11 +321,14 @@ impl Default for Manifests {
                 ".github/**",
                 "**/node_modules/**",
                 ".govops.yaml",
+                BASELINE_FILE,
                 "**/package-lock.json",
                 "**/tsconfig*.json",
                 "**/jsconfig*.json",
-                ".vscode/**",
-                ".devcontainer/**",
+                // Editor and dev-container settings are JSONC, never manifests,
+                // in any folder (a monorepo has one per package).
+                "**/.vscode/**",
+                "**/.devcontainer/**",
             ]),
         }
     }
@@ -348,6 +423,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 10 * 1024 * 1024,
+            max_diff_bytes: 4 * 1024 * 1024,
             max_documents: 10_000,
             max_alias_expansion: 100_000,
             eval_timeout_ms: 10_000,
@@ -481,7 +557,7 @@ pub fn glob(pattern: &str) -> Result<Glob, String> {
 }
 
 fn validate(
-    config: Config,
+    mut config: Config,
     origin: String,
     bytes: Vec<u8>,
     positions: Option<yaml::Node>,
@@ -577,16 +653,17 @@ fn validate(
         }
     }
     for (i, w) in config.waivers.iter().enumerate() {
+        let at = config.waivers.pointer(i);
         if crate::clock::parse_date(&w.expires).is_none() {
             problems.add(
-                &format!("/waivers/{i}/expires"),
+                &format!("{at}/expires"),
                 format!("{:?} is not a date (YYYY-MM-DD)", w.expires),
             );
         }
         for (field, value) in [("reason", &w.reason), ("owner", &w.owner)] {
             if value.trim().is_empty() {
                 problems.add(
-                    &format!("/waivers/{i}/{field}"),
+                    &format!("{at}/{field}"),
                     format!("a waiver needs a {field}"),
                 );
             }
@@ -594,7 +671,7 @@ fn validate(
         if let Some(p) = &w.path {
             compile(
                 &mut problems,
-                &format!("/waivers/{i}/path"),
+                &format!("{at}/path"),
                 std::slice::from_ref(p),
             );
         }
@@ -605,7 +682,7 @@ fn validate(
                 || !c.bytes().all(|b| b.is_ascii_hexdigit())
             {
                 problems.add(
-                    &format!("/waivers/{i}/commit"),
+                    &format!("{at}/commit"),
                     format!(
                         "{c:?} is not a commit sha or a prefix of at least {MIN_WAIVER_SHA} hex digits"
                     ),
@@ -628,6 +705,28 @@ fn validate(
                 format!("{log:?} must name a file inside the repository: {why} (an operator's --audit-log may point anywhere)"),
             );
         }
+    }
+    // Normalised (`./a//b.json` is `a/b.json`), so that the policy rule
+    // compares it with changed paths as they are.
+    match confined_file(&config.baseline) {
+        Ok(parts) => config.baseline = parts.join("/"),
+        Err(why) => problems.add(
+            "/baseline",
+            format!(
+                "{:?} must name a file inside the repository: {why}",
+                config.baseline
+            ),
+        ),
+    }
+    if let Some(days) = config
+        .waivers
+        .max_days()
+        .filter(|d| !(1..=36_500).contains(d))
+    {
+        problems.add(
+            "/waivers/max_days",
+            format!("{days} is not a number of days from 1 to 36500; remove it for no bound"),
+        );
     }
     if config.limits.max_documents == 0
         || config.limits.eval_timeout_ms == 0
@@ -738,13 +837,12 @@ impl ValidConfig {
             .keys()
             .map(|id| (id.clone(), format!("/severity/{id}")))
             .collect();
-        refs.extend(
-            self.config
-                .waivers
-                .iter()
-                .enumerate()
-                .map(|(i, w)| (w.rule.clone(), format!("/waivers/{i}/rule"))),
-        );
+        refs.extend(self.config.waivers.iter().enumerate().map(|(i, w)| {
+            (
+                w.rule.clone(),
+                format!("{}/rule", self.config.waivers.pointer(i)),
+            )
+        }));
         refs
     }
 

@@ -36,6 +36,9 @@ pub enum Status {
     Open,
     Waived,
     Approved,
+    /// Listed in the baseline file: it existed when govops was adopted, is
+    /// shown and counted, and does not fail the gate.
+    Baselined,
 }
 
 /// The waiver that accepted a finding: who answers for it, and why.

@@ -163,19 +163,6 @@ pub enum FileKind {
     Gitlink,
 }
 
-impl FileKind {
-    /// The kind of a git tree entry, by its type bits as git reads them
-    /// (`S_IFMT`): git accepts odd permission bits and checks such files out.
-    pub fn from_mode(mode: u32) -> Option<FileKind> {
-        match mode & 0o170000 {
-            0o100000 => Some(FileKind::File),
-            0o120000 => Some(FileKind::Symlink),
-            0o160000 => Some(FileKind::Gitlink),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FileChange {
     pub path: String,
@@ -186,6 +173,9 @@ pub struct FileChange {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// False when the lines were not counted: a side is over
+    /// `limits.max_diff_bytes` (additions and deletions are then 0).
+    pub lines_counted: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -204,6 +194,8 @@ pub struct RangeFile {
     pub additions: u64,
     pub deletions: u64,
     pub binary: bool,
+    /// As in a commit's files: false when the lines were not counted.
+    pub lines_counted: bool,
     pub ai_commits: Vec<String>,
 }
 
@@ -222,13 +214,105 @@ pub struct Manifest {
     pub change: &'static str,
     pub object: Value,
     pub previous: Option<Value>,
+    /// For an item of a List (any object with `items`, as `kubectl apply`
+    /// unpacks it): where it is. Its `doc` is then a number of its own, past
+    /// the file's documents, so that `file` and `doc` still name one object
+    /// and a finding's pointer leads to the item's own lines.
+    pub item: Option<ListItem>,
 }
 
+/// Where a List's item sits: the document of the outermost List, and the JSON
+/// Pointer to the item in it (`/items/3`, `/items/0/items/1` when nested).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ListItem {
+    pub doc: usize,
+    pub pointer: String,
+}
+
+/// Skipped files listed by path, at most: the counts stay exact, the list
+/// stays small enough for every report of a 100,000-file tree.
+pub const MAX_SKIPPED_LISTED: usize = 200;
+
+/// What the gate did not judge, counted and (files) listed for every report.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Skipped {
+    /// Documents without string apiVersion and kind.
     pub documents: usize,
     pub helm_templates: usize,
     pub symlinks: usize,
+    /// Submodules: their content is another repository's.
+    pub gitlinks: usize,
+    /// Files the include globs take and `manifests.exclude` leaves out.
+    pub excluded: usize,
+    /// The first MAX_SKIPPED_LISTED skipped files, with why.
+    pub files: Vec<SkippedFile>,
+    /// Skipped files beyond that list.
+    pub files_unlisted: usize,
+    /// What this change itself made the gate skip: each is a GOV-INPUT-002
+    /// finding (a skip must never be something the judged change grants itself).
+    pub unjudged: Vec<Unjudged>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SkippedFile {
+    pub path: String,
+    /// helm-template | symlink | gitlink | excluded
+    pub reason: &'static str,
+}
+
+/// Content the change took out of judgement, or a link it put into a
+/// manifest folder.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Unjudged {
+    pub path: String,
+    /// The path at the merge-base, when it differs.
+    pub old_path: Option<String>,
+    /// helm-template | excluded | not-a-manifest-name | symlink | gitlink |
+    /// not-a-file | no-kind | link-added
+    pub reason: &'static str,
+    /// What happened, for the finding's message.
+    pub message: String,
+    /// The environments of the objects no longer judged (of the path, for a link).
+    pub environments: Vec<String>,
+}
+
+impl Skipped {
+    /// Count a skipped file by its reason, and list it while there is room.
+    pub fn file(&mut self, path: &str, reason: &'static str) {
+        match reason {
+            "helm-template" => self.helm_templates += 1,
+            "symlink" => self.symlinks += 1,
+            "gitlink" => self.gitlinks += 1,
+            "excluded" => self.excluded += 1,
+            _ => {}
+        }
+        self.list(SkippedFile {
+            path: path.to_string(),
+            reason,
+        });
+    }
+
+    fn list(&mut self, file: SkippedFile) {
+        if self.files.len() < MAX_SKIPPED_LISTED {
+            self.files.push(file);
+        } else {
+            self.files_unlisted += 1;
+        }
+    }
+
+    /// Add what another part of the collection skipped.
+    pub fn append(&mut self, other: Skipped) {
+        self.documents += other.documents;
+        self.helm_templates += other.helm_templates;
+        self.symlinks += other.symlinks;
+        self.gitlinks += other.gitlinks;
+        self.excluded += other.excluded;
+        self.files_unlisted += other.files_unlisted;
+        for f in other.files {
+            self.list(f);
+        }
+        self.unjudged.extend(other.unjudged);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

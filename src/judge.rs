@@ -1,7 +1,9 @@
 //! Judging findings, in one place and in this order: severity overrides from
-//! the config, waivers (with owners, reasons and expiry), human approvals of
+//! the config, waivers (with owners, reasons and expiry), the baseline
+//! (findings the repository had when govops was adopted), human approvals of
 //! review findings, then the verdict against `--fail-on`.
 
+use crate::baseline::Baseline;
 use crate::clock;
 use crate::config::{SeverityOverride, ValidConfig};
 use crate::finding::{Approval, Finding, Severity, Status, WaiverRef};
@@ -56,11 +58,14 @@ impl Judgement {
     }
 }
 
-/// Settle severities, waivers and approvals, then the verdict.
-/// `is_ai(name)` tells an AI identity, which never approves.
+/// Settle severities, waivers, the baseline and approvals, then the verdict.
+/// `is_ai(name)` tells an AI identity, which never approves. `baseline` must
+/// come from where the policy was read, never from the judged change.
+#[allow(clippy::too_many_arguments)]
 pub fn judge(
     raw: Vec<Finding>,
     config: &ValidConfig,
+    baseline: &Baseline,
     input: &Input,
     approvers: &[Approver],
     now: OffsetDateTime,
@@ -71,8 +76,25 @@ pub fn judge(
     let mut findings = Vec::with_capacity(raw.len());
     let mut used = vec![false; cfg.waivers.len()];
     let mut waiver_findings = Vec::new();
+    let max_days = cfg.waivers.max_days();
     for (i, w) in cfg.waivers.iter().enumerate() {
         let expired = clock::parse_date(&w.expires).is_none_or(|d| !clock::still_valid(d, now));
+        if !expired && too_far(&w.expires, max_days, now) {
+            used[i] = true;
+            waiver_findings.push(waiver_finding(
+                config,
+                input,
+                i,
+                format!(
+                    "waiver #{} for {} expires on {}, more than {} days from now (waivers.max_days; owner {}): it waives nothing; set an earlier expiry and renew it when it runs out",
+                    i + 1,
+                    w.rule,
+                    w.expires,
+                    max_days.unwrap_or_default(),
+                    w.owner
+                ),
+            ));
+        }
         if expired {
             used[i] = true;
             waiver_findings.push(waiver_finding(
@@ -89,7 +111,12 @@ pub fn judge(
             ));
         }
     }
-    let waivers: Vec<Compiled<'_>> = cfg.waivers.iter().map(|w| Compiled::new(w, now)).collect();
+    let waivers: Vec<Compiled<'_>> = cfg
+        .waivers
+        .iter()
+        .map(|w| Compiled::new(w, now, max_days))
+        .collect();
+    let mut baselined = baseline.matcher();
     let humans: Vec<&Approver> = approvers.iter().filter(|a| !is_ai(&a.name, "")).collect();
     for mut f in raw.into_iter() {
         match cfg.severity.get(&f.id) {
@@ -109,6 +136,8 @@ pub fn judge(
                 owner: w.owner.clone(),
                 expires: w.expires.clone(),
             });
+        } else if baselined.take(&f) {
+            f.status = Status::Baselined;
         } else if f.severity == Severity::Review {
             let mut by: Vec<String> = humans.iter().map(|a| a.name.clone()).collect();
             let mut via: Vec<String> = humans.iter().map(|a| a.via.to_string()).collect();
@@ -190,10 +219,11 @@ struct Compiled<'a> {
 }
 
 impl<'a> Compiled<'a> {
-    fn new(waiver: &'a crate::config::Waiver, now: OffsetDateTime) -> Self {
+    fn new(waiver: &'a crate::config::Waiver, now: OffsetDateTime, max_days: Option<i64>) -> Self {
         Compiled {
             waiver,
-            live: clock::parse_date(&waiver.expires).is_some_and(|d| clock::still_valid(d, now)),
+            live: clock::parse_date(&waiver.expires).is_some_and(|d| clock::still_valid(d, now))
+                && !too_far(&waiver.expires, max_days, now),
             // The config was validated: an invalid glob cannot reach here,
             // and one that did would match nothing (fail closed).
             path: waiver
@@ -251,6 +281,19 @@ impl<'a> Compiled<'a> {
     }
 }
 
+/// Whether a waiver expiring on `expires` ends more than `max_days` days
+/// after the run's clock. Judged against `now` (`--now` makes it
+/// reproducible): a waiver has no creation date to count from, and a
+/// bound checked only when the config is validated would pass a waiver
+/// written for ten years once and never again look at it.
+fn too_far(expires: &str, max_days: Option<i64>, now: OffsetDateTime) -> bool {
+    let (Some(max), Some(date)) = (max_days, clock::parse_date(expires)) else {
+        return false;
+    };
+    let today = now.to_offset(time::UtcOffset::UTC).date();
+    (date - today).whole_days() > max
+}
+
 /// Human review trailers on the commit a finding concerns (any commit of the
 /// range for range-level findings). Used only when `approvals.trailers` is on.
 fn trailer_reviewers(input: &Input, f: &Finding) -> Vec<String> {
@@ -277,7 +320,7 @@ fn waiver_finding(config: &ValidConfig, input: &Input, index: usize, message: St
         message,
         file: from_file.then(|| input.policy.config_path.clone()),
         line: if from_file {
-            config.line_of(&format!("/waivers/{index}"))
+            config.line_of(&config.config.waivers.pointer(index))
         } else {
             None
         },

@@ -7,6 +7,7 @@
 //! read from; `commands` wires the pieces to the command line.
 
 pub mod audit;
+pub mod baseline;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -21,5 +22,6 @@ pub mod input;
 pub mod judge;
 pub mod policy;
 pub mod render;
+pub mod repo_path;
 pub mod shape;
 pub mod timing;

@@ -34,6 +34,8 @@ impl RuleFile {
 #[derive(Debug)]
 pub struct Policy {
     pub config: ValidConfig,
+    /// The baseline file the config names, read from where the config was.
+    pub baseline: crate::baseline::Baseline,
     pub rules: Vec<RuleFile>,
     /// The catalog of this run: the built-in rule documents and the user's.
     pub docs: Vec<RuleDoc>,
@@ -206,6 +208,17 @@ pub fn load(
             ),
         },
     };
+    // The baseline is policy too: from the same place as the rule dirs
+    // (a pull request cannot baseline its own findings), in the digest.
+    let baseline = if matches!(at, PolicyRef::BuiltinOnly) && config_file.is_none() {
+        crate::baseline::Baseline::empty(&config.config.baseline)
+    } else {
+        let (baseline, bytes) = crate::baseline::Baseline::read(repo, &dirs_snapshot, &config)?;
+        if let Some(bytes) = bytes {
+            files.push((config.config.baseline.clone(), bytes));
+        }
+        baseline
+    };
     let mut rules: Vec<RuleFile> = builtin_rules();
     let mut user_docs = Vec::new();
     let mut dirs = Vec::new();
@@ -288,6 +301,7 @@ pub fn load(
             head_problems: Vec::new(),
         },
         config,
+        baseline,
         rules,
         docs: catalog::with_user_docs(user_docs)?,
     })

@@ -1,10 +1,13 @@
-# Policy changes: a range that edits the config or a rule dir was judged by
-# the policy from its base; a human must look at the edit itself.
+# Policy changes: a range that edits the config, a rule dir or the baseline
+# file was judged by the policy from its base; a human must look at the edit
+# itself (a baseline edit can accept findings for good).
 package govops.rules.policy
 
 import rego.v1
 
 policy_path(path) if path == input.policy.config_path
+
+policy_path(path) if path == object.get(input.config, "baseline", null)
 
 policy_path(path) if {
 	some dir in input.policy.dirs

@@ -19,6 +19,14 @@ test_policy_001_rule_dir if {
 	count(policy.review) == 0 with input as fx.doc({"policy": pol, "changes": changes("policyx/team.rego")})
 }
 
+test_policy_001_baseline_file if {
+	fs := policy.review with input as fx.doc({"changes": changes(".govops-baseline.json")})
+	fx.ids(fs) == ["GOV-POLICY-001"]
+	cfg := object.union(fx.config, {"baseline": "gov/baseline.json"})
+	fx.ids(policy.review) == ["GOV-POLICY-001"] with input as fx.doc({"config": cfg, "changes": changes("gov/baseline.json")})
+	count(policy.review) == 0 with input as fx.doc({"config": cfg, "changes": changes(".govops-baseline.json")})
+}
+
 test_policy_001_only_in_range_mode if {
 	count(policy.review) == 0 with input as fx.doc({"mode": "staged", "changes": changes(".govops.yaml")})
 }

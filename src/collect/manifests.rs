@@ -1,15 +1,20 @@
 //! Deployment manifests: which files hold them (include/exclude globs, Helm
-//! templates and symlinks skipped), loading them with positions, matching each
-//! object with its version at the merge-base, and the environment it belongs to.
+//! templates and symlinks skipped), loading them with positions (Lists
+//! unpacked into their items), matching each object with its version at the
+//! merge-base, and the environment it belongs to.
 //!
 //! A file that cannot be read never passes silently: it becomes an input
 //! error, which the built-in rule GOV-INPUT-001 turns into a deny finding.
+//! A skip is never something the judged change can grant itself: content the
+//! base judged that the head skips (a Chart.yaml above it, a rename into an
+//! excluded name, a link, a lost kind) is recorded in `skipped.unjudged`,
+//! which GOV-INPUT-002/003 turn into findings.
 
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::collect::yaml::{self, Document, NodeKind, Pos};
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::input::{InputError, Manifest, Skipped};
+use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
 use git2::Repository;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +29,8 @@ pub struct SourceFile {
     /// report cost 20 MB and a twentieth of a large check.
     docs: OnceLock<Vec<Document>>,
     limits: yaml::Limits,
+    /// The doc numbers of List items: their document and pointer prefix.
+    items: HashMap<usize, ListItem>,
 }
 
 impl SourceFile {
@@ -32,17 +39,135 @@ impl SourceFile {
             text,
             docs: OnceLock::new(),
             limits,
+            items: HashMap::new(),
         }
     }
 
-    /// Position of a JSON Pointer inside document `doc`.
-    pub fn locate(&self, doc: usize, pointer: &str) -> Option<Pos> {
-        self.docs
-            .get_or_init(|| yaml::load(&self.text, self.limits).unwrap_or_default())
-            .iter()
-            .find(|d| d.index == doc)
-            .map(|d| d.root.locate(pointer))
+    fn with_items<'a>(mut self, objects: impl IntoIterator<Item = &'a Object>) -> Self {
+        for o in objects {
+            if let Some(item) = &o.item {
+                self.items.insert(o.doc, item.clone());
+            }
+        }
+        self
     }
+
+    /// Position of a JSON Pointer inside document `doc` (or inside the List
+    /// item numbered `doc`).
+    pub fn locate(&self, doc: usize, pointer: &str) -> Option<Pos> {
+        let docs = self
+            .docs
+            .get_or_init(|| yaml::load(&self.text, self.limits).unwrap_or_default());
+        let (doc, pointer) = match self.items.get(&doc) {
+            Some(item) => (item.doc, format!("{}{pointer}", item.pointer)),
+            None => (doc, pointer.to_string()),
+        };
+        // Documents are in stream order: a search, not a scan per finding.
+        let i = docs.binary_search_by_key(&doc, |d| d.index).ok()?;
+        Some(docs[i].root.locate(&pointer))
+    }
+}
+
+/// One object of a file: a document, or an item of a List in one.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub doc: usize,
+    pub item: Option<ListItem>,
+    pub value: Value,
+}
+
+/// The objects of a file's documents, each List replaced by its items as
+/// `kubectl apply` unpacks it (an object with `kind` and `items`; nested
+/// Lists too). An item gets a doc number of its own, after the file's
+/// documents, so that file and doc still name one object.
+pub fn objects(docs: &[Document]) -> std::result::Result<Vec<Object>, yaml::LoadError> {
+    let mut next = docs.last().map_or(0, |d| d.index + 1);
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        if is_list(&d.root) {
+            unpack(&d.root, d.index, "", &mut next, &mut out)?;
+        } else {
+            out.push(Object {
+                doc: d.index,
+                item: None,
+                value: d.root.to_json(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What kubectl decodes as a list: an object with a kind and `items` (its
+/// decoder looks for `items`, not at the kind's name).
+fn is_list(node: &yaml::Node) -> bool {
+    matches!(
+        node.get("kind").map(|k| &k.kind),
+        Some(NodeKind::Scalar(Value::String(_)))
+    ) && node.get("items").is_some()
+}
+
+fn unpack(
+    list: &yaml::Node,
+    doc: usize,
+    pointer: &str,
+    next: &mut usize,
+    out: &mut Vec<Object>,
+) -> std::result::Result<(), yaml::LoadError> {
+    let Some(items) = list.get("items") else {
+        return Ok(());
+    };
+    let at = list.locate(&format!("{pointer}/items"));
+    match &items.kind {
+        NodeKind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let pointer = format!("{pointer}/items/{i}");
+                if !matches!(item.kind, NodeKind::Map(_)) {
+                    return Err(yaml::LoadError {
+                        pos: item.pos,
+                        message: format!(
+                            "item {pointer} of a List is not an object: kubectl cannot apply it"
+                        ),
+                    });
+                }
+                if is_list(item) {
+                    unpack(item, doc, &pointer, next, out)?;
+                } else {
+                    out.push(Object {
+                        doc: *next,
+                        item: Some(ListItem { doc, pointer }),
+                        value: item.to_json(),
+                    });
+                    *next += 1;
+                }
+            }
+            Ok(())
+        }
+        // `items: null` is an empty List.
+        NodeKind::Scalar(Value::Null) => Ok(()),
+        _ => Err(yaml::LoadError {
+            pos: if pointer.is_empty() { at } else { items.pos },
+            message: format!(
+                "`items` of a List ({}) must be a list of objects",
+                if pointer.is_empty() {
+                    "/items".to_string()
+                } else {
+                    format!("{pointer}/items")
+                }
+            ),
+        }),
+    }
+}
+
+/// What collection made of one version of a file.
+enum FileState {
+    /// Its objects, Lists unpacked.
+    Read(Vec<Object>),
+    /// Not read: a symbolic link.
+    Link,
+    /// Could not be read; for the head version an input error says why.
+    Failed,
+    /// No regular file there (nothing, or a submodule).
+    Absent,
 }
 
 /// What manifest collection produced.
@@ -60,9 +185,7 @@ impl Collected {
     fn append(&mut self, other: Collected) {
         self.manifests.extend(other.manifests);
         self.sources.extend(other.sources);
-        self.skipped.documents += other.skipped.documents;
-        self.skipped.helm_templates += other.skipped.helm_templates;
-        self.skipped.symlinks += other.skipped.symlinks;
+        self.skipped.append(other.skipped);
         self.errors.extend(other.errors);
     }
 }
@@ -76,6 +199,10 @@ pub struct Candidate {
     pub unchanged: bool,
     /// The file was deleted: only its previous objects exist.
     pub deleted: bool,
+    /// Why the head version is not read, known before reading it: symlink,
+    /// gitlink, excluded, not-a-manifest-name. It is a candidate still, for
+    /// the list of skipped files and to see whether the base judged it.
+    pub skip: Option<&'static str>,
 }
 
 pub struct Loader<'a> {
@@ -86,13 +213,35 @@ pub struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    /// Whether a path is a manifest candidate by the globs.
+    /// Whether a path is a manifest candidate by the globs, matched against
+    /// the path's exact bytes (`path` is escaped: see `crate::repo_path`).
     pub fn wanted(&self, path: &str) -> bool {
         let include = self
             .include_override
             .as_ref()
             .unwrap_or(&self.config.include);
-        include.is_match(path) && !self.config.exclude.is_match(path)
+        let path = crate::repo_path::to_path(path);
+        include.is_match(&path) && !self.config.exclude.is_match(&path)
+    }
+
+    /// Whether a path's manifests are judged: by the globs, the extension's
+    /// case aside (kubectl and Argo CD read `App.YAML` like `app.yaml`).
+    pub fn judges(&self, path: &str) -> bool {
+        self.wanted(path) || lower_extension(path).is_some_and(|p| self.wanted(&p))
+    }
+
+    /// Whether the include globs take a path that the exclude globs leave out.
+    pub fn excluded(&self, path: &str) -> bool {
+        let include = self
+            .include_override
+            .as_ref()
+            .unwrap_or(&self.config.include);
+        let lower = lower_extension(path);
+        let included =
+            include.is_match(path) || lower.as_deref().is_some_and(|p| include.is_match(p));
+        included
+            && (self.config.exclude.is_match(path)
+                || lower.is_some_and(|p| self.config.exclude.is_match(p)))
     }
 
     /// Load the candidates from `head` (and their previous versions from
@@ -157,73 +306,202 @@ impl Loader<'_> {
         candidates: Vec<Candidate>,
     ) -> Result<Collected> {
         let mut out = Collected::default();
+        // Whether a folder is a chart, per snapshot: one lookup per folder.
         let mut charts: HashMap<String, bool> = HashMap::new();
+        let mut base_charts: HashMap<String, bool> = HashMap::new();
         for c in candidates {
-            let snapshot_for_chart = if c.deleted {
-                before.unwrap_or(head)
-            } else {
-                head
+            let skip = match c.skip {
+                Some(reason) => Some(reason),
+                None if c.deleted => self
+                    .is_helm_template(before.unwrap_or(head), &c.path, &mut base_charts)?
+                    .then_some("helm-template"),
+                None => self
+                    .is_helm_template(head, &c.path, &mut charts)?
+                    .then_some("helm-template"),
             };
-            if self.is_helm_template(snapshot_for_chart, &c.path, &mut charts)? {
-                out.skipped.helm_templates += 1;
+            if let Some(reason) = skip {
+                if reason != "not-a-manifest-name" {
+                    out.skipped.file(&c.path, reason);
+                }
+                if !c.deleted {
+                    self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                }
                 continue;
             }
             let previous = match (&c.before, before) {
                 (Some(p), Some(snap)) if !c.unchanged => {
-                    self.load_file(snap, p, &mut out, false)?
+                    match self.load_file(snap, p, &mut out, false)? {
+                        FileState::Read(objects) => Some(objects),
+                        _ => None,
+                    }
                 }
                 _ => None,
             };
             let current = if c.deleted {
                 None
             } else {
-                self.load_file(head, &c.path, &mut out, true)?
-            };
-            // A head file that failed to load has an error already; its
-            // previous objects must not then look deleted.
-            if !c.deleted && current.is_none() {
-                continue;
-            }
-            let mut previous_objects: BTreeMap<ObjectKey, (usize, Value)> = BTreeMap::new();
-            if let Some(docs) = &previous {
-                for d in docs {
-                    if let Some(key) = object_key(&d.1) {
-                        previous_objects.insert(key, (d.0, d.1.clone()));
+                match self.load_file(head, &c.path, &mut out, true)? {
+                    FileState::Read(objects) => Some(objects),
+                    // An error says why; its previous objects must not then
+                    // look deleted.
+                    FileState::Failed => continue,
+                    state => {
+                        let reason = if matches!(state, FileState::Link) {
+                            out.skipped.file(&c.path, "symlink");
+                            "symlink"
+                        } else {
+                            "not-a-file"
+                        };
+                        self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                        continue;
                     }
                 }
+            };
+            let mut previous_objects: BTreeMap<ObjectKey, Object> = BTreeMap::new();
+            for o in previous.unwrap_or_default() {
+                if let Some(key) = object_key(&o.value) {
+                    previous_objects.insert(key, o);
+                }
             }
-            for (doc, object) in current.unwrap_or_default() {
-                let Some(key) = object_key(&object) else {
+            let mut unkeyed = 0;
+            for o in current.unwrap_or_default() {
+                let Some(key) = object_key(&o.value) else {
                     out.skipped.documents += 1;
+                    unkeyed += 1;
                     continue;
                 };
-                let prev = previous_objects.remove(&key).map(|(_, v)| v);
-                let change = match (&prev, c.unchanged, c.before.is_some()) {
-                    (_, true, _) => "unchanged",
-                    (Some(p), _, _) if *p == object => "unchanged",
-                    (Some(_), _, _) => "modified",
-                    (None, _, _) => "added",
+                let prev = previous_objects.remove(&key).map(|o| o.value);
+                let change = match (&prev, c.unchanged) {
+                    (_, true) => "unchanged",
+                    (Some(p), _) if *p == o.value => "unchanged",
+                    (Some(_), _) => "modified",
+                    (None, _) => "added",
                 };
-                out.manifests
-                    .push(self.manifest(&c.path, doc, object, prev, change));
+                out.manifests.push(self.manifest(&c.path, o, prev, change));
             }
-            for (_, (doc, object)) in previous_objects {
-                let mut m = self.manifest(&c.path, doc, object.clone(), Some(object), "deleted");
-                m.doc = doc;
-                out.manifests.push(m);
+            // Objects the base judged that became documents without
+            // apiVersion or kind: the change took them out of judgement.
+            if unkeyed > 0 && !previous_objects.is_empty() {
+                let old = c.before.clone().unwrap_or_else(|| c.path.clone());
+                let environments = self.environments(&old, previous_objects.values());
+                out.skipped.unjudged.push(Unjudged {
+                    path: c.path.clone(),
+                    old_path: (old != c.path).then_some(old),
+                    reason: "no-kind",
+                    message: format!(
+                        "{}: {unkeyed} document(s) without apiVersion or kind, and {} object(s) judged at the base are gone: a document the gate skips is not judged",
+                        c.path,
+                        previous_objects.len()
+                    ),
+                    environments,
+                });
+            }
+            for (_, o) in previous_objects {
+                let value = o.value.clone();
+                out.manifests
+                    .push(self.manifest(&c.path, o, Some(value), "deleted"));
             }
         }
         Ok(out)
     }
 
+    /// The head version of a candidate is skipped for `reason`: if its base
+    /// version held objects the gate judged, the change took them out of
+    /// judgement, and that is recorded for GOV-INPUT-002/003.
+    fn judged_at_base(
+        &self,
+        c: &Candidate,
+        before: Option<&Snapshot>,
+        reason: &'static str,
+        base_charts: &mut HashMap<String, bool>,
+        out: &mut Collected,
+    ) -> Result<()> {
+        let (Some(old), Some(snap)) = (&c.before, before) else {
+            return Ok(());
+        };
+        if !self.judges(old) || self.is_helm_template(snap, old, base_charts)? {
+            return Ok(());
+        }
+        let FileState::Read(objects) = self.load_file(snap, old, out, false)? else {
+            return Ok(());
+        };
+        let judged: Vec<&Object> = objects
+            .iter()
+            .filter(|o| object_key(&o.value).is_some())
+            .collect();
+        if judged.is_empty() {
+            return Ok(());
+        }
+        let what = match reason {
+            "helm-template" => "is now a Helm template (a Chart.yaml above its templates/ folder), which govops does not read",
+            "excluded" => "matches manifests.exclude",
+            "not-a-manifest-name" => "has no manifest file name (manifests.include)",
+            "symlink" => "is now a symbolic link, which govops does not follow",
+            "gitlink" => "is now a submodule (gitlink), another repository's content",
+            _ => "is no longer a regular file",
+        };
+        let renamed = if old != &c.path {
+            format!(" (renamed from {old})")
+        } else {
+            String::new()
+        };
+        out.skipped.unjudged.push(Unjudged {
+            path: c.path.clone(),
+            old_path: (old != &c.path).then(|| old.clone()),
+            reason,
+            message: format!(
+                "{}{renamed} {what}: its {} object(s) judged at the base are no longer judged",
+                c.path,
+                judged.len()
+            ),
+            environments: self.environments(old, judged.into_iter()),
+        });
+        Ok(())
+    }
+
+    /// The distinct environments of some objects of `file`, sorted.
+    fn environments<'o>(
+        &self,
+        file: &str,
+        objects: impl Iterator<Item = &'o Object>,
+    ) -> Vec<String> {
+        let set: std::collections::BTreeSet<String> = objects
+            .filter_map(|o| self.environment(file, &o.value))
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// An object's environment: its label, else its annotation, else by path.
+    pub fn environment(&self, file: &str, object: &Value) -> Option<String> {
+        let meta = object.get("metadata");
+        let env_key = &self.config.config.environments.label;
+        let from = |k: &str| {
+            meta.and_then(|m| m.get(k))
+                .and_then(|m| m.get(env_key))
+                .and_then(Value::as_str)
+        };
+        from("labels")
+            .or_else(|| from("annotations"))
+            .map(str::to_string)
+            .or_else(|| {
+                // Matched on the path's exact bytes (`file` may be escaped).
+                let path = crate::repo_path::to_path(file);
+                self.config
+                    .env_paths
+                    .iter()
+                    .find(|(_, set)| set.is_match(&path))
+                    .map(|(env, _)| env.clone())
+            })
+    }
+
     fn manifest(
         &self,
         file: &str,
-        doc: usize,
-        object: Value,
+        o: Object,
         previous: Option<Value>,
         change: &'static str,
     ) -> Manifest {
+        let object = o.value;
         let meta = object.get("metadata");
         let text = |k: &str| {
             meta.and_then(|m| m.get(k))
@@ -238,22 +516,10 @@ impl Loader<'_> {
         };
         let labels: Map<String, Value> = map("labels");
         let annotations: Map<String, Value> = map("annotations");
-        let env_key = &self.config.config.environments.label;
-        let environment = labels
-            .get(env_key)
-            .or_else(|| annotations.get(env_key))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| {
-                self.config
-                    .env_paths
-                    .iter()
-                    .find(|(_, set)| set.is_match(file))
-                    .map(|(env, _)| env.clone())
-            });
+        let environment = self.environment(file, &object);
         Manifest {
             file: file.to_string(),
-            doc,
+            doc: o.doc,
             api_version: object
                 .get("apiVersion")
                 .and_then(Value::as_str)
@@ -272,6 +538,7 @@ impl Loader<'_> {
             change,
             object,
             previous,
+            item: o.item,
         }
     }
 
@@ -311,9 +578,10 @@ impl Loader<'_> {
     /// Manifests piped in (`helm template . | govops check --manifests -`):
     /// judged for what they hold, not for what they change.
     pub fn load_stream(&self, name: &str, text: &str, out: &mut Collected) {
-        let limits = &self.config.config.limits;
-        let docs = match yaml::load(text, yaml::Limits::from(limits)) {
-            Ok(d) => d,
+        let limits = yaml::Limits::from(&self.config.config.limits);
+        let loaded = yaml::load(text, limits).and_then(|docs| objects(&docs));
+        let objects = match loaded {
+            Ok(o) => o,
             Err(e) => {
                 out.errors.push(InputError {
                     file: name.to_string(),
@@ -325,31 +593,27 @@ impl Loader<'_> {
                 return;
             }
         };
-        for d in &docs {
-            let object = d.root.to_json();
-            if object_key(&object).is_none() {
+        let source = SourceFile::new(text.to_string(), limits).with_items(&objects);
+        for o in objects {
+            if object_key(&o.value).is_none() {
                 out.skipped.documents += 1;
                 continue;
             }
             out.manifests
-                .push(self.manifest(name, d.index, object, None, "unchanged"));
+                .push(self.manifest(name, o, None, "unchanged"));
         }
-        drop(docs);
-        out.sources.insert(
-            name.to_string(),
-            SourceFile::new(text.to_string(), yaml::Limits::from(limits)),
-        );
+        out.sources.insert(name.to_string(), source);
     }
 
-    /// Load one file's documents as JSON, recording errors and (for the head
-    /// version) its source. None when it could not be loaded or does not exist.
+    /// Load one file's objects, recording errors and (for the head
+    /// version) its source.
     fn load_file(
         &self,
         snap: &Snapshot,
         path: &str,
         out: &mut Collected,
         is_head: bool,
-    ) -> Result<Option<Vec<(usize, Value)>>> {
+    ) -> Result<FileState> {
         let limits = &self.config.config.limits;
         let mut error = |line: Option<u32>, column: Option<u32>, message: String| {
             if is_head {
@@ -363,14 +627,11 @@ impl Loader<'_> {
             }
         };
         let Some(stat) = snap.stat(self.repo, path)? else {
-            return Ok(None);
+            return Ok(FileState::Absent);
         };
         if stat.symlink {
             // Links are never followed: one can point out of the repository.
-            if is_head {
-                out.skipped.symlinks += 1;
-            }
-            return Ok(None);
+            return Ok(FileState::Link);
         }
         let size = stat.size;
         if size > limits.max_file_bytes {
@@ -382,24 +643,34 @@ impl Loader<'_> {
                     limits.max_file_bytes
                 ),
             );
-            return Ok(None);
+            return Ok(FileState::Failed);
         }
         let bytes = match snap.read_stat(self.repo, path, &stat) {
             Ok(b) => b,
             Err(e) => {
                 error(None, None, format!("cannot be read: {e}"));
-                return Ok(None);
+                return Ok(FileState::Failed);
             }
         };
         let text = match decode(&bytes) {
             Ok(t) => t,
             Err((line, message)) => {
                 error(Some(line), None, message);
-                return Ok(None);
+                return Ok(FileState::Failed);
             }
         };
-        let docs = match yaml::load(&text, yaml::Limits::from(limits)) {
-            Ok(d) => d,
+        let limits = yaml::Limits::from(limits);
+        let loaded = yaml::load(&text, limits).and_then(|docs| objects(&docs));
+        match loaded {
+            Ok(objects) => {
+                if is_head {
+                    out.sources.insert(
+                        path.to_string(),
+                        SourceFile::new(text, limits).with_items(&objects),
+                    );
+                }
+                Ok(FileState::Read(objects))
+            }
             Err(e) => {
                 error(
                     Some(e.pos.line),
@@ -407,33 +678,23 @@ impl Loader<'_> {
                     format!("not valid YAML: {}", e.message),
                 );
                 if is_head {
-                    out.sources.insert(
-                        path.to_string(),
-                        SourceFile::new(text, yaml::Limits::from(limits)),
-                    );
+                    out.sources
+                        .insert(path.to_string(), SourceFile::new(text, limits));
                 }
-                return Ok(None);
+                Ok(FileState::Failed)
             }
-        };
-        let values: Vec<(usize, Value)> = docs
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d.root.kind,
-                    NodeKind::Map(_) | NodeKind::Seq(_) | NodeKind::Scalar(_)
-                )
-            })
-            .map(|d| (d.index, d.root.to_json()))
-            .collect();
-        drop(docs);
-        if is_head {
-            out.sources.insert(
-                path.to_string(),
-                SourceFile::new(text, yaml::Limits::from(limits)),
-            );
         }
-        Ok(Some(values))
     }
+}
+
+/// `path` with its extension in lower case, when that differs.
+fn lower_extension(path: &str) -> Option<String> {
+    let name_start = path.rfind('/').map_or(0, |i| i + 1);
+    let dot = path[name_start..].rfind('.')? + name_start;
+    let ext = &path[dot..];
+    ext.bytes()
+        .any(|b| b.is_ascii_uppercase())
+        .then(|| format!("{}{}", &path[..dot], ext.to_ascii_lowercase()))
 }
 
 /// Manifests are UTF-8 text; a NUL byte or a bad sequence means a binary file.
@@ -479,33 +740,53 @@ fn object_key(object: &Value) -> Option<ObjectKey> {
     ))
 }
 
-/// All candidates of a snapshot (`--all-manifests`), marking which changed.
+/// All candidates of a snapshot (`--all-manifests`): the changed ones as
+/// `changed` has them, in tree order, then those the tree walk does not list
+/// (deleted files, submodules); unchanged files besides.
 pub fn every_file(
     loader: &Loader<'_>,
     repo: &Repository,
     snap: &Snapshot,
-    changed: &HashMap<String, Option<String>>,
+    changed: Vec<Candidate>,
     skipped: &mut Skipped,
 ) -> Result<Vec<Candidate>> {
+    let mut by_path: HashMap<String, Candidate> = HashMap::with_capacity(changed.len());
+    let mut rest = Vec::new();
+    for c in changed {
+        if c.deleted || by_path.contains_key(&c.path) {
+            rest.push(c);
+        } else {
+            by_path.insert(c.path.clone(), c);
+        }
+    }
     let mut out = Vec::new();
     for entry in snap.list(repo, "")? {
-        if !loader.wanted(&entry.path) {
+        if let Some(c) = by_path.remove(&entry.path) {
+            out.push(c);
+            continue;
+        }
+        if !loader.judges(&entry.path) {
+            if loader.excluded(&entry.path) {
+                skipped.file(&entry.path, "excluded");
+            }
             continue;
         }
         if entry.kind == EntryKind::Symlink {
-            skipped.symlinks += 1;
+            skipped.file(&entry.path, "symlink");
             continue;
         }
-        let before = changed.get(&entry.path);
         out.push(Candidate {
-            before: match before {
-                Some(old) => old.clone(),
-                None => Some(entry.path.clone()),
-            },
-            unchanged: before.is_none(),
+            before: Some(entry.path.clone()),
+            unchanged: true,
             deleted: false,
+            skip: None,
             path: entry.path,
         });
     }
+    // Those the walk did not meet, in their own order.
+    let mut left: Vec<Candidate> = by_path.into_values().collect();
+    left.sort_by(|a, b| a.path.cmp(&b.path));
+    out.extend(left);
+    out.extend(rest);
     Ok(out)
 }

@@ -9,8 +9,11 @@ pub mod provenance;
 pub mod trailers;
 pub mod yaml;
 
+use crate::config::Limits;
 use crate::error::Result;
-use crate::input::{self, Changes, Commit, FileChange, Input, InputError, Mode, RangeFile};
+use crate::input::{
+    self, Changes, Commit, FileChange, FileKind, Input, InputError, Mode, RangeFile,
+};
 use crate::policy::Policy;
 use crate::timing;
 use context::Environment;
@@ -57,17 +60,19 @@ pub struct Collection {
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     let cfg = &req.policy.config;
     let review_keys = &cfg.config.approvals.review_trailers;
+    let max_diff_bytes = cfg.config.limits.max_diff_bytes;
     let mut errors: Vec<InputError> = Vec::new();
     let mut commits = Vec::new();
     let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
         (Mode::Range, Some(range)) => {
             let ids = git::commit_ids(req.repo, range)?;
             timing::mark("collect: commit list");
-            for raw in git::read_commits(req.repo, &ids)? {
+            for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
                 commits.push(build_commit(raw, req.table, review_keys, &mut errors));
             }
             timing::mark("collect: commits");
-            let files = git::diff_trees(req.repo, range.merge_base, Some(range.head))?;
+            let files =
+                git::diff_trees(req.repo, range.merge_base, Some(range.head), max_diff_bytes)?;
             timing::mark("collect: range diff");
             (
                 files,
@@ -76,9 +81,10 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             )
         }
         _ => {
+            // Read ahead with the default limit; again when the config sets another.
             let files = match req.staged.take() {
-                Some(files) => files,
-                None => git::diff_staged(req.repo)?,
+                Some(files) if max_diff_bytes == Limits::default().max_diff_bytes => files,
+                _ => git::diff_staged(req.repo, max_diff_bytes)?,
             };
             if let Some(message) = &req.message {
                 let author = git::pending_author(req.repo);
@@ -109,56 +115,26 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         include_override: req.manifest_globs.clone(),
     };
     let mut collected = Collected::default();
-    let changed: HashMap<String, Option<String>> = changes
-        .iter()
-        .filter(|f| f.status != "deleted")
-        .map(|f| {
-            let before = match f.status {
-                "added" => None,
-                "renamed" => f.old_path.clone(),
-                _ => Some(f.path.clone()),
-            };
-            (f.path.clone(), before)
-        })
-        .collect();
     if req.stdin.is_none() || req.manifest_globs.is_some() {
-        let mut candidates = if req.all_manifests {
-            manifests::every_file(
+        let before = before_snapshot.as_ref();
+        let mut candidates =
+            change_candidates(&loader, req.repo, &changes, &head_snapshot, before)?;
+        if req.all_manifests {
+            candidates = manifests::every_file(
                 &loader,
                 req.repo,
                 &head_snapshot,
-                &changed,
+                candidates,
                 &mut collected.skipped,
-            )?
-        } else {
-            changes
-                .iter()
-                .filter(|f| f.status != "deleted" && loader.wanted(&f.path))
-                .map(|f| Candidate {
-                    path: f.path.clone(),
-                    before: changed.get(&f.path).cloned().flatten(),
-                    unchanged: false,
-                    deleted: false,
-                })
-                .collect()
-        };
-        candidates.extend(
-            changes
-                .iter()
-                .filter(|f| f.status == "deleted" && loader.wanted(&f.path))
-                .map(|f| Candidate {
-                    path: f.path.clone(),
-                    before: Some(f.path.clone()),
-                    unchanged: false,
-                    deleted: true,
-                }),
-        );
+            )?;
+        }
         timing::mark("collect: manifest list");
-        let loaded = loader.load(&head_snapshot, before_snapshot.as_ref(), candidates)?;
+        let loaded = loader.load(&head_snapshot, before, candidates)?;
         timing::mark("collect: manifests");
-        let skipped = collected.skipped.symlinks;
+        let listed = std::mem::take(&mut collected.skipped);
         collected = loaded;
-        collected.skipped.symlinks += skipped;
+        collected.skipped.append(listed);
+        links_in_manifest_folders(&loader, req.repo, &changes, &head_snapshot, &mut collected)?;
     }
     if let Some(text) = &req.stdin {
         loader.load_stream(req.stdin_name, text, &mut collected);
@@ -193,6 +169,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             additions: f.additions,
             deletions: f.deletions,
             binary: f.binary,
+            lines_counted: f.lines_counted,
             ai_commits: ai_touched
                 .get(f.path.as_str())
                 .map(|shas| shas.iter().map(|s| s.to_string()).collect())
@@ -239,6 +216,201 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         input,
         sources: collected.sources,
     })
+}
+
+/// The manifest candidates of a change: every changed file the globs take
+/// (`.YAML` too), and every changed path that may hide manifests from the
+/// gate: a file renamed from a manifest name, one the exclude globs leave out,
+/// a link or a submodule; and, when the change adds a Chart.yaml, the files
+/// under its templates/ folder, which it turns into Helm templates.
+fn change_candidates(
+    loader: &Loader<'_>,
+    repo: &Repository,
+    changes: &[FileChange],
+    head: &Snapshot,
+    before: Option<&Snapshot>,
+) -> Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let mut deleted = Vec::new();
+    // A path whose type changed (a manifest turned into a link or a
+    // submodule) is a deletion plus an addition, as git shows it: judged as
+    // one path that was a manifest at the base.
+    let added: std::collections::HashSet<&str> = changes
+        .iter()
+        .filter(|f| f.status == "added")
+        .map(|f| f.path.as_str())
+        .collect();
+    let retyped: std::collections::HashSet<&str> = changes
+        .iter()
+        .filter(|f| f.status == "deleted" && added.contains(f.path.as_str()))
+        .map(|f| f.path.as_str())
+        .collect();
+    for f in changes {
+        if f.status == "deleted" {
+            if loader.judges(&f.path) && !retyped.contains(f.path.as_str()) {
+                deleted.push(Candidate {
+                    path: f.path.clone(),
+                    before: Some(f.path.clone()),
+                    unchanged: false,
+                    deleted: true,
+                    skip: None,
+                });
+            }
+            continue;
+        }
+        let before_path = match f.status {
+            "added" if retyped.contains(f.path.as_str()) => Some(f.path.clone()),
+            "added" => None,
+            "renamed" => f.old_path.clone(),
+            _ => Some(f.path.clone()),
+        };
+        let skip = match f.kind {
+            FileKind::Gitlink => Some("gitlink"),
+            FileKind::Symlink => Some("symlink"),
+            FileKind::File if loader.excluded(&f.path) => Some("excluded"),
+            FileKind::File if !loader.judges(&f.path) => Some("not-a-manifest-name"),
+            FileKind::File => None,
+        };
+        let judged_before = before_path.as_deref().is_some_and(|p| loader.judges(p));
+        let wanted = match skip {
+            None | Some("excluded") => true,
+            Some("not-a-manifest-name") => judged_before,
+            // Links and submodules: listed where the globs take them; those in
+            // manifest folders are findings (see links_in_manifest_folders).
+            _ => judged_before || loader.judges(&f.path),
+        };
+        if wanted {
+            out.push(Candidate {
+                path: f.path.clone(),
+                before: before_path,
+                unchanged: false,
+                deleted: false,
+                skip,
+            });
+        }
+    }
+    // A Chart.yaml the change adds makes Helm templates of the files below
+    // its templates/ folder, changed or not: the unchanged ones are judged
+    // again, to see whether the base judged them as manifests.
+    let changed: std::collections::HashSet<&str> =
+        changes.iter().map(|f| f.path.as_str()).collect();
+    let mut new_charts: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for f in changes {
+        let is_chart = f.path == "Chart.yaml" || f.path.ends_with("/Chart.yaml");
+        if f.status == "deleted" || f.kind != FileKind::File || !is_chart {
+            continue;
+        }
+        let existed = match before {
+            Some(snap) => snap.size(repo, &f.path)?.is_some(),
+            None => false,
+        };
+        if !existed {
+            new_charts.insert(&f.path[..f.path.len() - "Chart.yaml".len()]);
+        }
+    }
+    if !new_charts.is_empty() {
+        // One walk of the tree, however many charts the change adds.
+        for entry in head.list(repo, "")? {
+            let in_new_chart = entry.path.match_indices("templates/").any(|(i, _)| {
+                (i == 0 || entry.path.as_bytes()[i - 1] == b'/')
+                    && new_charts.contains(&entry.path[..i])
+            });
+            if !in_new_chart || changed.contains(entry.path.as_str()) || !loader.judges(&entry.path)
+            {
+                continue;
+            }
+            out.push(Candidate {
+                before: Some(entry.path.clone()),
+                unchanged: true,
+                deleted: false,
+                skip: None,
+                path: entry.path,
+            });
+        }
+    }
+    out.extend(deleted);
+    Ok(out)
+}
+
+/// A symbolic link or a submodule the change adds (or changes) in a folder
+/// that holds manifests is a finding: whatever it points to reaches the
+/// cluster unjudged. A folder holds manifests when a judged file is in it
+/// or, below the root, anywhere under it.
+fn links_in_manifest_folders(
+    loader: &Loader<'_>,
+    repo: &Repository,
+    changes: &[FileChange],
+    head: &Snapshot,
+    collected: &mut Collected,
+) -> Result<()> {
+    let links: Vec<&FileChange> = changes
+        .iter()
+        .filter(|f| f.status != "deleted" && f.kind != FileKind::File)
+        .collect();
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mut folders: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for entry in head.list(repo, "")? {
+        if entry.kind != git::EntryKind::File || !loader.judges(&entry.path) {
+            continue;
+        }
+        match entry.path.rfind('/') {
+            None => {
+                folders.insert(String::new());
+            }
+            Some(end) => {
+                let mut dir = &entry.path[..end];
+                while folders.insert(dir.to_string()) {
+                    match dir.rfind('/') {
+                        Some(i) => dir = &dir[..i],
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    // Links already recorded (a manifest turned into a link): one finding each.
+    let recorded: std::collections::HashSet<String> = collected
+        .skipped
+        .unjudged
+        .iter()
+        .map(|u| u.path.clone())
+        .collect();
+    for f in links {
+        let parent = f.path.rfind('/').map_or("", |i| &f.path[..i]);
+        let in_folder = folders.contains(parent) || loader.judges(&f.path);
+        if !in_folder || recorded.contains(&f.path) {
+            continue;
+        }
+        let (what, reason) = match f.kind {
+            FileKind::Gitlink => ("a submodule (gitlink)", "gitlink"),
+            _ => ("a symbolic link", "symlink"),
+        };
+        if !loader.judges(&f.path) {
+            // Listed with the skipped files, as the judged names are.
+            collected.skipped.file(&f.path, reason);
+        }
+        let verb = if f.status == "added" {
+            "adds"
+        } else {
+            "changes"
+        };
+        collected.skipped.unjudged.push(input::Unjudged {
+            path: f.path.clone(),
+            old_path: f.old_path.clone(),
+            reason: "link-added",
+            message: format!(
+                "this change {verb} {what} at {} in a folder that holds manifests: what it points to is not judged",
+                f.path
+            ),
+            environments: loader
+                .environment(&f.path, &serde_json::Value::Null)
+                .into_iter()
+                .collect(),
+        });
+    }
+    Ok(())
 }
 
 impl Request<'_> {
@@ -322,4 +494,80 @@ fn split_message(message: &str) -> (String, String) {
         subject.join(" "),
         rest.trim_start_matches(['\n', '\r']).to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ValidConfig;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    /// The range walk reports gitlinks on its own branch; the decision on
+    /// what a change's gitlink means is made here.
+    #[test]
+    fn a_submodule_added_in_a_manifest_folder_is_unjudged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        git(path, &["init", "-q", "-b", "main"]);
+        std::fs::create_dir_all(path.join("deploy/prod")).unwrap();
+        std::fs::write(
+            path.join("deploy/prod/a.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        )
+        .unwrap();
+        git(path, &["add", "-A"]);
+        git(
+            path,
+            &[
+                "-c",
+                "user.name=A",
+                "-c",
+                "user.email=a@b",
+                "commit",
+                "-qm",
+                "a",
+            ],
+        );
+        let repo = Repository::open(path).unwrap();
+        let head = repo.head().unwrap().target().unwrap();
+        let config = ValidConfig::builtin();
+        let loader = Loader {
+            repo: &repo,
+            config: &config,
+            include_override: None,
+        };
+        let change = |path: &str| FileChange {
+            path: path.into(),
+            old_path: None,
+            status: "added",
+            kind: FileKind::Gitlink,
+            additions: 0,
+            deletions: 0,
+            binary: false,
+            lines_counted: true,
+        };
+        let changes = vec![change("deploy/prod/sub"), change("vendor/lib")];
+        let snap = Snapshot::Commit(head);
+        let candidates = change_candidates(&loader, &repo, &changes, &snap, Some(&snap)).unwrap();
+        assert!(candidates.is_empty());
+        let mut collected = Collected::default();
+        links_in_manifest_folders(&loader, &repo, &changes, &snap, &mut collected).unwrap();
+        let unjudged = &collected.skipped.unjudged;
+        assert_eq!(unjudged.len(), 1, "{unjudged:?}");
+        assert_eq!(unjudged[0].path, "deploy/prod/sub");
+        assert!(unjudged[0].message.contains("submodule"));
+        assert_eq!(collected.skipped.gitlinks, 1);
+        assert_eq!(collected.skipped.files[0].path, "deploy/prod/sub");
+    }
 }

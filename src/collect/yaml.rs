@@ -2,10 +2,16 @@
 //! built on saphyr-parser's event stream so that hostile input stays bounded:
 //! alias expansion has a budget, nesting has a depth limit, duplicate keys are
 //! errors (a second `labels:` must not hide the first from the gate).
+//!
+//! Every step is linear in the input: an anchored node is shared (an `Arc`),
+//! never copied, so that anchors nested in anchors cost nothing extra; each
+//! node knows its expanded size, so an alias is charged in constant time; a
+//! large mapping checks its keys through a hash index.
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Nesting deeper than this is refused: no real manifest comes close, and the
 /// tree is walked recursively afterwards.
@@ -23,15 +29,28 @@ pub struct Pos {
 pub struct Node {
     pub pos: Pos,
     pub kind: NodeKind,
+    /// Nodes in this subtree with aliases expanded (saturating): what
+    /// converting it to JSON produces, and what one alias to it costs.
+    size: usize,
 }
 
+/// Children are shared: an anchored node and every alias to it are one node.
 #[derive(Debug, Clone)]
 pub enum NodeKind {
     Scalar(Value),
-    Seq(Vec<Node>),
+    Seq(Vec<Arc<Node>>),
     /// Entries keep their key's text and the key's position, in source order.
-    Map(Vec<(String, Pos, Node)>),
+    Map(Vec<(String, Pos, Arc<Node>)>),
 }
+
+/// A mapping this large checks its keys through a hash index: a linear scan
+/// per key made an 80,000-key JSON object take 44 seconds.
+const INDEX_FROM: usize = 16;
+
+/// Alias expansion over a whole file is bounded by this many times the
+/// per-document budget: otherwise `max_documents` documents could each
+/// expand to the full budget.
+pub const FILE_EXPANSION_FACTOR: usize = 4;
 
 /// Bounds for one file.
 #[derive(Debug, Clone, Copy)]
@@ -117,14 +136,74 @@ enum Frame {
     Seq {
         pos: Pos,
         anchor: usize,
-        items: Vec<Node>,
+        items: Vec<Arc<Node>>,
     },
     Map {
         pos: Pos,
         anchor: usize,
-        entries: Vec<(String, Pos, Node)>,
         key: Option<(String, Pos)>,
+        entries: Entries,
     },
+}
+
+/// A mapping being built: its entries, which of them came from a merge key
+/// (an explicit key may override those, and only those), and a key index
+/// once it is large.
+#[derive(Default)]
+struct Entries {
+    list: Vec<(String, Pos, Arc<Node>)>,
+    merged: Vec<bool>,
+    /// Whether a `<<` was seen: a second one is a duplicate key.
+    merge_key: Option<Pos>,
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Entries {
+    fn find(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.list.iter().position(|(k, _, _)| k == key),
+        }
+    }
+
+    fn push(&mut self, key: String, pos: Pos, node: Arc<Node>, merged: bool) {
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.list.len());
+        }
+        self.list.push((key, pos, node));
+        self.merged.push(merged);
+        if self.index.is_none() && self.list.len() >= INDEX_FROM {
+            self.index = Some(
+                self.list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _, _))| (k.clone(), i))
+                    .collect(),
+            );
+        }
+    }
+
+    /// An explicit `key: value`: a duplicate of an explicit key is an error;
+    /// one that was merged in is overridden (explicit keys win).
+    fn explicit(&mut self, key: String, pos: Pos, node: Arc<Node>) -> Result<(), LoadError> {
+        match self.find(&key) {
+            Some(i) if self.merged[i] => {
+                self.list[i] = (key, pos, node);
+                self.merged[i] = false;
+            }
+            Some(i) => {
+                return Err(LoadError {
+                    pos,
+                    message: format!(
+                        "duplicate key {key:?} (first at line {}): which one counts is ambiguous",
+                        self.list[i].1.line
+                    ),
+                })
+            }
+            None => self.push(key, pos, node, false),
+        }
+        Ok(())
+    }
 }
 
 /// Load every document of `text`. Empty documents are dropped; indices stay
@@ -134,10 +213,14 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut anchors: HashMap<usize, Arc<Node>> = HashMap::new();
     let mut expanded = 0usize;
+    let mut file_expanded = 0usize;
+    let file_budget = limits
+        .max_alias_expansion
+        .saturating_mul(FILE_EXPANSION_FACTOR);
     let mut doc_index = 0usize;
-    let mut root: Option<Node> = None;
+    let mut root: Option<Arc<Node>> = None;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| LoadError {
             pos: lines.pos(e.marker()),
@@ -164,7 +247,8 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                     if !matches!(&root.kind, NodeKind::Scalar(Value::Null)) {
                         docs.push(Document {
                             index: doc_index,
-                            root,
+                            // A shallow copy at most: the children stay shared.
+                            root: Arc::unwrap_or_clone(root),
                         });
                     }
                 }
@@ -185,19 +269,25 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                 stack.push(Frame::Map {
                     pos,
                     anchor,
-                    entries: Vec::new(),
                     key: None,
+                    entries: Entries::default(),
                 });
                 continue;
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq { pos, anchor, items }) => {
-                    let node = Node {
-                        pos,
-                        kind: NodeKind::Seq(items),
-                    };
-                    remember(&mut anchors, anchor, &node);
-                    node
+                    let size = items
+                        .iter()
+                        .fold(1usize, |n, item| n.saturating_add(item.size));
+                    remember(
+                        &mut anchors,
+                        anchor,
+                        Arc::new(Node {
+                            pos,
+                            kind: NodeKind::Seq(items),
+                            size,
+                        }),
+                    )
                 }
                 _ => return Err(internal(pos)),
             },
@@ -208,12 +298,19 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                     entries,
                     ..
                 }) => {
-                    let node = Node {
-                        pos,
-                        kind: NodeKind::Map(entries),
-                    };
-                    remember(&mut anchors, anchor, &node);
-                    node
+                    let size = entries
+                        .list
+                        .iter()
+                        .fold(1usize, |n, (_, _, v)| n.saturating_add(1 + v.size));
+                    remember(
+                        &mut anchors,
+                        anchor,
+                        Arc::new(Node {
+                            pos,
+                            kind: NodeKind::Map(entries.list),
+                            size,
+                        }),
+                    )
                 }
                 _ => return Err(internal(pos)),
             },
@@ -222,18 +319,19 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                 let node = Node {
                     pos,
                     kind: NodeKind::Scalar(resolve_scalar(&value, style, tag.as_deref())),
+                    size: 1,
                 };
-                remember(&mut anchors, anchor, &node);
-                node
+                remember(&mut anchors, anchor, Arc::new(node))
             }
             Event::Alias(id) => {
-                let Some((node, size)) = anchors.get(&id) else {
+                let Some(node) = anchors.get(&id) else {
                     return Err(LoadError {
                         pos,
                         message: "alias to an unknown anchor".into(),
                     });
                 };
-                expanded += size;
+                expanded = expanded.saturating_add(node.size);
+                file_expanded = file_expanded.saturating_add(node.size);
                 if expanded > limits.max_alias_expansion {
                     return Err(LoadError {
                         pos,
@@ -243,7 +341,15 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                         ),
                     });
                 }
-                node.clone()
+                if file_expanded > file_budget {
+                    return Err(LoadError {
+                        pos,
+                        message: format!(
+                            "aliases in this file expand to more than {file_budget} nodes ({FILE_EXPANSION_FACTOR} times limits.max_alias_expansion): an alias bomb?"
+                        ),
+                    });
+                }
+                Arc::clone(node)
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
         };
@@ -269,14 +375,20 @@ fn check_depth(stack: &[Frame], pos: Pos) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn remember(anchors: &mut HashMap<usize, (Node, usize)>, anchor: usize, node: &Node) {
+/// Keep an anchored node for later aliases: the node itself, shared.
+fn remember(anchors: &mut HashMap<usize, Arc<Node>>, anchor: usize, node: Arc<Node>) -> Arc<Node> {
     if anchor != 0 {
-        anchors.insert(anchor, (node.clone(), node.size()));
+        anchors.insert(anchor, Arc::clone(&node));
     }
+    node
 }
 
 /// Put a finished node into its parent (or make it the document root).
-fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<(), LoadError> {
+fn attach(
+    stack: &mut [Frame],
+    root: &mut Option<Arc<Node>>,
+    node: Arc<Node>,
+) -> Result<(), LoadError> {
     match stack.last_mut() {
         None => *root = Some(node),
         Some(Frame::Seq { items, .. }) => items.push(node),
@@ -297,17 +409,19 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
             }
             Some((k, kpos)) => {
                 if k == "<<" {
-                    merge_into(entries, node)?;
-                } else if let Some((_, first, _)) = entries.iter().find(|(e, _, _)| *e == k) {
-                    return Err(LoadError {
-                        pos: kpos,
-                        message: format!(
-                            "duplicate key {k:?} (first at line {}): which one counts is ambiguous",
-                            first.line
-                        ),
-                    });
+                    if let Some(first) = entries.merge_key {
+                        return Err(LoadError {
+                            pos: kpos,
+                            message: format!(
+                                "duplicate merge key \"<<\" (first at line {}): list the mappings in one `<<: [*a, *b]`",
+                                first.line
+                            ),
+                        });
+                    }
+                    entries.merge_key = Some(kpos);
+                    merge_into(entries, &node)?;
                 } else {
-                    entries.push((k, kpos, node));
+                    entries.explicit(k, kpos, node)?;
                 }
             }
         },
@@ -315,32 +429,29 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
     Ok(())
 }
 
-/// YAML merge keys (`<<: *defaults`): entries not already present are added.
-fn merge_into(entries: &mut Vec<(String, Pos, Node)>, node: Node) -> Result<(), LoadError> {
-    let sources = match node.kind {
+/// YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`): entries not already
+/// present are added; explicit keys win wherever they stand, and among the
+/// merged mappings the earlier one wins.
+fn merge_into(entries: &mut Entries, node: &Node) -> Result<(), LoadError> {
+    let not_mappings = |pos| LoadError {
+        pos,
+        message: "a merge key (<<) takes a mapping or a list of mappings".into(),
+    };
+    let sources: Vec<&Vec<(String, Pos, Arc<Node>)>> = match &node.kind {
         NodeKind::Map(m) => vec![m],
         NodeKind::Seq(items) => items
-            .into_iter()
-            .map(|n| match n.kind {
+            .iter()
+            .map(|n| match &n.kind {
                 NodeKind::Map(m) => Ok(m),
-                _ => Err(n.pos),
+                _ => Err(not_mappings(n.pos)),
             })
-            .collect::<Result<_, _>>()
-            .map_err(|pos| LoadError {
-                pos,
-                message: "a merge key (<<) takes a mapping or a list of mappings".into(),
-            })?,
-        _ => {
-            return Err(LoadError {
-                pos: node.pos,
-                message: "a merge key (<<) takes a mapping or a list of mappings".into(),
-            })
-        }
+            .collect::<Result<_, _>>()?,
+        _ => return Err(not_mappings(node.pos)),
     };
     for source in sources {
         for (k, p, v) in source {
-            if !entries.iter().any(|(e, _, _)| *e == k) {
-                entries.push((k, p, v));
+            if entries.find(k).is_none() {
+                entries.push(k.clone(), *p, Arc::clone(v), true);
             }
         }
     }
@@ -418,22 +529,17 @@ fn looks_like_float(text: &str) -> bool {
 }
 
 impl Node {
-    /// Nodes in this subtree, the cost of one alias to it.
+    /// Nodes in this subtree with aliases expanded (keys count too): the
+    /// cost of one alias to it. Known since loading, so constant time.
     pub fn size(&self) -> usize {
-        match &self.kind {
-            NodeKind::Scalar(_) => 1,
-            NodeKind::Seq(items) => 1 + items.iter().map(Node::size).sum::<usize>(),
-            NodeKind::Map(entries) => {
-                1 + entries.iter().map(|(_, _, n)| 1 + n.size()).sum::<usize>()
-            }
-        }
+        self.size
     }
 
     /// The JSON value of this subtree.
     pub fn to_json(&self) -> Value {
         match &self.kind {
             NodeKind::Scalar(v) => v.clone(),
-            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(|n| n.to_json()).collect()),
             NodeKind::Map(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (k, _, v) in entries {
@@ -447,7 +553,10 @@ impl Node {
     /// The entry `key` of a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find(|(k, _, _)| k == key).map(|(_, _, n)| n),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, _, n)| &**n),
             _ => None,
         }
     }
@@ -464,12 +573,12 @@ impl Node {
                 NodeKind::Map(entries) => entries
                     .iter()
                     .find(|(k, _, _)| *k == token)
-                    .map(|(_, kpos, n)| (*kpos, n)),
+                    .map(|(_, kpos, n)| (*kpos, &**n)),
                 NodeKind::Seq(items) => token
                     .parse::<usize>()
                     .ok()
                     .and_then(|i| items.get(i))
-                    .map(|n| (n.pos, n)),
+                    .map(|n| (n.pos, &**n)),
                 NodeKind::Scalar(_) => None,
             };
             match next {
@@ -587,5 +696,69 @@ mod tests {
         )
         .unwrap();
         assert_eq!(docs[0].root.locate("/kind"), Pos { line: 3, column: 2 });
+    }
+
+    #[test]
+    fn explicit_keys_override_merged_ones() {
+        let text = "base: &b {a: 1, b: 2}\nother: &o {b: 20, c: 30}\nx:\n  <<: *b\n  b: 3\ny:\n  b: 4\n  <<: *b\nz:\n  <<: [*b, *o]\n";
+        let v = load(text, LIMITS).unwrap()[0].root.to_json();
+        assert_eq!(v["x"], serde_json::json!({"a": 1, "b": 3}));
+        assert_eq!(v["y"], serde_json::json!({"b": 4, "a": 1}));
+        // Among merged mappings the earlier one wins.
+        assert_eq!(v["z"], serde_json::json!({"a": 1, "b": 2, "c": 30}));
+        // The overriding key is where a finding about it points.
+        let root = &load(text, LIMITS).unwrap()[0].root;
+        assert_eq!(root.locate("/x/b"), Pos { line: 5, column: 3 });
+    }
+
+    #[test]
+    fn two_explicit_equal_keys_stay_an_error_with_a_merge() {
+        let err = load("base: &b {a: 1}\nx:\n  <<: *b\n  a: 2\n  a: 3\n", LIMITS).unwrap_err();
+        assert_eq!(err.pos.line, 5, "{err:?}");
+        let err = load("base: &b {a: 1}\nx:\n  <<: *b\n  <<: *b\n", LIMITS).unwrap_err();
+        assert_eq!(err.pos.line, 4, "{err:?}");
+    }
+
+    #[test]
+    fn many_keys_load_in_linear_time() {
+        // A scan per key made this quadratic: 80,000 keys took 44 s.
+        let keys = 200_000;
+        let mut text = String::from("{");
+        for i in 0..keys {
+            text.push_str(&format!("\"k{i}\": {i},"));
+        }
+        text.push_str("\"k0\": 0}");
+        let started = std::time::Instant::now();
+        let err = load(&text, LIMITS).unwrap_err();
+        assert!(err.message.contains("duplicate key \"k0\""), "{err:?}");
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn nested_anchors_are_shared_not_copied() {
+        // Each anchor used to copy its subtree: 200 nested anchors around a
+        // large list grew past 4 GB.
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("{}k{i}: &a{i}\n", "  ".repeat(i)));
+        }
+        text.push_str(&format!("{}- x\n", "  ".repeat(200)).repeat(50_000));
+        let started = std::time::Instant::now();
+        let docs = load(&text, LIMITS).unwrap();
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        assert_eq!(docs[0].root.size(), 200 * 2 + 50_001);
+    }
+
+    #[test]
+    fn aliases_are_bounded_over_the_whole_file() {
+        // Each document stays within the budget; together they do not.
+        let doc = format!(
+            "a: &a [{}]\nb: [*a, *a, *a, *a, *a, *a, *a, *a]\n",
+            "x, ".repeat(100)
+        );
+        let text = format!("---\n{doc}").repeat(FILE_EXPANSION_FACTOR + 1);
+        let err = load(&text, LIMITS).unwrap_err();
+        assert!(err.message.contains("in this file"), "{err:?}");
+        assert!(load(&format!("---\n{doc}"), LIMITS).is_ok());
     }
 }

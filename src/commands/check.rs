@@ -71,7 +71,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     // core while the policy loads and compiles.
     let staged = (mode != Mode::Range && !outside).then(|| {
         let path = repo.path().to_path_buf();
-        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?))
+        let limit = crate::config::Limits::default().max_diff_bytes;
+        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?, limit))
     });
 
     let policy_ref = match args.policy_ref.as_deref() {
@@ -231,6 +232,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let judgement = judge::judge(
         findings,
         &policy.config,
+        &policy.baseline,
         input,
         &approvers,
         now,
@@ -245,22 +247,56 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());
         }
     }
-    if input.skipped.helm_templates > 0 {
+    // What was not judged, by class, with the paths (bounded): a skip must
+    // be visible in every report, whatever its format.
+    let skipped = &input.skipped;
+    let paths = |reason: &str, count: usize| {
+        let listed: Vec<&str> = skipped
+            .files
+            .iter()
+            .filter(|f| f.reason == reason)
+            .map(|f| f.path.as_str())
+            .take(NOTE_PATHS)
+            .collect();
+        let more = count.saturating_sub(listed.len());
+        let mut text = listed.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    };
+    if skipped.helm_templates > 0 {
         notes.push(format!(
-            "{} Helm template file(s) skipped: render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
-            input.skipped.helm_templates
+            "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
+            skipped.helm_templates,
+            paths("helm-template", skipped.helm_templates)
         ));
     }
-    if input.skipped.documents > 0 {
+    if skipped.documents > 0 {
         notes.push(format!(
             "{} YAML/JSON document(s) without apiVersion and kind skipped",
-            input.skipped.documents
+            skipped.documents
         ));
     }
-    if input.skipped.symlinks > 0 {
+    if skipped.symlinks > 0 {
         notes.push(format!(
-            "{} symbolic link(s) not followed",
-            input.skipped.symlinks
+            "{} symbolic link(s) not followed: {}",
+            skipped.symlinks,
+            paths("symlink", skipped.symlinks)
+        ));
+    }
+    if skipped.gitlinks > 0 {
+        notes.push(format!(
+            "{} submodule(s) (gitlinks) not judged: {}",
+            skipped.gitlinks,
+            paths("gitlink", skipped.gitlinks)
+        ));
+    }
+    if skipped.excluded > 0 {
+        notes.push(format!(
+            "{} file(s) left out by manifests.exclude: {}",
+            skipped.excluded,
+            paths("excluded", skipped.excluded)
         ));
     }
     deadline::finishing();
@@ -375,6 +411,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     Ok(exit)
 }
 
+/// Skipped paths named per class in a report's notes; the input document
+/// lists more (`skipped.files`).
+const NOTE_PATHS: usize = 10;
+
 /// Where this run's audit record goes: `--audit-log` as the operator gave it,
 /// else the config's `audit.log`, confined to the repository (the change may
 /// control that config). `--sign-key` without either is a usage error.
@@ -459,6 +499,7 @@ fn edits_policy(input: &crate::input::Input) -> bool {
             .chain(f.old_path.as_deref())
             .any(|path| {
                 path == policy.config_path
+                    || input.config.get("baseline").and_then(|b| b.as_str()) == Some(path)
                     || policy.dirs.iter().any(|d| {
                         path.strip_prefix(d.as_str())
                             .is_some_and(|r| r.starts_with('/'))

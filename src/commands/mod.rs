@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches and turns errors into exit code 2.
 
 mod audit;
+mod baseline;
 mod check;
 mod config;
 mod hook;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules(cmd) => rules::run(&cli.global, cmd),
         Command::Test(args) => test::run(&cli.global, args),
         Command::Audit(cmd) => audit::run(&cli.global, cmd),
+        Command::Baseline(args) => baseline::run(&cli.global, args),
         Command::Config(crate::cli::ConfigCommand::Validate { file }) => {
             config::validate(&cli.global, file.as_deref())
         }

@@ -22,7 +22,7 @@ enum Kind {
 }
 
 /// Open findings that fail the gate are errors, other open findings
-/// warnings, waived and approved ones notices.
+/// warnings, waived, baselined and approved ones notices.
 fn kind(f: &Finding, report: &Report<'_>) -> Kind {
     if f.status != Status::Open {
         Kind::Notice
@@ -75,6 +75,7 @@ fn command(f: &Finding, kind: Kind, report: &Report<'_>) -> String {
     match f.status {
         Status::Waived => message.push_str(" [waived]"),
         Status::Approved => message.push_str(" [approved]"),
+        Status::Baselined => message.push_str(" [baselined]"),
         Status::Open => {}
     }
     format!(
@@ -122,9 +123,10 @@ pub fn render(report: &Report<'_>) -> Rendered {
         Verdict::Fail => "FAIL",
     };
     out.push_str(&format!(
-        "govops: {verdict}: {} open finding(s), {} waived, {} approved\n",
+        "govops: {verdict}: {} open finding(s), {} waived, {} baselined, {} approved\n",
         report.judgement.count_status(Status::Open),
         report.judgement.count_status(Status::Waived),
+        report.judgement.count_status(Status::Baselined),
         report.judgement.count_status(Status::Approved)
     ));
     Rendered { text: out, notices }

@@ -93,6 +93,7 @@ fn status_text(f: &Finding) -> String {
                 visible(w.map_or("", |w| &w.reason))
             )
         }
+        Status::Baselined => " [baselined]".into(),
         Status::Approved => format!(
             " [approved by {}]",
             visible(
@@ -311,11 +312,12 @@ fn summary(report: &Report<'_>, style: Style, hidden: usize) -> String {
         Verdict::Fail => "FAIL",
     };
     let mut out = format!(
-        "govops: {verdict}: {} deny, {} review, {} warn open; {} waived, {} approved\n",
+        "govops: {verdict}: {} deny, {} review, {} warn open; {} waived, {} baselined, {} approved\n",
         open(Severity::Deny),
         open(Severity::Review),
         open(Severity::Warn),
         j.count_status(Status::Waived),
+        j.count_status(Status::Baselined),
         j.count_status(Status::Approved),
     );
     if style.quiet {

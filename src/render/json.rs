@@ -45,6 +45,8 @@ pub struct Summary {
     pub review: usize,
     pub warn: usize,
     pub waived: usize,
+    /// Findings listed in the baseline file: shown, not failing.
+    pub baselined: usize,
     pub approved: usize,
     pub skipped_documents: usize,
     pub skipped_helm_templates: usize,
@@ -79,6 +81,7 @@ impl<'a> JsonReport<'a> {
                 review: j.count(Severity::Review, Status::Open),
                 warn: j.count(Severity::Warn, Status::Open),
                 waived: j.count_status(Status::Waived),
+                baselined: j.count_status(Status::Baselined),
                 approved: j.count_status(Status::Approved),
                 skipped_documents: i.skipped.documents,
                 skipped_helm_templates: i.skipped.helm_templates,

@@ -1,9 +1,9 @@
 //! The `junit` report: one testsuite per rule family; per rule, one passing
 //! testcase when it found nothing, else one testcase per finding. It tells
 //! the gate's verdict: a failure is exactly an open finding at or above
-//! `--fail-on`; an open finding below it, and a waived or approved one, is
-//! a skipped case saying why (and who answers for it). Repository text goes
-//! through `escape::xml`.
+//! `--fail-on`; an open finding below it, and a waived, baselined or
+//! approved one, is a skipped case saying why (and who answers for it).
+//! Repository text goes through `escape::xml`.
 
 use super::escape::{truncate, xml};
 use super::{fails_gate, Report};
@@ -111,6 +111,7 @@ fn why_not_failed(f: &Finding, report: &Report<'_>) -> String {
                 xml(w.map_or("", |w| &w.reason))
             )
         }
+        Status::Baselined => xml(&report.baselined_reason()).into_owned(),
         Status::Approved => format!(
             "approved by {}",
             xml(&f

@@ -46,6 +46,7 @@ fn row(f: &Finding, report: &Report<'_>) -> String {
             Status::Open => "open",
             Status::Waived => "waived",
             Status::Approved => "approved",
+            Status::Baselined => "baselined",
         },
         location(f, report),
         markdown(&truncate(&f.message, MESSAGE_BYTES))
@@ -68,13 +69,16 @@ pub fn render(report: &Report<'_>, budget: usize) -> Rendered {
         markdown(&report.input.policy.digest[..report.input.policy.digest.len().min(19)]),
         markdown(&report.input.policy.source)
     ));
-    out.push_str("| deny | review | warn | waived | approved |\n|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| deny | review | warn | waived | baselined | approved |\n|---:|---:|---:|---:|---:|---:|\n",
+    );
     out.push_str(&format!(
-        "| {} | {} | {} | {} | {} |\n\n",
+        "| {} | {} | {} | {} | {} | {} |\n\n",
         open(Severity::Deny),
         open(Severity::Review),
         open(Severity::Warn),
         j.count_status(Status::Waived),
+        j.count_status(Status::Baselined),
         j.count_status(Status::Approved)
     ));
     let mut tail = String::new();

@@ -125,7 +125,7 @@ pub fn fails_gate(f: &Finding, fail_on: FailOn) -> bool {
 }
 
 /// The order in which reports that cannot show everything keep findings:
-/// open before waived and approved, most severe first, then those that
+/// open before waived, baselined and approved, most severe first, then those that
 /// point at a line before those that do not.
 pub fn priority(f: &Finding) -> impl Ord {
     (
@@ -145,6 +145,14 @@ impl Report<'_> {
             i.commits.iter().filter(|c| c.ai.assisted).count(),
             i.manifests.len(),
             i.changes.files.len(),
+        )
+    }
+
+    /// Why a baselined finding does not fail the gate, in words.
+    pub fn baselined_reason(&self) -> String {
+        format!(
+            "baselined in {} (it was there when govops was adopted; `govops baseline --prune` drops it once fixed)",
+            self.config.config.baseline
         )
     }
 

@@ -1,7 +1,7 @@
 //! The `sarif` report: SARIF 2.1.0 as GitHub code scanning reads it (rules
 //! from the catalog, one physical location with a region per result,
 //! `primaryLocationLineHash` fingerprints, and accepted suppressions for
-//! waived and approved findings, which code scanning closes).
+//! waived, baselined and approved findings, which code scanning closes).
 //!
 //! It stays within what code scanning accepts: at most 25,000 results and
 //! 25,000 rules per run, 20 tags per rule, and a file well under the 10 MB
@@ -180,6 +180,7 @@ fn result(
                 w.map_or("", |w| &w.reason)
             ))
         }
+        Status::Baselined => Some(report.baselined_reason()),
         Status::Approved => Some(format!(
             "approved by {}",
             f.approval

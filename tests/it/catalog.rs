@@ -50,7 +50,13 @@ fn rules_list_and_show_the_built_in_catalog() {
     let stdout = run.stdout();
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ID "), "{}", run.stdout());
-    assert_eq!(lines.len(), 18, "a header and 17 rules:\n{}", run.stdout());
+    assert_eq!(
+        lines.len(),
+        20,
+        "a header and 19 rules:
+{}",
+        run.stdout()
+    );
     assert!(run.stdout().contains("GOV-TAG-001"));
 
     let run = repo.govops(&["rules", "show", "gov-blast-001"]);
@@ -89,7 +95,7 @@ fn user_rules_carry_the_same_documentation() {
     assert_eq!(wip["family"], "acme");
     assert_eq!(wip["severity"], "warn");
     assert_eq!(wip["source"], "policy/ACME-WIP-001.md");
-    assert_eq!(rows.as_array().unwrap().len(), 18);
+    assert_eq!(rows.as_array().unwrap().len(), 20);
 
     let run = repo.govops(&["rules", "show", "acme-wip-001"]);
     assert_eq!(run.code(), 0);

@@ -113,7 +113,9 @@ fn symlink_out_of_the_tree_is_not_followed() {
     std::os::unix::fs::symlink("/etc/passwd", repo.path().join("deploy/passwd.yaml")).unwrap();
     repo.commit("Link out");
     let (code, report) = repo.check_json(&["--all-manifests"]);
-    assert_eq!(code, 0, "{report:#}");
+    // Not followed, listed, and (added in a manifest folder) a finding.
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), vec!["GOV-INPUT-002"], "{report:#}");
     assert_eq!(report["summary"]["skipped_symlinks"], 1);
 }
 

@@ -2,6 +2,7 @@
 //! `govops` binary. All in one test binary so it links once.
 
 mod audit;
+mod baseline;
 mod catalog;
 mod check;
 mod commit_msg;
@@ -16,5 +17,7 @@ mod speed;
 mod trailers;
 mod trust;
 mod trust_audit;
+mod trust_git;
+mod trust_manifests;
 mod trust_policy;
 mod trust_reports;

@@ -232,10 +232,63 @@ impl Run {
     }
 }
 
-/// Run `cmd` to completion, reaping it with `wait4` so that its own peak
-/// memory is known (getrusage of all children would mix in other tests').
+/// Run a command, measuring its time and its own peak memory.
+///
+/// The peak comes from GNU time, which forks the command from its own small
+/// process: a child forked (or spawned) straight from this test process
+/// would report, through wait4, this process's high-water mark when that is
+/// higher (Linux carries it over to the child and across exec), and late in
+/// a long test run it is. scripts/test installs GNU time.
+fn run_measured(cmd: Command) -> Run {
+    const TIME: &str = "/usr/bin/time";
+    assert!(
+        Path::new(TIME).exists(),
+        "GNU time is needed to measure memory (scripts/test installs it)"
+    );
+    let mut timed = Command::new(TIME);
+    timed
+        .args(["-f", "GOVOPS_PEAK_KIB=%M"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let mut run = run_waited(timed);
+    let stderr = String::from_utf8_lossy(&run.output.stderr).into_owned();
+    let (rest, peak) = stderr
+        .trim_end()
+        .rsplit_once("GOVOPS_PEAK_KIB=")
+        .unwrap_or_else(|| panic!("GNU time's report in: {stderr}"));
+    run.peak_kib = peak.trim().parse().expect("GNU time's %M");
+    // GNU time adds a line of its own for a failing or killed command.
+    let rest = match rest.trim_end_matches('\n').rsplit_once('\n') {
+        Some((before, last))
+            if last.starts_with("Command exited with non-zero status")
+                || last.starts_with("Command terminated by signal") =>
+        {
+            format!("{before}\n")
+        }
+        None if rest.starts_with("Command exited with non-zero status")
+            || rest.starts_with("Command terminated by signal") =>
+        {
+            String::new()
+        }
+        _ => rest.to_string(),
+    };
+    run.output.stderr = rest.into_bytes();
+    run
+}
+
+/// Run `cmd` to completion, reaping it with `wait4` (its exit status and
+/// time; getrusage of all children would mix in other tests').
 #[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot see
-fn run_measured(mut cmd: Command) -> Run {
+fn run_waited(mut cmd: Command) -> Run {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
     use std::process::Stdio;

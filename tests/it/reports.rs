@@ -268,7 +268,7 @@ fn markdown_report_for_a_pr_comment() {
     assert_eq!(run.code(), 1);
     let md = run.stdout();
     assert!(
-        md.contains("| deny | review | warn | waived | approved |"),
+        md.contains("| deny | review | warn | waived | baselined | approved |"),
         "{md}"
     );
     assert!(

@@ -349,3 +349,25 @@ fn a_two_environment_change_is_approvable() {
         "approved"
     );
 }
+
+/// `git push origin topic` from a checkout of a clean main: pre-push names
+/// the pushed commit and no base (a new branch); that commit is judged, not
+/// HEAD.
+#[test]
+fn a_pre_push_of_a_new_branch_judges_the_pushed_commits() {
+    let repo = Repo::gitops();
+    repo.write("deploy/prod/db.yaml", unlabelled("db"));
+    let pushed = repo.commit("Add a database");
+    repo.git(&["checkout", "-q", "main"]);
+    let env = [
+        ("PRE_COMMIT_FROM_REF".to_string(), "0".repeat(40)),
+        ("PRE_COMMIT_TO_REF".to_string(), pushed.clone()),
+    ];
+    let (code, report) = check_with(&repo, &env);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        ids(&report).contains(&"GOV-TAG-001".to_string()),
+        "{report:#}"
+    );
+    assert_eq!(report["range"]["head"], pushed.as_str());
+}
