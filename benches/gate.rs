@@ -1,20 +1,35 @@
-//! The gate's speed, measured against the floor.
+//! The gate's speed, measured against the floor, on several shapes of
+//! repository.
 //!
-//! Builds its own corpus with `git fast-import`: about 2,000 commits (a mix of
-//! Claude, Copilot, kernel-style and human commits touching one to three
-//! files each) and about 5,000 Kubernetes documents in 1,000 files. Then,
-//! side by side in one run:
+//! Each shape is a corpus built with `git fast-import`: a base commit adding
+//! 1,000 manifest files (5,000 Kubernetes documents), then a range of about
+//! 2,000 commits (a mix of Claude, Copilot, kernel-style, aider and human
+//! commits touching one to three files each). The shapes:
 //!
-//! - the floor: `git log --numstat` over the range plus reading every manifest;
+//! - `base`: few findings;
+//! - `findings`: most manifests carry findings (missing labels), about 2,300;
+//! - `big-file`: besides, a 1 MB JSONL file that one commit in six rewrites
+//!   (a sliding window: lines dropped, appended and edited), the shape of a
+//!   repository that commits a data or log file;
+//! - `merges`: the same changes made on topic branches of one to four
+//!   commits, each merged into main with a merge commit.
+//!
+//! Side by side in one run, alternating, for each shape and size:
+//!
+//! - the floor: `git log --numstat --diff-merges=first-parent` over the range
+//!   (merges are diffed against their first parent, as govops does) plus
+//!   reading every manifest;
 //! - `govops check --all-manifests` over the range (median time, peak memory);
-//! - `govops check --commit-msg-file` (median), and gitlint on the same
-//!   message when it is installed;
-//! - the full check at 1x, 2x and 4x the corpus, to show how cost grows.
 //!
-//! Run: `cargo bench --bench gate` (`GOVOPS_BENCH_SCALES=1` for one size only).
+//! then the full check at 1x, 2x and 4x the corpus, to show how cost grows,
+//! and `govops check --commit-msg-file` in the base corpus (about 1,400
+//! tracked files), against gitlint on the same message when it is installed.
+//!
+//! Run: `cargo bench --bench gate`. `GOVOPS_BENCH_SHAPES=base,merges` picks
+//! shapes, `GOVOPS_BENCH_SCALES=1` sizes, `GOVOPS_BENCH_RUNS=5` the paired runs.
 
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,15 +37,66 @@ use std::time::{Duration, Instant};
 const GOVOPS: &str = env!("CARGO_BIN_EXE_govops");
 
 /// `cargo test --all-targets` runs this too (without `--bench`): then it is a
-/// smoke test of the benchmark itself, on a twentieth of the corpus, one run
+/// smoke test of the benchmark itself, on a twentieth of each corpus, one run
 /// each, in a debug build, measuring nothing.
 struct Mode {
     divisor: usize,
     runs: usize,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Shape {
+    Base,
+    Findings,
+    BigFile,
+    Merges,
+}
+
+impl Shape {
+    const ALL: [Shape; 4] = [Shape::Base, Shape::Findings, Shape::BigFile, Shape::Merges];
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Base => "base",
+            Shape::Findings => "findings",
+            Shape::BigFile => "big-file",
+            Shape::Merges => "merges",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Shape::Base => "few findings",
+            Shape::Findings => "most manifests carry findings",
+            Shape::BigFile => "a 1 MB JSONL file rewritten by one commit in six",
+            Shape::Merges => "topic branches of 1-4 commits, each merged with a merge commit",
+        }
+    }
+}
+
+/// One shape at one size, measured.
+struct Measure {
+    scale: usize,
+    commits: usize,
+    documents: usize,
+    findings: usize,
+    floor_log: Duration,
+    floor_read: Duration,
+    floor: Duration,
+    full: Duration,
+    /// Median, lowest and highest of the per-pair ratios.
+    ratio: f64,
+    ratio_lo: f64,
+    ratio_hi: f64,
+    peak_kib: i64,
+}
+
 fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");
+    let runs = std::env::var("GOVOPS_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0);
     let mode = if smoke {
         println!("smoke run (cargo test): a 1/20 corpus, one run each; `cargo bench --bench gate` measures");
         Mode {
@@ -40,7 +106,7 @@ fn main() {
     } else {
         Mode {
             divisor: 1,
-            runs: 7,
+            runs: runs.unwrap_or(7),
         }
     };
     let scales: Vec<usize> = match std::env::var("GOVOPS_BENCH_SCALES") {
@@ -51,105 +117,179 @@ fn main() {
         Err(_) if smoke => vec![1],
         Err(_) => vec![1, 2, 4],
     };
+    let shapes: Vec<Shape> = match std::env::var("GOVOPS_BENCH_SHAPES") {
+        Ok(list) => Shape::ALL
+            .into_iter()
+            .filter(|s| list.split(',').any(|n| n.trim() == s.name()))
+            .collect(),
+        Err(_) => Shape::ALL.to_vec(),
+    };
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(if smoke {
         "bench-corpus-smoke"
     } else {
         "bench-corpus"
     });
-    let mut growth = Vec::new();
-    for (i, &scale) in scales.iter().enumerate() {
-        let corpus = Corpus::build(&root.join(format!("x{scale}")), scale, mode.divisor);
-        // The floor and govops alternate, run by run, and the ratio is the
-        // median of each run's pair: on a shared machine whose speed drifts
-        // by tens of percent within a minute, medians taken minutes apart
-        // compare different machines.
-        let mut peak_kib = 0;
-        let mut pairs = Vec::with_capacity(mode.runs);
-        for _ in 0..mode.runs {
-            let log = run_quiet(git(&corpus.dir).args([
-                "log",
-                "--numstat",
-                "--format=%H%n%an <%ae>%n%B",
-                &corpus.range(),
-            ]));
-            let t = Instant::now();
-            for f in &corpus.manifest_files {
-                std::hint::black_box(std::fs::read(corpus.dir.join(f)).unwrap());
-            }
-            let read = t.elapsed();
-            let (full, rss) = run_measured(Command::new(GOVOPS).current_dir(&corpus.dir).args([
-                "check",
-                "--base",
-                &corpus.base,
-                "--head",
-                "HEAD",
-                "--all-manifests",
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-            ]));
-            peak_kib = peak_kib.max(rss);
-            pairs.push((log, read, full));
-        }
-        let mid = |f: &dyn Fn(&(Duration, Duration, Duration)) -> Duration| {
-            let mut v: Vec<Duration> = pairs.iter().map(f).collect();
-            v.sort();
-            v[v.len() / 2]
-        };
-        let (floor_log, floor_read) = (mid(&|p| p.0), mid(&|p| p.1));
-        let floor = mid(&|p| p.0 + p.1);
-        let full = mid(&|p| p.2);
-        let mut ratios: Vec<f64> = pairs
-            .iter()
-            .map(|(log, read, full)| full.as_secs_f64() / (*log + *read).as_secs_f64())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let ratio = ratios[ratios.len() / 2];
-        growth.push((scale, corpus.commits, corpus.documents, full, floor, ratio));
-        if i == 0 {
+    println!(
+        "machine: {} cores, load average {} at the start",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load()
+    );
+    let mut summary = Vec::new();
+    for &shape in &shapes {
+        println!("shape {}: {}", shape.name(), shape.what());
+        let mut growth: Vec<Measure> = Vec::new();
+        for &scale in &scales {
+            let corpus = Corpus::build(
+                &root.join(format!("{}-x{scale}", shape.name())),
+                shape,
+                scale,
+                mode.divisor,
+            );
+            let m = measure(&corpus, &mode);
             println!(
-                "corpus x{scale}: {} commits, {} documents in {} files",
+                "  x{scale}: {} commits ({} merges), {} documents, {} findings: floor {} (git log {} + reading manifests {}); govops {} = {:.2}x the floor (median of {} paired runs, {:.2}-{:.2}x); peak memory {:.1} MB",
                 corpus.commits,
+                corpus.merges,
                 corpus.documents,
-                corpus.manifest_files.len()
-            );
-            println!(
-                "floor: git log --numstat {} + reading manifests {} = {}",
-                ms(floor_log),
-                ms(floor_read),
-                ms(floor)
-            );
-            println!(
-                "govops check --all-manifests: median {} = {:.2}x the floor (median of {} paired runs); peak memory {:.1} MB",
-                ms(full),
-                ratio,
+                m.findings,
+                ms(m.floor),
+                ms(m.floor_log),
+                ms(m.floor_read),
+                ms(m.full),
+                m.ratio,
                 mode.runs,
-                peak_kib as f64 / 1024.0
+                m.ratio_lo,
+                m.ratio_hi,
+                m.peak_kib as f64 / 1024.0
             );
-            commit_msg(&corpus, &mode);
+            if shape == Shape::Base && growth.is_empty() {
+                commit_msg(&corpus, &mode);
+            }
+            growth.push(m);
         }
+        if growth.len() > 1 {
+            // The floor grows too, and not quite linearly: each commit's diff
+            // walks its folders' trees, which grow with the corpus. govops is
+            // shown against its own first size and against the floor at each size.
+            let first = &growth[0];
+            let line: Vec<String> = growth
+                .iter()
+                .map(|m| {
+                    format!(
+                        "x{}: govops {:.2}x, floor {:.2}x, memory {:.2}x",
+                        m.scale,
+                        m.full.as_secs_f64() / first.full.as_secs_f64(),
+                        m.floor.as_secs_f64() / first.floor.as_secs_f64(),
+                        m.peak_kib as f64 / first.peak_kib.max(1) as f64
+                    )
+                })
+                .collect();
+            println!("  growth against x{}: {}", first.scale, line.join("; "));
+        }
+        summary.push((shape, growth));
     }
-    if growth.len() > 1 {
-        // The floor grows too, and not quite linearly: each commit's diff
-        // walks its folders' trees, which grow with the corpus. govops is
-        // shown against its own first size and against the floor at each size.
-        println!(
-            "growth (full check, --all-manifests; floor = git log --numstat + reading manifests):"
-        );
-        let (_, c0, _, t0, f0, _) = growth[0];
-        for (scale, commits, docs, t, floor, ratio) in &growth {
+    println!("load average {} at the end", load());
+    println!("| shape | size | commits | documents | findings | floor | govops | govops/floor (range) | peak memory |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (shape, growth) in &summary {
+        for m in growth {
             println!(
-                "  x{scale}: {commits} commits, {docs} documents: govops {} ({:.2}x the first size), floor {} ({:.2}x); govops/floor {:.2}x, for {:.1}x the input",
-                ms(*t),
-                t.as_secs_f64() / t0.as_secs_f64(),
-                ms(*floor),
-                floor.as_secs_f64() / f0.as_secs_f64(),
-                ratio,
-                *commits as f64 / c0 as f64
+                "| {} | x{} | {} | {} | {} | {} | {} | {:.2}x ({:.2}-{:.2}) | {:.0} MB |",
+                shape.name(),
+                m.scale,
+                m.commits,
+                m.documents,
+                m.findings,
+                secs(m.floor),
+                secs(m.full),
+                m.ratio,
+                m.ratio_lo,
+                m.ratio_hi,
+                m.peak_kib as f64 / 1024.0
             );
         }
     }
+}
+
+/// The floor and govops, alternating run by run; the ratio is the median of
+/// each run's pair: on a shared machine whose speed drifts by tens of percent
+/// within a minute, medians taken minutes apart compare different machines.
+fn measure(corpus: &Corpus, mode: &Mode) -> Measure {
+    let check = || {
+        let mut cmd = Command::new(GOVOPS);
+        cmd.current_dir(&corpus.dir).args([
+            "check",
+            "--base",
+            &corpus.base,
+            "--head",
+            "HEAD",
+            "--all-manifests",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        cmd
+    };
+    // One run first, unmeasured: it warms the page cache for both sides and
+    // counts the findings.
+    let out = check().stderr(Stdio::inherit()).output().unwrap();
+    assert!(out.status.success(), "govops check failed: {}", out.status);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().map_or(0, Vec::len);
+    let mut peak_kib = 0;
+    let mut pairs = Vec::with_capacity(mode.runs);
+    for _ in 0..mode.runs {
+        let log = run_quiet(git(&corpus.dir).args([
+            "log",
+            "--numstat",
+            "--diff-merges=first-parent",
+            "--format=%H%n%an <%ae>%n%B",
+            &corpus.range(),
+        ]));
+        let t = Instant::now();
+        for f in &corpus.manifest_files {
+            std::hint::black_box(std::fs::read(corpus.dir.join(f)).unwrap());
+        }
+        let read = t.elapsed();
+        let (full, rss) = run_measured(&mut check());
+        peak_kib = peak_kib.max(rss);
+        pairs.push((log, read, full));
+    }
+    let mid = |f: &dyn Fn(&(Duration, Duration, Duration)) -> Duration| {
+        let mut v: Vec<Duration> = pairs.iter().map(f).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut ratios: Vec<f64> = pairs
+        .iter()
+        .map(|(log, read, full)| full.as_secs_f64() / (*log + *read).as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Measure {
+        scale: corpus.scale,
+        commits: corpus.commits,
+        documents: corpus.documents,
+        findings,
+        floor_log: mid(&|p| p.0),
+        floor_read: mid(&|p| p.1),
+        floor: mid(&|p| p.0 + p.1),
+        full: mid(&|p| p.2),
+        ratio: ratios[ratios.len() / 2],
+        ratio_lo: ratios[0],
+        ratio_hi: ratios[ratios.len() - 1],
+        peak_kib,
+    }
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| {
+            let v: Vec<&str> = l.split_whitespace().take(3).collect();
+            (v.len() == 3).then(|| v.join(" "))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The commit-msg hook's answer time, and gitlint's on the same message.
@@ -203,7 +343,9 @@ fn commit_msg(corpus: &Corpus, mode: &Mode) {
 struct Corpus {
     dir: PathBuf,
     base: String,
+    scale: usize,
     commits: usize,
+    merges: usize,
     documents: usize,
     manifest_files: Vec<String>,
 }
@@ -213,9 +355,10 @@ impl Corpus {
         format!("{}..HEAD", self.base)
     }
 
-    /// Build (or reuse) the corpus at `dir`: one commit adding every manifest,
-    /// then the range of 2,000 x `scale` commits (divided by `divisor` for a smoke run).
-    fn build(dir: &Path, scale: usize, divisor: usize) -> Corpus {
+    /// Build (or reuse) the corpus of `shape` at `dir`: one commit adding
+    /// every manifest, then the range of 2,000 x `scale` commits (divided by
+    /// `divisor` for a smoke run).
+    fn build(dir: &Path, shape: Shape, scale: usize, divisor: usize) -> Corpus {
         let files = 1000 * scale / divisor;
         let commits = 2000 * scale / divisor;
         let manifest_files: Vec<String> = (0..files)
@@ -230,52 +373,24 @@ impl Corpus {
                 .status()
                 .unwrap()
                 .success());
-            let mut stream = Vec::with_capacity(64 << 20);
-            let mut versions = vec![0usize; files];
-            let mut t = 1_750_000_000u64;
-            // The base: every manifest, added by a human.
-            let _ = write!(stream, "commit refs/heads/main\nmark :1\n");
-            person(&mut stream, "Ada Lovelace", "ada@example.com", t);
-            data(&mut stream, b"Add the services\n");
-            for (i, f) in manifest_files.iter().enumerate() {
-                inline(&mut stream, f, manifest(i, 0).as_bytes());
-            }
-            let mut rng = 0x2545_f491_4f6c_dd1du64;
-            for c in 0..commits {
-                t += 97;
-                let r = next(&mut rng);
-                let _ = write!(stream, "commit refs/heads/main\nmark :{}\n", c + 2);
-                let (message, name, email) = message_for(c, r);
-                person(&mut stream, name, email, t);
-                data(&mut stream, message.as_bytes());
-                let _ = writeln!(stream, "from :{}", c + 1);
-                let touched = 1 + (r >> 8) as usize % 3;
-                for k in 0..touched {
-                    let pick = (next(&mut rng) >> 16) as usize;
-                    if k == 0 && pick.is_multiple_of(4) {
-                        let i = pick % files;
-                        versions[i] += 1;
-                        inline(
-                            &mut stream,
-                            &manifest_files[i],
-                            manifest(i, versions[i]).as_bytes(),
-                        );
-                    } else {
-                        let m = pick % 400;
-                        let body: String = (0..20 + pick % 40)
-                            .map(|l| format!("pub fn f{l}() -> u32 {{ {} }}\n", c + l))
-                            .collect();
-                        inline(&mut stream, &format!("src/m{m:03}.rs"), body.as_bytes());
-                    }
-                }
-                stream.push(b'\n');
-            }
             let mut child = git(dir)
                 .args(["fast-import", "--quiet"])
                 .stdin(Stdio::piped())
                 .spawn()
                 .unwrap();
-            child.stdin.take().unwrap().write_all(&stream).unwrap();
+            // Streamed: the big-file shape writes gigabytes at 4x.
+            let mut stream = BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+            Generator {
+                out: &mut stream,
+                shape,
+                files,
+                commits,
+                divisor,
+                manifest_files: &manifest_files,
+            }
+            .run();
+            stream.flush().unwrap();
+            drop(stream);
             assert!(child.wait().unwrap().success());
             assert!(git(dir)
                 .args(["reset", "-q", "--hard", "main"])
@@ -294,14 +409,202 @@ impl Corpus {
         .unwrap()
         .trim()
         .to_string();
+        let count = |extra: &[&str]| -> usize {
+            let out = git(dir)
+                .args(["rev-list", "--count"])
+                .args(extra)
+                .arg(format!("{base}..HEAD"))
+                .output()
+                .unwrap()
+                .stdout;
+            String::from_utf8(out).unwrap().trim().parse().unwrap()
+        };
         Corpus {
             dir: dir.to_path_buf(),
+            scale,
+            commits: count(&[]),
+            merges: count(&["--merges"]),
             base,
-            commits,
             documents: files * 5,
             manifest_files,
         }
     }
+}
+
+/// Writes one shape's fast-import stream.
+struct Generator<'a, W: Write> {
+    out: &'a mut W,
+    shape: Shape,
+    files: usize,
+    commits: usize,
+    divisor: usize,
+    manifest_files: &'a [String],
+}
+
+impl<W: Write> Generator<'_, W> {
+    fn run(self) {
+        let Generator {
+            out,
+            shape,
+            files,
+            commits,
+            divisor,
+            manifest_files,
+        } = self;
+        let findings = shape == Shape::Findings;
+        let mut versions = vec![0usize; files];
+        let mut t = 1_750_000_000u64;
+        // The base: every manifest, added by a human.
+        let _ = write!(out, "commit refs/heads/main\nmark :1\n");
+        person(out, "Ada Lovelace", "ada@example.com", t);
+        data(out, b"Add the services\n");
+        for (i, f) in manifest_files.iter().enumerate() {
+            inline(out, f, manifest(i, 0, findings).as_bytes());
+        }
+        // The big file: 8,000 lines of about 130 bytes (1 MB), a twentieth
+        // of it in a smoke run.
+        let mut events: std::collections::VecDeque<String> = Default::default();
+        let mut serial = 0usize;
+        if shape == Shape::BigFile {
+            for _ in 0..8000 / divisor {
+                events.push_back(event(serial));
+                serial += 1;
+            }
+            inline(out, "data/events.jsonl", joined(&events).as_bytes());
+        }
+        out.write_all(b"\n").unwrap();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut mark = 1; // the last mark written
+        let mut main_tip = 1; // main's last commit
+                              // Merges: the open topic branch's commits so far, and the files it
+                              // changed with their last content (the merge commit's tree is the
+                              // topic's tip: main does not move while a topic is open).
+        let mut topic: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut topic_left = 0usize;
+        let mut c = 0;
+        while c < commits {
+            t += 97;
+            if shape == Shape::Merges && topic_left == 0 && !topic.is_empty() {
+                // Close the topic: a merge commit on main.
+                mark += 1;
+                let _ = write!(out, "commit refs/heads/main\nmark :{mark}\n");
+                person(out, "Grace Hopper", "grace@example.com", t);
+                data(
+                    out,
+                    format!("Merge branch 'topic-{mark}'\n\nReviewed-by: Grace Hopper <grace@example.com>\n")
+                        .as_bytes(),
+                );
+                let _ = writeln!(out, "from :{main_tip}\nmerge :{}", mark - 1);
+                for (path, body) in topic.drain(..) {
+                    inline(out, &path, &body);
+                }
+                out.write_all(b"\n").unwrap();
+                main_tip = mark;
+                c += 1;
+                continue;
+            }
+            let r = next(&mut rng);
+            let (branch, parent) = if shape == Shape::Merges {
+                if topic_left == 0 {
+                    // A topic of 1-4 commits: 2.5 on average, and a merge
+                    // each, so about one commit in four (3.5) is a merge.
+                    topic_left = 1 + (r >> 40) as usize % 4;
+                    ("refs/heads/topic", main_tip)
+                } else {
+                    ("refs/heads/topic", mark)
+                }
+            } else {
+                ("refs/heads/main", mark)
+            };
+            mark += 1;
+            let _ = write!(out, "commit {branch}\nmark :{mark}\n");
+            let (message, name, email) = message_for(c, r);
+            person(out, name, email, t);
+            data(out, message.as_bytes());
+            let _ = writeln!(out, "from :{parent}");
+            let touched = 1 + (r >> 8) as usize % 3;
+            let mut changed: Vec<(String, Vec<u8>)> = Vec::new();
+            for k in 0..touched {
+                let pick = (next(&mut rng) >> 16) as usize;
+                if k == 0 && pick.is_multiple_of(4) {
+                    let i = pick % files;
+                    versions[i] += 1;
+                    changed.push((
+                        manifest_files[i].clone(),
+                        manifest(i, versions[i], findings).into_bytes(),
+                    ));
+                } else {
+                    let m = pick % 400;
+                    let body: String = (0..20 + pick % 40)
+                        .map(|l| format!("pub fn f{l}() -> u32 {{ {} }}\n", c + l))
+                        .collect();
+                    changed.push((format!("src/m{m:03}.rs"), body.into_bytes()));
+                }
+            }
+            if shape == Shape::BigFile && (r >> 20).is_multiple_of(6) {
+                // A sliding window: 20 lines dropped at the top, 20
+                // appended, 20 edited in place.
+                for _ in 0..20 {
+                    events.pop_front();
+                    events.push_back(event(serial));
+                    serial += 1;
+                }
+                for _ in 0..20 {
+                    let at = (next(&mut rng) >> 16) as usize % events.len();
+                    events[at] = event(serial);
+                    serial += 1;
+                }
+                changed.push(("data/events.jsonl".into(), joined(&events).into_bytes()));
+            }
+            for (path, body) in &changed {
+                inline(out, path, body);
+            }
+            out.write_all(b"\n").unwrap();
+            if shape == Shape::Merges {
+                for (path, body) in changed {
+                    match topic.iter_mut().find(|(p, _)| *p == path) {
+                        Some(slot) => slot.1 = body,
+                        None => topic.push((path, body)),
+                    }
+                }
+                topic_left -= 1;
+            } else {
+                main_tip = mark;
+            }
+            c += 1;
+        }
+        if shape == Shape::Merges && !topic.is_empty() {
+            // The last topic, merged too.
+            mark += 1;
+            let _ = write!(out, "commit refs/heads/main\nmark :{mark}\n");
+            person(out, "Grace Hopper", "grace@example.com", t + 97);
+            data(out, b"Merge branch 'topic'\n");
+            let _ = writeln!(out, "from :{main_tip}\nmerge :{}", mark - 1);
+            for (path, body) in topic.drain(..) {
+                inline(out, &path, &body);
+            }
+            out.write_all(b"\n").unwrap();
+        }
+    }
+}
+
+/// One line of the JSONL file, about 130 bytes.
+fn event(serial: usize) -> String {
+    format!(
+        "{{\"seq\":{serial},\"ts\":\"2026-01-01T00:00:{:02}Z\",\"service\":\"svc{:05}\",\"level\":\"info\",\"latency_ms\":{},\"msg\":\"request served\"}}",
+        serial % 60,
+        serial % 1000,
+        serial * 7 % 1000
+    )
+}
+
+fn joined(lines: &std::collections::VecDeque<String>) -> String {
+    let mut s = String::with_capacity(lines.len() * 132);
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s
 }
 
 fn env_of(i: usize) -> &'static str {
@@ -320,14 +623,19 @@ fn message_for(c: usize, r: u64) -> (String, &'static str, &'static str) {
 }
 
 /// Five documents: a Deployment, a Service, a ConfigMap, an HPA and a PDB.
-fn manifest(i: usize, version: usize) -> String {
+/// With `findings`, nine files in ten lack the `cost-center` label on the
+/// Deployment and the Service, and one in four the `owner` label too: about
+/// 2.3 findings per file, the shape of a repository adopting the gate.
+fn manifest(i: usize, version: usize, findings: bool) -> String {
     let env = env_of(i);
     let name = format!("svc{i:05}");
-    let labels = format!(
-        "    app.kubernetes.io/name: {name}\n    environment: {env}\n    owner: team-{}\n    cost-center: cc-{}\n",
-        i % 17,
-        i % 5
-    );
+    let mut labels = format!("    app.kubernetes.io/name: {name}\n    environment: {env}\n");
+    if !findings || !i.is_multiple_of(4) {
+        let _ = writeln!(labels, "    owner: team-{}", i % 17);
+    }
+    if !findings || i.is_multiple_of(10) {
+        let _ = writeln!(labels, "    cost-center: cc-{}", i % 5);
+    }
     format!(
         "apiVersion: apps/v1
 kind: Deployment
@@ -412,20 +720,20 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-fn person(out: &mut Vec<u8>, name: &str, email: &str, t: u64) {
+fn person(out: &mut impl Write, name: &str, email: &str, t: u64) {
     let _ = writeln!(
         out,
         "author {name} <{email}> {t} +0000\ncommitter {name} <{email}> {t} +0000"
     );
 }
 
-fn data(out: &mut Vec<u8>, bytes: &[u8]) {
+fn data(out: &mut impl Write, bytes: &[u8]) {
     let _ = writeln!(out, "data {}", bytes.len());
-    out.extend_from_slice(bytes);
-    out.push(b'\n');
+    out.write_all(bytes).unwrap();
+    out.write_all(b"\n").unwrap();
 }
 
-fn inline(out: &mut Vec<u8>, path: &str, bytes: &[u8]) {
+fn inline(out: &mut impl Write, path: &str, bytes: &[u8]) {
     let _ = writeln!(out, "M 100644 inline {path}");
     data(out, bytes);
 }
@@ -483,4 +791,8 @@ fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
 }

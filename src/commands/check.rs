@@ -226,10 +226,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             *slot = m;
         }
     }
-    let findings: Vec<Finding> = raw
-        .into_iter()
-        .map(|r| Finding::locate(r, &by_doc, &collection.sources))
-        .collect();
+    let findings: Vec<Finding> = Finding::locate_all(raw, &by_doc, &collection.sources);
     deadline::phase("judging the findings");
     let approvers = approvers(&policy, &env);
     let judgement = judge::judge(

@@ -239,28 +239,66 @@ impl Evaluator {
     }
 }
 
-/// The input document as a regorus value. The manifests, most of it, are
-/// converted in two halves, one on another core.
+/// The input document as a regorus value, built on every core: the
+/// manifests (most of it) in chunks that the threads take in turn, and the
+/// rest of the document (the commits and their files, a third of the work on
+/// a long range) by the main thread while the helpers start on the chunks.
+/// Splitting the manifests in fixed halves left the rest serial after them.
 fn input_value(input: &Input) -> Result<Value> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 64;
     let failed = |e: value::ValueError| Error::Rego(format!("the input document: {e}"));
-    let (first, second) = input.manifests.split_at(input.manifests.len() / 2);
-    let convert = |part: &[crate::input::Manifest]| {
+    let chunks: Vec<&[crate::input::Manifest]> = input.manifests.chunks(CHUNK).collect();
+    let next = AtomicUsize::new(0);
+    // Chunks in any order, each with its index, converted with one
+    // converter per thread (it interns the object keys).
+    let work = || -> std::result::Result<Vec<(usize, Vec<Value>)>, value::ValueError> {
         let mut conv = value::Converter::default();
-        part.iter()
-            .map(|m| conv.convert(m))
-            .collect::<std::result::Result<Vec<Value>, _>>()
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = chunks.get(i) else {
+                return Ok(done);
+            };
+            let values = part
+                .iter()
+                .map(|m| conv.convert(m))
+                .collect::<std::result::Result<Vec<Value>, _>>()?;
+            done.push((i, values));
+        }
+    };
+    let helpers = if chunks.len() < 2 {
+        // A hook or a small change: a thread would cost more than it saves.
+        0
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+            - 1
     };
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| convert(second));
-        let mut manifests = convert(first).map_err(failed)?;
-        let rest = helper
-            .join()
-            .map_err(|_| Error::Rego("the input conversion thread panicked".into()))?
+        let spawned: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
+        let mut doc = value::Converter::default()
+            .convert_spliced(input, "manifests", Value::Null)
             .map_err(failed)?;
-        manifests.extend(rest);
-        value::Converter::default()
-            .convert_spliced(input, "manifests", Value::from(manifests))
-            .map_err(failed)
+        let mut parts = work().map_err(failed)?;
+        for helper in spawned {
+            parts.extend(
+                helper
+                    .join()
+                    .map_err(|_| Error::Rego("the input conversion thread panicked".into()))?
+                    .map_err(failed)?,
+            );
+        }
+        parts.sort_unstable_by_key(|(i, _)| *i);
+        let manifests: Vec<Value> = parts.into_iter().flat_map(|(_, v)| v).collect();
+        let slot = doc
+            .as_object_mut()
+            .ok()
+            .and_then(|o| o.get_mut(&Value::from("manifests")))
+            .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
+        *slot = Value::from(manifests);
+        Ok(doc)
     })
 }
 

@@ -13,6 +13,7 @@ mod precommit;
 mod release;
 mod repo;
 mod reports;
+mod speed;
 mod trailers;
 mod trust;
 mod trust_audit;
