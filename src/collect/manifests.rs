@@ -701,6 +701,14 @@ fn lower_extension(path: &str) -> Option<String> {
 pub fn decode(bytes: &[u8]) -> std::result::Result<String, (u32, String)> {
     let line_of =
         |offset: usize| bytes[..offset].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    // A Git LFS pointer: the manifest itself is stored elsewhere, and a
+    // checkout with LFS (Argo CD can) applies content govops never saw.
+    if bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
+        return Err((
+            1,
+            "is a Git LFS pointer: the manifest's content is not in the repository, so it cannot be judged (commit manifests without LFS)".into(),
+        ));
+    }
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {
         return Err((
             line_of(nul),

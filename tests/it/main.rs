@@ -16,6 +16,7 @@ mod reports;
 mod speed;
 mod trailers;
 mod trust;
+mod trust_attack;
 mod trust_audit;
 mod trust_git;
 mod trust_manifests;

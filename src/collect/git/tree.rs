@@ -128,6 +128,19 @@ impl<'a> Entries<'a> {
         if name.is_empty() || name.len() > 0xffff {
             return Err(corrupt("an entry's name is empty or over 64 KiB"));
         }
+        // Names git refuses to check out (its verify_path): a hand-made tree
+        // can hold them, and a `/` inside one name would make a path that the
+        // diff lists and the loader cannot find, so its content passed unread.
+        if name.contains(&b'/')
+            || name == b"."
+            || name == b".."
+            || name.eq_ignore_ascii_case(b".git")
+        {
+            return Err(Error::Git(format!(
+                "a tree holds an entry named {:?}, which git refuses to check out: the tree was made by hand, not by git; nothing was judged",
+                crate::repo_path::escape(name)
+            )));
+        }
         Ok(Some(RawEntry {
             mode,
             name,
