@@ -11,9 +11,12 @@ use serde_json::Value;
 pub struct RangeHint {
     pub base: Option<String>,
     pub head: Option<String>,
-    /// A push that created a branch: check `head` alone.
+    /// A push that created a branch: the commits not on the default branch
+    /// (`default_branch`, else origin/HEAD, main, master), else `head` alone.
     pub head_only: bool,
     pub source: &'static str,
+    /// The repository's default branch, when the CI names it.
+    pub default_branch: Option<String>,
 }
 
 /// The CI context and the range it implies.
@@ -57,6 +60,7 @@ pub fn detect(approved_by: &[String]) -> Result<Environment> {
                 head: Some(to),
                 head_only: false,
                 source: "pre-push",
+                default_branch: None,
             });
         }
     }
@@ -106,6 +110,7 @@ fn github(env: &mut Environment) -> Result<()> {
             head: str_at(pr, "/head/sha"),
             head_only: false,
             source: "github-event",
+            default_branch: None,
         });
         if env.branch.is_none() {
             env.branch = str_at(pr, "/head/ref");
@@ -119,6 +124,7 @@ fn github(env: &mut Environment) -> Result<()> {
             head: Some(after),
             head_only: new_branch,
             source: "github-event",
+            default_branch: env.default_branch.clone(),
         });
     }
     if event.as_deref() == Some("pull_request_review")

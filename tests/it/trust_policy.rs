@@ -63,14 +63,39 @@ fn a_pushed_branch_cannot_bring_the_config_that_judges_it() {
         ids(&report).contains(&"GOV-POLICY-001".to_string()),
         "{report:#}"
     );
-    assert_eq!(report["policy"]["source"], "default-branch");
+    // The branch's commits are those not on the default branch: judged
+    // from there, with the default branch's policy.
     let main = repo.git(&["rev-parse", "main"]);
+    assert_eq!(report["range"]["source"], "new-branch");
+    assert_eq!(report["policy"]["source"], "base");
     assert_eq!(report["policy"]["ref"], main.as_str());
-    let notes = report["notes"].to_string();
+}
+
+/// A push that creates a branch brings all its commits: a production change
+/// in the first of two is judged too, not only the last commit.
+#[test]
+fn a_pushed_branch_is_judged_from_the_default_branch() {
+    let repo = Repo::gitops();
+    repo.write("deploy/prod/db.yaml", unlabelled("db"));
+    repo.commit("Add a database");
+    repo.write("README.md", "# service, documented\n");
+    let head = repo.commit("Docs");
+    let (code, report) = check_with(&repo, &new_branch_push(&repo, &head, "main"));
+    assert_eq!(code, 1, "{report:#}");
     assert!(
-        notes.contains("merge-base with the default branch"),
-        "{notes}"
+        ids(&report).contains(&"GOV-TAG-001".to_string()),
+        "{report:#}"
     );
+    // Without the default branch here (a shallow checkout), the pushed
+    // commit alone, with its first parent's policy.
+    repo.git(&["branch", "-D", "main"]);
+    let (_, report) = check_with(&repo, &new_branch_push(&repo, &head, "main"));
+    assert_eq!(
+        report["range"]["base"],
+        serde_json::Value::Null,
+        "{report:#}"
+    );
+    assert_eq!(report["policy"]["source"], "first-parent");
 }
 
 #[test]

@@ -163,6 +163,11 @@ pub fn resolve_range(
         if let Some(h) = hint {
             let head = resolve(repo, h.head.as_deref().unwrap_or("HEAD"), "head")?;
             if h.head_only {
+                // A push that creates a branch brings every commit that is
+                // not on the default branch, not only its last one.
+                if let Some(range) = new_branch_range(repo, head, h.default_branch.as_deref()) {
+                    return Ok(range);
+                }
                 return head_alone(repo, head, h.source);
             }
             if let Some(base) = &h.base {
@@ -197,6 +202,31 @@ pub fn resolve_range(
         }
     }
     head_alone(repo, head, "head-only")
+}
+
+/// The range of a branch's first push: from its merge-base with the
+/// default branch, when that branch is here and the head is not on it.
+fn new_branch_range(repo: &Repository, head: Oid, default_branch: Option<&str>) -> Option<Range> {
+    let names = default_branch
+        .into_iter()
+        .flat_map(|b| [format!("origin/{b}"), b.to_string()])
+        .chain(["origin/HEAD", "main", "master"].map(String::from));
+    for name in names {
+        let Ok(target) = repo.revparse_single(&name).and_then(|o| o.peel_to_commit()) else {
+            continue;
+        };
+        if let Ok(mb) = repo.merge_base(head, target.id()) {
+            if mb != head {
+                return Some(Range {
+                    base: Some(target.id()),
+                    head,
+                    merge_base: Some(mb),
+                    source: "new-branch".to_string(),
+                });
+            }
+        }
+    }
+    None
 }
 
 fn upstream_candidates(repo: &Repository) -> Vec<(String, &'static str)> {
