@@ -117,6 +117,11 @@ pub struct Commit {
     pub ai: Ai,
     pub reviews: Vec<Identity>,
     pub signoffs: Vec<Identity>,
+    /// What the commit itself changed: against its parent; for a merge of
+    /// two parents, against the parents merged again (what `git show
+    /// --remerge-diff` shows: nothing for a clean merge, the conflict
+    /// resolutions and any extra edit otherwise), so a merge is not charged
+    /// with what its parents brought. Range totals are in `changes`.
     pub files: Vec<FileChange>,
 }
 
