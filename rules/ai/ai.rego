@@ -52,10 +52,13 @@ since_ns(b) := time.parse_rfc3339_ns(b.since) if count(b.since) > 10
 
 model_blocked(b, _) if not b.model
 
+# Every model the commit names for the tool: a squash of two models' work
+# is blocked when either is.
 model_blocked(b, t) if {
 	b.model
-	t.model != null
-	govops.glob(lower(b.model), lower(t.model))
+	some m in object.get(t, "models", [t.model])
+	m != null
+	govops.glob(lower(b.model), lower(m))
 }
 
 deny contains f if {

@@ -136,3 +136,118 @@ fn a_conflict_resolution_and_an_evil_merge_count_their_own_lines() {
     git_files.sort();
     assert_eq!(paths, git_files);
 }
+
+fn tools(c: &Value) -> Vec<(String, Value)> {
+    c["ai"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tool"].as_str().unwrap().to_string(), t["model"].clone()))
+        .collect()
+}
+
+/// What counts as AI authorship: a committer suffix alone does not (it is
+/// recorded); indented co-author lines of a squash do; every model of a
+/// commit is kept; an agent's own name at the vendor's address is no model.
+#[test]
+fn what_counts_as_ai_authorship() {
+    let repo = Repo::new();
+    repo.write("a.txt", "0\n");
+    repo.commit("base");
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    // aider committed the human's dirty files: only the committer is suffixed.
+    repo.git(&["config", "user.name", "Ada Lovelace (aider)"]);
+    repo.write("a.txt", "1\n");
+    let dirty = repo.commit_as("Ada Lovelace", "ada@example.com", "Update a.txt");
+    repo.git(&["config", "user.name", "Ada Lovelace"]);
+    repo.write("a.txt", "2\n");
+    let squash = repo.commit(
+        "Squashed commit of the following:\n\ncommit 1234\n    Add retry\n    \n    Co-Authored-By: Claude Sonnet 4.5 <noreply@anthropic.com>\n",
+    );
+    repo.write("a.txt", "3\n");
+    let two = repo.commit(
+        "Two models\n\nCo-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>\nCo-Authored-By: Claude Sonnet 4.5 <noreply@anthropic.com>\n",
+    );
+    repo.write("a.txt", "4\n");
+    let mayor = repo.commit("Agent work\n\nCo-Authored-By: mayor <noreply@anthropic.com>\n");
+    let input = input(&repo, &base);
+
+    let c = commit(&input, &dirty);
+    assert_eq!(c["ai"]["assisted"], false, "{}", c["ai"]);
+    assert_eq!(c["ai"]["committed_by"][0]["tool"], "aider", "{}", c["ai"]);
+    assert_eq!(
+        c["ai"]["committed_by"][0]["evidence"][0]["source"],
+        "committer"
+    );
+
+    let c = commit(&input, &squash);
+    assert_eq!(
+        tools(c),
+        [("claude-code".to_string(), "Claude Sonnet 4.5".into())],
+        "{}",
+        c["ai"]
+    );
+
+    let c = commit(&input, &two);
+    assert_eq!(
+        c["ai"]["tools"][0]["models"],
+        serde_json::json!(["Claude Opus 4.6", "Claude Sonnet 4.5"])
+    );
+
+    let c = commit(&input, &mayor);
+    assert_eq!(tools(c), [("claude-code".to_string(), Value::Null)]);
+    assert_eq!(c["ai"]["tools"][0]["models"], serde_json::json!([]));
+}
+
+/// Every convention of the issue, as the tool writes it: (author name,
+/// author email, message, tool, model).
+const CONVENTIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: Codex <noreply@openai.com>\n", "codex", None),
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: codex <codex@openai.com>\n", "codex", None),
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: aider (gpt-4o) <noreply@aider.chat>\n", "aider", Some("gpt-4o")),
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: Copilot <223556219+Copilot@users.noreply.github.com>\n", "copilot", None),
+    ("Ada", "ada@example.com", "x\n\nCo-Authored-By: Claude Code <claude@anthropic.com>\n", "claude-code", None),
+    ("claude[bot]", "209825114+claude[bot]@users.noreply.github.com", "x\n", "claude-code", None),
+    ("claude-code-action[bot]", "1+claude-code-action[bot]@users.noreply.github.com", "x\n", "claude-code", None),
+    ("Ada", "ada@example.com", "x\n\nMade-with: Cursor\n", "cursor", None),
+    ("Cursor Agent", "cursoragent@cursor.com", "x\n", "cursor", None),
+    ("Ada", "ada@example.com", "x\n\n🤖 Generated with [opencode](https://opencode.ai)\n", "opencode", None),
+    ("Ada", "ada@example.com", "x\n\nCo-Authored-By: opencode <noreply@opencode.ai>\n", "opencode", None),
+    ("opencode-agent[bot]", "2+opencode-agent[bot]@users.noreply.github.com", "x\n", "opencode", None),
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: Qwen-Coder <qwen-coder@alibabacloud.com>\n", "qwen-code", None),
+    ("openhands", "openhands@all-hands.dev", "x\n", "openhands", None),
+    ("Ada", "ada@example.com", "x\n\n💘 Generated with Crush\n\nAssisted-by: Crush:glm-5\n", "crush", Some("glm-5")),
+    ("Ada", "ada@example.com", "x\n\nCo-Authored-By: Crush <crush@charm.land>\n", "crush", None),
+    ("Ada", "ada@example.com", "x\n\nCo-Authored-By: Warp <agent@warp.dev>\n", "warp", None),
+    ("Ada", "ada@example.com", "x\n\nCo-authored-by: Junie <junie@jetbrains.com>\n", "junie", None),
+    ("jetbrains-ai[bot]", "3+jetbrains-ai[bot]@users.noreply.github.com", "x\n", "junie", None),
+    ("cline[bot]", "4+cline[bot]@users.noreply.github.com", "x\n", "cline", None),
+    ("Ada", "ada@example.com", "x\n\n🤖 Generated with [Firebender](https://firebender.com)\n\nCo-Authored-By: Firebender <help@firebender.com>\n", "firebender", None),
+    ("Ada", "ada@example.com", "x\n\nReplit-Commit-Author: Agent\nReplit-Commit-Session-Id: 5a1e\n", "replit", None),
+    ("Ada", "ada@example.com", "x\n\nEntire-Agent: Claude Code\nEntire-Checkpoint: a3b2c4d5e6f7\n", "claude-code", None),
+    ("Ada", "ada@example.com", "x\n\nAgent-Signature: gpt-5.6 on behalf of Ada\n", "unknown", Some("gpt-5.6")),
+    ("Ada", "ada@example.com", "x\n\nCo-Authored-By: Amp <amp@ampcode.com>\nAmp-Thread-ID: https://ampcode.com/threads/T-1\n", "amp", None),
+];
+
+#[test]
+fn every_convention_of_the_issue_is_recognised() {
+    let repo = Repo::new();
+    repo.write("a.txt", "0\n");
+    repo.commit("base");
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    let mut shas = Vec::new();
+    for (i, (name, email, message, _, _)) in CONVENTIONS.iter().enumerate() {
+        repo.write("a.txt", format!("{i}\n"));
+        shas.push(repo.commit_as(name, email, message));
+    }
+    let input = input(&repo, &base);
+    let mut wrong = Vec::new();
+    for (sha, (name, email, message, tool, model)) in shas.iter().zip(CONVENTIONS) {
+        let c = commit(&input, sha);
+        let want = vec![(tool.to_string(), model.map_or(Value::Null, Value::from))];
+        if tools(c) != want {
+            wrong.push(format!("{name} <{email}> {message:?}: {:?}", tools(c)));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
