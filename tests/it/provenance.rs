@@ -251,3 +251,75 @@ fn every_convention_of_the_issue_is_recognised() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A team extends the table without a release: in its config, or in a file
+/// the config names, read from the base like all policy and in the digest.
+#[test]
+fn a_team_adds_identities_in_its_config_or_a_file() {
+    for inline in [true, false] {
+        let repo = Repo::new();
+        let entry = "- id: house-agent\n  names: [house agent]\n  identities:\n    - {email: agent@corp.example, model: parens}\n";
+        if inline {
+            let indented: String = entry.lines().map(|l| format!("    {l}\n")).collect();
+            repo.write(
+                ".govops.yaml",
+                format!("version: 1\nai:\n  identities:\n{indented}"),
+            );
+        } else {
+            repo.write(
+                ".govops.yaml",
+                "version: 1\nai:\n  identities: policy/ai-identities.yaml\n",
+            );
+            repo.write("policy/ai-identities.yaml", format!("tools:\n{entry}"));
+        }
+        repo.commit("policy");
+        let base = repo.git(&["rev-parse", "HEAD"]);
+        repo.write("a.txt", "1\n");
+        let sha = repo.commit("x\n\nCo-authored-by: House Agent (o5) <agent@corp.example>\n");
+        let input = input(&repo, &base);
+        let c = commit(&input, &sha);
+        assert_eq!(
+            tools(c),
+            [("house-agent".to_string(), "o5".into())],
+            "inline {inline}"
+        );
+        let files: Vec<&str> = input["policy"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            files.contains(&"policy/ai-identities.yaml"),
+            !inline,
+            "{files:?}"
+        );
+    }
+}
+
+/// A named identity file that is missing or malformed stops the run with
+/// its name, never a silent pass with the built-in table.
+#[test]
+fn a_bad_identity_file_is_named() {
+    let repo = Repo::new();
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nai:\n  identities: ai-ids.yaml\n",
+    );
+    repo.write("ai-ids.yaml", "tools:\n  - {id: x, colour: red}\n");
+    repo.commit("policy");
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    repo.write("a.txt", "1\n");
+    repo.commit("x");
+    let run = repo.govops(&["check", "--base", &base]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("ai-ids.yaml"), "{}", run.stderr());
+    repo.write(".govops.yaml", "version: 1\nai:\n  identities: gone.yaml\n");
+    repo.commit("policy 2");
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    repo.write("a.txt", "2\n");
+    repo.commit("y");
+    let run = repo.govops(&["check", "--base", &base]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("gone.yaml"), "{}", run.stderr());
+}
