@@ -96,7 +96,7 @@ pub struct Ai {
 pub enum Identities {
     File(String),
     Tools(Vec<crate::collect::provenance::ToolEntry>),
-    Table(crate::collect::provenance::TableExtension),
+    Table(Box<crate::collect::provenance::TableExtension>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -229,7 +229,7 @@ pub fn load(
             tools: tools.clone(),
             ..Default::default()
         },
-        Some(config::Identities::Table(table)) => table.clone(),
+        Some(config::Identities::Table(table)) => (**table).clone(),
         Some(config::Identities::File(path)) => {
             let (ext, bytes) = crate::collect::provenance::read_extension(
                 repo,
