@@ -83,6 +83,20 @@ pub struct Ai {
     pub allowed: Vec<String>,
     /// Tools or models that must no longer be used: the off switch.
     pub blocked: Vec<Blocked>,
+    /// Identities the team adds to the built-in table (rules/ai/identities.yaml):
+    /// a list of tool entries of its shape, a mapping with `tools:` (and
+    /// `trailers:`), or the path of such a YAML file in the repository, read
+    /// from where the config is read and part of the policy digest.
+    pub identities: Option<Identities>,
+}
+
+/// `ai.identities`: entries, or a file that holds them.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Identities {
+    File(String),
+    Tools(Vec<crate::collect::provenance::ToolEntry>),
+    Table(Box<crate::collect::provenance::TableExtension>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -351,6 +365,7 @@ impl Default for Ai {
             require_declaration: false,
             allowed: Vec::new(),
             blocked: Vec::new(),
+            identities: None,
         }
     }
 }

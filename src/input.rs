@@ -117,6 +117,11 @@ pub struct Commit {
     pub ai: Ai,
     pub reviews: Vec<Identity>,
     pub signoffs: Vec<Identity>,
+    /// What the commit itself changed: against its parent; for a merge of
+    /// two parents, against the parents merged again (what `git show
+    /// --remerge-diff` shows: nothing for a clean merge, the conflict
+    /// resolutions and any extra edit otherwise), so a merge is not charged
+    /// with what its parents brought. Range totals are in `changes`.
     pub files: Vec<FileChange>,
 }
 
@@ -125,18 +130,27 @@ pub struct Ai {
     pub assisted: bool,
     pub declared: Option<&'static str>,
     pub tools: Vec<Tool>,
+    /// Tools seen only as the commit's committer (aider suffixes the
+    /// committer of a human's dirty files it committed with `(aider)`):
+    /// recorded, not judged as AI authorship.
+    pub committed_by: Vec<Tool>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tool {
     pub tool: String,
+    /// The first model the commit names for this tool.
     pub model: Option<String>,
+    /// Every model the commit names for this tool, in order (a squash of
+    /// work by two models names both).
+    pub models: Vec<String>,
     pub session: Option<String>,
     pub evidence: Vec<Evidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Evidence {
+    /// Where it was read: trailer, body, author, committer or subject.
     pub source: &'static str,
     pub key: String,
     pub value: String,

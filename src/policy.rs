@@ -40,6 +40,8 @@ pub struct Policy {
     /// The catalog of this run: the built-in rule documents and the user's.
     pub docs: Vec<RuleDoc>,
     pub source: PolicySource,
+    /// What the config adds to the AI identity table (`ai.identities`).
+    pub identities: crate::collect::provenance::TableExtension,
 }
 
 /// Where to read config and user rules from.
@@ -219,6 +221,26 @@ pub fn load(
         }
         baseline
     };
+    // The team's AI identities: inline, or a file read from where the rule
+    // dirs are, into the digest like them.
+    let identities = match &config.config.ai.identities {
+        None => Default::default(),
+        Some(config::Identities::Tools(tools)) => crate::collect::provenance::TableExtension {
+            tools: tools.clone(),
+            ..Default::default()
+        },
+        Some(config::Identities::Table(table)) => (**table).clone(),
+        Some(config::Identities::File(path)) => {
+            let (ext, bytes) = crate::collect::provenance::read_extension(
+                repo,
+                &dirs_snapshot,
+                path,
+                config.config.limits.max_file_bytes,
+            )?;
+            files.push((path.trim_start_matches("./").to_string(), bytes));
+            ext
+        }
+    };
     let mut rules: Vec<RuleFile> = builtin_rules();
     let mut user_docs = Vec::new();
     let mut dirs = Vec::new();
@@ -304,6 +326,7 @@ pub fn load(
         baseline,
         rules,
         docs: catalog::with_user_docs(user_docs)?,
+        identities,
     })
 }
 

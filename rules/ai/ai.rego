@@ -33,12 +33,32 @@ how_to_add := {
 	"session": "add `AI-Session: ID` (or the tool's own session trailer, e.g. `Claude-Session:`)",
 }
 
+# How each tool can be made to record its model, when it writes none by
+# default (the generic advice follows in every message).
+model_hint := {
+	"claude-code": "Claude Code names the model in its co-author line (`Co-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>`) in recent versions",
+	"aider": "aider writes it with `--attribute-co-authored-by` (`Co-authored-by: aider (MODEL) <aider@aider.chat>`)",
+	"crush": "Crush writes it with the `assisted-by` trailer style (`Assisted-by: Crush:MODEL`)",
+	"copilot": "Copilot writes no model",
+	"cursor": "Cursor writes no model",
+	"amp": "Amp writes no model (its Amp-Thread-ID links the thread)",
+	"codex": "Codex writes no model",
+}
+
+hints(c, "model") := [sprintf("%s; ", [model_hint[t.tool]]) |
+	some t in c.ai.tools
+	t.model == null
+	model_hint[t.tool]
+]
+
+hints(_, field) := [] if field != "model"
+
 deny contains f if {
 	some c in ai_commits
 	some field in required_fields - recorded(c)
 	f := {
 		"id": "GOV-AI-001",
-		"message": sprintf("AI-assisted commit %s (%s) does not record its %s: %s", [short(c), tools_text(c), field, how_to_add[field]]),
+		"message": sprintf("AI-assisted commit %s (%s) does not record its %s: %s%s", [short(c), tools_text(c), field, concat("", hints(c, field)), how_to_add[field]]),
 		"commit": c.sha,
 	}
 }
@@ -52,10 +72,13 @@ since_ns(b) := time.parse_rfc3339_ns(b.since) if count(b.since) > 10
 
 model_blocked(b, _) if not b.model
 
+# Every model the commit names for the tool: a squash of two models' work
+# is blocked when either is.
 model_blocked(b, t) if {
 	b.model
-	t.model != null
-	govops.glob(lower(b.model), lower(t.model))
+	some m in object.get(t, "models", [t.model])
+	m != null
+	govops.glob(lower(b.model), lower(m))
 }
 
 deny contains f if {

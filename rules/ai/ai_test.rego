@@ -93,3 +93,17 @@ test_pending_commit_is_named if {
 	some f in ai.deny with input as fx.doc({"mode": "commit-msg", "commits": [c]})
 	contains(f.message, "(pending)")
 }
+
+test_ai_001_says_how_each_tool_records_its_model if {
+	fs := ai.deny with input as fx.doc({"commits": [fx.ai_commit("crush", null, {})]})
+	some f in fs
+	contains(f.message, "Assisted-by: Crush:MODEL")
+	contains(f.message, "AI-Model: MODEL")
+}
+
+test_ai_002_checks_every_model if {
+	c := fx.ai_commit("copilot", "gpt-5", {})
+	t := object.union(c.ai.tools[0], {"models": ["gpt-5", "gpt-3.5-turbo"]})
+	c2 := object.union(c, {"ai": {"assisted": true, "declared": null, "tools": [t]}})
+	"GOV-AI-002" in fx.ids(ai.deny) with input as fx.doc({"config": blocked_cfg, "commits": [c2]})
+}

@@ -58,6 +58,13 @@ pub struct Collection {
 }
 
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
+    // The team's identities (ai.identities) before the built-in ones.
+    let extended;
+    let mut table = req.table;
+    if !req.policy.identities.tools.is_empty() || req.policy.identities.has_trailers() {
+        extended = req.table.extended(&req.policy.identities);
+        table = &extended;
+    }
     let cfg = &req.policy.config;
     let review_keys = &cfg.config.approvals.review_trailers;
     let max_diff_bytes = cfg.config.limits.max_diff_bytes;
@@ -68,7 +75,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             let ids = git::commit_ids(req.repo, range)?;
             timing::mark("collect: commit list");
             for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
-                commits.push(build_commit(raw, req.table, review_keys, &mut errors));
+                commits.push(build_commit(raw, table, review_keys, &mut errors));
             }
             timing::mark("collect: commits");
             let files =
@@ -102,7 +109,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
                     author,
                     files: files.clone(),
                 };
-                commits.push(build_commit(raw, req.table, review_keys, &mut errors));
+                commits.push(build_commit(raw, table, review_keys, &mut errors));
             }
             let head = req.repo.head().ok().and_then(|h| h.target());
             (files, Snapshot::Index, head.map(Snapshot::Commit))

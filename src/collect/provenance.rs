@@ -4,7 +4,8 @@
 
 use crate::collect::trailers::Trailer;
 use crate::input::{Ai, Evidence, Identity, Tool};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// The identity table shipped with the built-in rules.
 pub const BUILTIN_TABLE: &str = include_str!("../../rules/ai/identities.yaml");
@@ -16,9 +17,22 @@ pub struct IdentityTable {
     tools: Vec<ToolEntry>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What a team adds to the table (`ai.identities` in its config, or the file
+/// named there): tools, and trailer keys for each class, of the built-in
+/// table's shape. Its entries come first: a team's reading of an identity
+/// wins over the built-in one.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TrailerKeys {
+pub struct TableExtension {
+    #[serde(default)]
+    pub trailers: TrailerKeys,
+    #[serde(default)]
+    pub tools: Vec<ToolEntry>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrailerKeys {
     coauthor: Vec<String>,
     assisted: Vec<String>,
     codeveloped: Vec<String>,
@@ -28,11 +42,14 @@ struct TrailerKeys {
     model: Vec<String>,
     session: Vec<String>,
     signoff: Vec<String>,
+    /// `Agent-Signature: MODEL on behalf of NAME`: the model of the commit.
+    signature: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One tool: its id, the names it goes by, and the evidence it leaves.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ToolEntry {
+pub struct ToolEntry {
     id: String,
     #[serde(default)]
     names: Vec<String>,
@@ -48,7 +65,7 @@ struct ToolEntry {
     markers: Vec<Marker>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IdentityPattern {
     #[serde(default)]
@@ -59,16 +76,20 @@ struct IdentityPattern {
     model: Option<ModelFrom>,
     #[serde(default)]
     generic: Vec<String>,
+    /// With `model: name`: globs of the vendor's model names; a name that
+    /// matches none (an agent's own name) is not taken as a model.
+    #[serde(default)]
+    models: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum ModelFrom {
     Name,
     Parens,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Marker {
     key: String,
@@ -94,21 +115,58 @@ pub struct Provenance {
     pub signoffs: Vec<Identity>,
 }
 
+impl TableExtension {
+    /// Whether it adds any trailer key.
+    pub fn has_trailers(&self) -> bool {
+        let t = &self.trailers;
+        [
+            &t.coauthor,
+            &t.assisted,
+            &t.codeveloped,
+            &t.declaration,
+            &t.human,
+            &t.tool,
+            &t.model,
+            &t.session,
+            &t.signoff,
+            &t.signature,
+        ]
+        .iter()
+        .any(|k| !k.is_empty())
+    }
+}
+
 impl IdentityTable {
     pub fn builtin() -> Self {
         let mut table: IdentityTable =
             serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid");
-        // Matching is case-insensitive: lower-case the patterns once, here.
-        for tool in &mut table.tools {
-            for p in &mut tool.identities {
-                p.name = p.name.as_ref().map(|n| n.to_lowercase());
-                p.email = p.email.as_ref().map(|e| e.to_lowercase());
-            }
-            for n in &mut tool.names {
-                *n = n.to_lowercase();
-            }
-        }
+        lower(&mut table.tools);
         table
+    }
+
+    /// The table with a team's additions: their tools first, their trailer
+    /// keys added to each class.
+    pub fn extended(&self, ext: &TableExtension) -> Self {
+        let mut tools = ext.tools.clone();
+        lower(&mut tools);
+        tools.extend(self.tools.iter().cloned());
+        let mut trailers = self.trailers.clone();
+        let t = &ext.trailers;
+        for (mine, theirs) in [
+            (&mut trailers.coauthor, &t.coauthor),
+            (&mut trailers.assisted, &t.assisted),
+            (&mut trailers.codeveloped, &t.codeveloped),
+            (&mut trailers.declaration, &t.declaration),
+            (&mut trailers.human, &t.human),
+            (&mut trailers.tool, &t.tool),
+            (&mut trailers.model, &t.model),
+            (&mut trailers.session, &t.session),
+            (&mut trailers.signoff, &t.signoff),
+            (&mut trailers.signature, &t.signature),
+        ] {
+            mine.extend(theirs.iter().cloned());
+        }
+        IdentityTable { trailers, tools }
     }
 
     /// The tool an identity (`Name`, `email`) belongs to, and the model its name carries.
@@ -125,7 +183,10 @@ impl IdentityTable {
                                 .generic
                                 .iter()
                                 .any(|g| g.eq_ignore_ascii_case(name.trim()));
-                            (!generic && !name.trim().is_empty()).then(|| name.trim().to_string())
+                            let looks_like_one = p.models.is_empty()
+                                || p.models.iter().any(|m| wildcard(m, lname.trim()));
+                            (!generic && looks_like_one && !name.trim().is_empty())
+                                .then(|| name.trim().to_string())
                         }
                         Some(ModelFrom::Parens) => parens(name),
                         None => None,
@@ -213,6 +274,10 @@ impl IdentityTable {
                 ai.explicit_model.get_or_insert((t.value.clone(), ev()));
             } else if Self::is(&keys.session, key) {
                 ai.explicit_session.get_or_insert((t.value.clone(), ev()));
+            } else if Self::is(&keys.signature, key) {
+                if let Some(model) = signature_model(&t.value) {
+                    ai.explicit_model.get_or_insert((model, ev()));
+                }
             } else {
                 for tool in &self.tools {
                     if Self::is(&tool.sessions, key) {
@@ -348,6 +413,47 @@ impl IdentityTable {
     }
 }
 
+/// The identity file a config names (`ai.identities: PATH`), read from the
+/// snapshot the policy comes from: a regular file, within the size limit,
+/// of the table's shape. Its problems stop the run, naming the file.
+pub fn read_extension(
+    repo: &git2::Repository,
+    snapshot: &crate::collect::git::Snapshot,
+    path: &str,
+    max_bytes: u64,
+) -> crate::error::Result<(TableExtension, Vec<u8>)> {
+    use crate::error::Error;
+    let path = path.trim_start_matches("./");
+    let origin = format!("{path} (ai.identities, in {})", snapshot.describe());
+    let Some(stat) = snapshot.stat(repo, path)? else {
+        return Err(Error::io(
+            origin,
+            "the AI identity file named by ai.identities does not exist",
+        ));
+    };
+    if stat.symlink {
+        return Err(Error::io(
+            origin,
+            "the AI identity file is a symbolic link; govops reads policy only from a regular file",
+        ));
+    }
+    if stat.size > max_bytes {
+        return Err(Error::io(
+            origin,
+            format!(
+                "the AI identity file has {} bytes, more than limits.max_file_bytes ({max_bytes})",
+                stat.size
+            ),
+        ));
+    }
+    let bytes = snapshot.read_stat(repo, path, &stat)?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| Error::io(&origin, format!("not UTF-8: {e}")))?;
+    let ext: TableExtension = serde_saphyr::from_str(text)
+        .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
+    Ok((ext, bytes))
+}
+
 #[derive(Default)]
 struct AiBuilder {
     tools: Vec<Tool>,
@@ -371,12 +477,18 @@ impl AiBuilder {
                 self.tools.push(Tool {
                     tool: tool.to_string(),
                     model: None,
+                    models: Vec::new(),
                     session: None,
                     evidence: Vec::new(),
                 });
                 self.tools.last_mut().expect("just pushed")
             }
         };
+        if let Some(m) = &model {
+            if !entry.models.contains(m) {
+                entry.models.push(m.clone());
+            }
+        }
         if entry.model.is_none() {
             entry.model = model;
         }
@@ -417,16 +529,65 @@ impl AiBuilder {
                 };
                 if slot.is_none() {
                     *slot = Some(value.clone());
+                    if field == 0 {
+                        t.models.insert(0, value.clone());
+                    }
                     t.evidence.push(evidence.clone());
                 }
             }
         }
+        // A tool seen only as the committer made the commit object, not
+        // necessarily its content: recorded apart, not judged.
+        let (committed_by, tools): (Vec<Tool>, Vec<Tool>) = self
+            .tools
+            .into_iter()
+            .partition(|t| t.evidence.iter().all(|e| e.source == "committer"));
         Ai {
-            assisted: !self.tools.is_empty() || self.declared == Some("yes"),
+            assisted: !tools.is_empty() || self.declared == Some("yes"),
             declared: self.declared,
-            tools: self.tools,
+            tools,
+            committed_by,
         }
     }
+}
+
+/// Matching is case-insensitive: lower-case the patterns once, on loading.
+fn lower(tools: &mut [ToolEntry]) {
+    for tool in tools {
+        for p in &mut tool.identities {
+            p.name = p.name.as_ref().map(|n| n.to_lowercase());
+            p.email = p.email.as_ref().map(|e| e.to_lowercase());
+            for m in &mut p.models {
+                *m = m.to_lowercase();
+            }
+        }
+        for n in &mut tool.names {
+            *n = n.to_lowercase();
+        }
+    }
+}
+
+/// The model of an `Agent-Signature:` value: `MODEL on behalf of NAME`, or
+/// a folded block holding `model: MODEL` (up to the next `key:`).
+fn signature_model(value: &str) -> Option<String> {
+    let value = value.trim();
+    if let Some((model, _)) = value.split_once(" on behalf of ") {
+        let model = model.trim();
+        return (!model.is_empty()).then(|| model.to_string());
+    }
+    let lower = value.to_lowercase();
+    let at = lower
+        .match_indices("model:")
+        .find(|(i, _)| *i == 0 || value.as_bytes()[i - 1] == b' ')
+        .map(|(i, _)| i + "model:".len())?;
+    let mut words = Vec::new();
+    for w in value[at..].split_whitespace() {
+        if w.ends_with(':') {
+            break;
+        }
+        words.push(w);
+    }
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// `Name <email>` into its parts; a value without `<...>` is all name.

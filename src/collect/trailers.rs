@@ -69,8 +69,8 @@ pub fn parse(message: &[u8], divider: bool) -> TrailerBlock {
     }
 }
 
-/// Lines that look like trailers (`Key: value` at the start of a line) anywhere
-/// after the subject, outside the real trailer block. Real histories hide
+/// Lines that look like trailers (`Key: value` at the start of a line, or
+/// after indentation) anywhere after the subject, outside the real trailer block. Real histories hide
 /// AI co-author lines there (a paragraph after the block hides it from git).
 pub fn trailer_shaped_lines(message: &[u8], block: &std::ops::Range<usize>) -> Vec<Trailer> {
     let body_start = end_of_title(message, message.len());
@@ -82,8 +82,11 @@ pub fn trailer_shaped_lines(message: &[u8], block: &std::ops::Range<usize>) -> V
         if here < body_start || block.contains(&here) {
             continue;
         }
+        // Indented too: `git merge --squash` and squash bodies quote each
+        // commit's message indented by four spaces, trailers included.
+        let line = &line[line.iter().take_while(|b| is_space(**b)).count()..];
         let sep = find_separator(line);
-        if sep >= 1 && !line.first().is_some_and(|b| is_space(*b)) {
+        if sep >= 1 {
             let sep = sep as usize;
             out.push(Trailer {
                 key: String::from_utf8_lossy(trim(&line[..sep])).into_owned(),

@@ -10,6 +10,7 @@ mod config;
 mod hooks;
 mod hostile;
 mod precommit;
+mod provenance;
 mod release;
 mod repo;
 mod reports;

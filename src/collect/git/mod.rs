@@ -323,13 +323,24 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
         }
     };
     let ctx = || format!("commit {}", short(oid));
-    let files = diff::tree_changes(
-        &Objects::new(repo)?,
-        parent_tree,
-        Some(commit.tree_id()),
-        &ctx,
-        max_diff_bytes,
-    )?;
+    // A merge is judged by what it adds beyond its parents (what `git show
+    // --remerge-diff` shows): its tree against the parents merged again.
+    let files = match remerge(repo, &commit, max_diff_bytes) {
+        Some((handle, merged)) => diff::tree_changes(
+            &Objects::new(&handle)?,
+            Some(merged),
+            Some(commit.tree_id()),
+            &ctx,
+            max_diff_bytes,
+        )?,
+        None => diff::tree_changes(
+            &Objects::new(repo)?,
+            parent_tree,
+            Some(commit.tree_id()),
+            &ctx,
+            max_diff_bytes,
+        )?,
+    };
     let (author, committer) = (person(&commit.author()), person(&commit.committer()));
     Ok(RawCommit {
         sha: oid.to_string(),
@@ -339,6 +350,94 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
         committer,
         files,
     })
+}
+
+/// The tree a two-parent merge would have had without any hand edit: the
+/// parents merged again (recursively over several merge bases, renames
+/// found), a conflicted file written with its conflict markers, as git's
+/// remerge-diff does. The merge's own change is its tree against this one:
+/// nothing for a clean merge, the resolution for a conflict, the extra
+/// lines of an evil merge. The objects this writes go to an in-memory
+/// object store of a handle of its own, never into the repository.
+///
+/// None (judge against the first parent, which can only count more) for an
+/// octopus merge, or when the merge cannot be redone (a missing object).
+/// Cost: libgit2 merges only the files both sides changed; a conflicted file
+/// over `max_diff_bytes` is not merged line by line (its first parent's
+/// version stands in for the markers, so its resolution counts in full).
+fn remerge(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    max_diff_bytes: u64,
+) -> Option<(Repository, Oid)> {
+    if commit.parent_count() != 2 {
+        return None;
+    }
+    let handle = reopen(repo.path()).ok()?;
+    handle.odb().ok()?.add_new_mempack_backend(1000).ok()?;
+    let ours = handle.find_commit(commit.parent_id(0).ok()?).ok()?;
+    let theirs = handle.find_commit(commit.parent_id(1).ok()?).ok()?;
+    let mut index = handle.merge_commits(&ours, &theirs, None).ok()?;
+    if index.has_conflicts() {
+        let conflicts: Vec<git2::IndexConflict> = index
+            .conflicts()
+            .ok()?
+            .collect::<std::result::Result<_, _>>()
+            .ok()?;
+        let empty = handle.blob(b"").ok()?;
+        for c in conflicts {
+            let Some(side) = c.our.as_ref().or(c.their.as_ref()) else {
+                continue;
+            };
+            let path = crate::repo_path::bytes_to_path(&side.path).to_path_buf();
+            let is_file = |e: &git2::IndexEntry| e.mode & 0o170000 == 0o100000;
+            let small = |e: &git2::IndexEntry| u64::from(e.file_size) <= max_diff_bytes;
+            let mut entry = copy(side);
+            if let (Some(our), Some(their)) = (&c.our, &c.their) {
+                if is_file(our) && is_file(their) && small(our) && small(their) {
+                    let ancestor = c.ancestor.as_ref().map_or_else(
+                        || {
+                            let mut a = copy(our);
+                            a.id = empty;
+                            a.file_size = 0;
+                            a
+                        },
+                        copy,
+                    );
+                    let merged = handle
+                        .merge_file_from_index(&ancestor, our, their, None)
+                        .ok()?;
+                    entry.id = handle.blob(merged.content()).ok()?;
+                    entry.file_size = merged.content().len() as u32;
+                }
+            }
+            // Stage 0: the entry that resolves the conflict.
+            entry.flags &= !0x3000;
+            index.conflict_remove(&path).ok()?;
+            index.add(&entry).ok()?;
+        }
+    }
+    let merged = index.write_tree_to(&handle).ok()?;
+    drop((ours, theirs));
+    Some((handle, merged))
+}
+
+/// An index entry, field by field (git2's type is not Clone).
+fn copy(e: &git2::IndexEntry) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: e.ctime,
+        mtime: e.mtime,
+        dev: e.dev,
+        ino: e.ino,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        file_size: e.file_size,
+        id: e.id,
+        flags: e.flags,
+        flags_extended: e.flags_extended,
+        path: e.path.clone(),
+    }
 }
 
 /// Read many commits, spread over the cores: each thread opens its own
