@@ -16,6 +16,7 @@ mod reports;
 mod trailers;
 mod trust;
 mod trust_audit;
+mod trust_env;
 mod trust_git;
 mod trust_manifests;
 mod trust_policy;
