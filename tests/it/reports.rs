@@ -320,13 +320,7 @@ fn commit_findings_point_at_the_first_changed_line() {
     let sarif = repo.path().join(".git/out.sarif");
     let outputs = repo.path().join(".git/out.txt");
     let run = repo.govops_env(
-        &[
-            "check",
-            "--format",
-            "github",
-            "--report",
-            &format!("sarif:{}", sarif.display()),
-        ],
+        &["check", "--format", "github", "--report", &format!("sarif:{}", sarif.display())],
         &[("GITHUB_OUTPUT", outputs.to_str().unwrap())],
     );
     assert_eq!(run.code(), 1, "{}", run.stdout());
