@@ -38,16 +38,19 @@ labels := {
 	"owner": "team-a", "cost-center": "cc-1",
 }
 
+# By default an object stays in one environment: `environments` and
+# `previous_environment` follow an overridden `environment`.
 manifest(over) := shallow(
 	{
 		"file": "deploy/app.yaml", "doc": 0, "apiVersion": "apps/v1", "kind": "Deployment",
 		"name": "api", "namespace": null, "labels": labels, "annotations": {},
-		"environment": "dev", "change": "modified",
+		"environment": env, "environments": [e | some e in [env]; e != null],
+		"previous_environment": env, "change": "modified",
 		"object": {"spec": {"template": {"spec": {"containers": [{"name": "api", "env": [{"name": "A", "value": "1"}]}]}}}},
-		"previous": null,
+		"previous": null, "previous_file": null,
 	},
 	over,
-)
+) if env := object.get(over, "environment", "dev")
 
 doc(over) := shallow(
 	{

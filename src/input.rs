@@ -228,10 +228,28 @@ pub struct Manifest {
     pub namespace: Option<String>,
     pub labels: serde_json::Map<String, Value>,
     pub annotations: serde_json::Map<String, Value>,
+    /// The environment of the head version: label, else annotation, else
+    /// the first `environments.paths` match. One value, for scripts.
     pub environment: Option<String>,
+    /// Every environment the object is associated with, sorted: its label
+    /// and annotation, its path's (first match, and every production
+    /// environment whose globs take the path), at head and in its previous
+    /// version. The change itself controls the head's label and path, so
+    /// the production decision uses all of them, not `environment`.
+    pub environments: Vec<String>,
+    /// The environment of the previous version, as `environment` is chosen
+    /// (null when there is none): a change of it is a move between
+    /// environments.
+    pub previous_environment: Option<String>,
+    /// `added`, `modified` (content, or the file it lives in: a moved
+    /// object leaves one Argo CD application for another), `deleted`,
+    /// `unchanged`.
     pub change: &'static str,
     pub object: Value,
     pub previous: Option<Value>,
+    /// The file the previous version was in, when it was another (a rename
+    /// or a move); null otherwise.
+    pub previous_file: Option<String>,
     /// For an item of a List (any object with `items`, as `kubectl apply`
     /// unpacks it): where it is. Its `doc` is then a number of its own, past
     /// the file's documents, so that `file` and `doc` still name one object

@@ -105,16 +105,77 @@ located(m, f) := object.union(f, {"file": m.file, "doc": m.doc, "pointer": ""}) 
 
 located(m, f) := object.union(f, {"file": m.file}) if m.change == "deleted"
 
+production := {e | some e in input.config.environments.production}
+
+# An object is production when ANY environment it is associated with is:
+# its label and annotation, its path's, at head and in its previous version
+# (m.environments). The change controls its own label and file name, so its
+# head label alone (m.environment) cannot take an object out of production.
+in_production(m) if {
+	some e in m.environments
+	production[e]
+}
+
 review contains g if {
 	some m in changed_manifests
-	m.environment in input.config.environments.production
+	in_production(m)
 	g := located(m, {
 		"id": "GOV-BLAST-003",
-		"message": sprintf("this change %s %s %s in production (environment %s)", [verb(m), m.kind, name(m), m.environment]),
+		"message": sprintf("this change %s %s %s%s", [verb(m), m.kind, name(m), where(m)]),
 	})
 }
 
-verb(m) := {"added": "adds", "modified": "modifies", "deleted": "deletes"}[m.change]
+verb(m) := "moves" if moved(m)
+
+verb(m) := {"added": "adds", "modified": "modifies", "deleted": "deletes"}[m.change] if not moved(m)
+
+# Moved: the same content, in another file (a rename out of one folder into
+# another takes the object from one application to another).
+moved(m) if {
+	m.change == "modified"
+	m.previous_file != null
+	m.object == m.previous
+}
+
+from(m) := sprintf(" from %s to %s", [m.previous_file, m.file]) if moved(m)
+
+from(m) := "" if not moved(m)
+
+env_name(e) := e if e != null
+
+env_name(e) := "none" if e == null
+
+# The environment itself changed, across production's border: the move is
+# the finding's subject, out of production first.
+where(m) := sprintf("%s and takes it out of production (%s -> %s)", [from(m), env_name(m.previous_environment), env_name(m.environment)]) if {
+	production[m.previous_environment]
+	not production[m.environment]
+}
+
+where(m) := sprintf("%s and brings it into production (%s -> %s)", [from(m), env_name(m.previous_environment), env_name(m.environment)]) if {
+	m.change != "added"
+	not production[m.previous_environment]
+	production[m.environment]
+}
+
+# Production by its head environment, and was there before (or is new).
+where(m) := sprintf("%s in production (environment %s)", [from(m), m.environment]) if {
+	production[m.environment]
+	not moves_into(m)
+}
+
+# Production by another association than its head environment: a label
+# that says otherwise than the production folder it is in, or a move out of
+# a production folder with the label unchanged.
+where(m) := sprintf("%s, which is in production by its label, annotation or path at head or base (%s), though its environment is %s", [from(m), concat(", ", m.environments), env_name(m.environment)]) if {
+	not production[m.environment]
+	not production[m.previous_environment]
+}
+
+moves_into(m) if {
+	m.change != "added"
+	not production[m.previous_environment]
+}
 
 name(m) := m.name if m.name != null
 
@@ -125,9 +186,11 @@ workloads := {[m.kind, object.get(m, "namespace", null), m.name] |
 	m.kind in workload_kinds
 }
 
-environments := {m.environment |
+# Every environment a changed object is associated with: a relabel from
+# prod to dev reaches both.
+environments := {e |
 	some m in changed_manifests
-	m.environment != null
+	some e in m.environments
 }
 
 review contains f if {

@@ -94,3 +94,68 @@ test_blast_002_files_leave_out_lock_files if {
 	more := fx.ai_commit("copilot", "m", {"files": array.concat([fx.file("src/extra.rs", 1), fx.file("src/more.rs", 1)], array.concat(code, locks))})
 	fx.ids(blast.review) == ["GOV-BLAST-002"] with input as fx.doc({"commits": [more]})
 }
+
+# The single message of the one GOV-BLAST-003 finding of some manifests.
+blast_003_message(ms) := msg if {
+	fs := [f | some f in blast.review; f.id == "GOV-BLAST-003"] with input as fx.doc({"manifests": ms})
+	count(fs) == 1
+	msg := fs[0].message
+}
+
+# Attack A: relabelled prod -> dev in the change that modifies it. The head
+# environment says dev; the previous version said prod.
+test_blast_003_relabel_out_of_production if {
+	m := fx.manifest({"environment": "dev", "previous_environment": "prod", "environments": ["dev", "prod"]})
+	msg := blast_003_message([m])
+	msg == "this change modifies Deployment api and takes it out of production (prod -> dev)"
+}
+
+test_blast_003_relabel_into_production if {
+	m := fx.manifest({"environment": "prod", "previous_environment": "dev", "environments": ["dev", "prod"]})
+	msg := blast_003_message([m])
+	msg == "this change modifies Deployment api and brings it into production (dev -> prod)"
+}
+
+# Attack B: a new object labelled dev in a folder environments.paths calls prod.
+test_blast_003_label_against_a_production_folder if {
+	m := fx.manifest({"change": "added", "environment": "dev", "previous_environment": null, "environments": ["dev", "prod"]})
+	msg := blast_003_message([m])
+	contains(msg, "adds Deployment api, which is in production by its label, annotation or path")
+	contains(msg, "(dev, prod), though its environment is dev")
+}
+
+# An annotation that says production is enough, whatever the label says.
+test_blast_003_any_association_is_production if {
+	m := fx.manifest({"environment": "dev", "environments": ["dev", "production"]})
+	msg := blast_003_message([m])
+	contains(msg, "(dev, production), though its environment is dev")
+}
+
+# Attack C: the same content moved from deploy/prod/ to deploy/dev/.
+test_blast_003_moved_object if {
+	obj := {"kind": "NetworkPolicy"}
+	m := fx.manifest({
+		"kind": "NetworkPolicy", "name": "deny", "file": "deploy/dev/np.yaml",
+		"previous_file": "deploy/prod/np.yaml", "object": obj, "previous": obj,
+		"environment": "dev", "previous_environment": "prod", "environments": ["dev", "prod"],
+	})
+	msg := blast_003_message([m])
+	msg == "this change moves NetworkPolicy deny from deploy/prod/np.yaml to deploy/dev/np.yaml and takes it out of production (prod -> dev)"
+	# Labelled prod in both folders: still production, and still a move.
+	kept := object.union(m, {"environment": "prod", "previous_environment": "prod"})
+	blast_003_message([kept]) == "this change moves NetworkPolicy deny from deploy/prod/np.yaml to deploy/dev/np.yaml in production (environment prod)"
+}
+
+test_blast_003_no_production_association if {
+	m := fx.manifest({"environment": "dev", "environments": ["dev", "staging"]})
+	fx.ids(blast.review) == ["GOV-BLAST-004"] with input as fx.doc({"manifests": [m]})
+}
+
+# A relabel reaches both environments: with max_environments 1, one object
+# moved from staging to dev is two.
+test_blast_004_relabel_counts_both if {
+	m := fx.manifest({"environment": "dev", "previous_environment": "staging", "environments": ["dev", "staging"]})
+	fx.ids(blast.review) == ["GOV-BLAST-004"] with input as fx.doc({"manifests": [m]})
+	same := fx.manifest({"environment": "dev"})
+	count(blast.review) == 0 with input as fx.doc({"manifests": [same]})
+}

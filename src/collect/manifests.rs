@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
 use git2::Repository;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 /// A loaded file: its text (for snippets and positions).
@@ -363,6 +363,8 @@ impl Loader<'_> {
                     previous_objects.insert(key, o);
                 }
             }
+            let old_path = c.before.as_deref().filter(|p| *p != c.path);
+            let moved = old_path.is_some();
             let mut unkeyed = 0;
             for o in current.unwrap_or_default() {
                 let Some(key) = object_key(&o.value) else {
@@ -373,11 +375,16 @@ impl Loader<'_> {
                 let prev = previous_objects.remove(&key).map(|o| o.value);
                 let change = match (&prev, c.unchanged) {
                     (_, true) => "unchanged",
-                    (Some(p), _) if *p == o.value => "unchanged",
+                    // A moved file's objects are changed, whatever their
+                    // content: they leave the application that syncs the
+                    // old folder (which prunes them) for the new one's.
+                    (Some(p), _) if *p == o.value && !moved => "unchanged",
                     (Some(_), _) => "modified",
                     (None, _) => "added",
                 };
-                out.manifests.push(self.manifest(&c.path, o, prev, change));
+                let was_in = prev.as_ref().and(old_path);
+                out.manifests
+                    .push(self.manifest(&c.path, was_in, o, prev, change));
             }
             // Objects the base judged that became documents without
             // apiVersion or kind: the change took them out of judgement.
@@ -396,10 +403,13 @@ impl Loader<'_> {
                     environments,
                 });
             }
+            // A deleted object lived at the old path: that path's
+            // environment is its own (a rename out of deploy/prod/ that also
+            // renames the object must not judge it as the new folder's).
             for (_, o) in previous_objects {
                 let value = o.value.clone();
                 out.manifests
-                    .push(self.manifest(&c.path, o, Some(value), "deleted"));
+                    .push(self.manifest(&c.path, old_path, o, Some(value), "deleted"));
             }
         }
         Ok(out)
@@ -459,16 +469,46 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// The distinct environments of some objects of `file`, sorted.
+    /// The distinct environments of some objects of `file`, sorted: every
+    /// one each is associated with (see `associated`).
     fn environments<'o>(
         &self,
         file: &str,
         objects: impl Iterator<Item = &'o Object>,
     ) -> Vec<String> {
-        let set: std::collections::BTreeSet<String> = objects
-            .filter_map(|o| self.environment(file, &o.value))
-            .collect();
+        let mut set = BTreeSet::new();
+        for o in objects {
+            self.associated(file, &o.value, &mut set);
+        }
         set.into_iter().collect()
+    }
+
+    /// Every environment one version of an object is associated with: its
+    /// label AND its annotation, its path's first `environments.paths`
+    /// match, and every production environment whose globs take the path.
+    /// The author of a change chooses the label and the file name; the
+    /// folder is what Argo CD syncs. A path in a production folder is
+    /// production whatever an earlier glob or the label says.
+    fn associated(&self, file: &str, object: &Value, out: &mut BTreeSet<String>) {
+        let envs = &self.config.config.environments;
+        let meta = object.get("metadata");
+        for k in ["labels", "annotations"] {
+            if let Some(e) = meta
+                .and_then(|m| m.get(k))
+                .and_then(|m| m.get(&envs.label))
+                .and_then(Value::as_str)
+            {
+                out.insert(e.to_string());
+            }
+        }
+        let path = crate::repo_path::to_path(file);
+        let mut first = true;
+        for (env, set) in &self.config.env_paths {
+            if (first || envs.production.contains(env)) && set.is_match(&path) {
+                out.insert(env.clone());
+                first = false;
+            }
+        }
     }
 
     /// An object's environment: its label, else its annotation, else by path.
@@ -494,9 +534,12 @@ impl Loader<'_> {
             })
     }
 
+    /// The input's record of one object; `previous_file` is where its
+    /// previous version was, when that is another file.
     fn manifest(
         &self,
         file: &str,
+        previous_file: Option<&str>,
         o: Object,
         previous: Option<Value>,
         change: &'static str,
@@ -517,6 +560,13 @@ impl Loader<'_> {
         let labels: Map<String, Value> = map("labels");
         let annotations: Map<String, Value> = map("annotations");
         let environment = self.environment(file, &object);
+        let was_in = previous_file.unwrap_or(file);
+        let mut environments = BTreeSet::new();
+        self.associated(file, &object, &mut environments);
+        let previous_environment = previous.as_ref().and_then(|p| {
+            self.associated(was_in, p, &mut environments);
+            self.environment(was_in, p)
+        });
         Manifest {
             file: file.to_string(),
             doc: o.doc,
@@ -535,9 +585,12 @@ impl Loader<'_> {
             labels,
             annotations,
             environment,
+            environments: environments.into_iter().collect(),
+            previous_environment,
             change,
             object,
             previous,
+            previous_file: previous_file.map(str::to_string),
             item: o.item,
         }
     }
@@ -600,7 +653,7 @@ impl Loader<'_> {
                 continue;
             }
             out.manifests
-                .push(self.manifest(name, o, None, "unchanged"));
+                .push(self.manifest(name, None, o, None, "unchanged"));
         }
         out.sources.insert(name.to_string(), source);
     }

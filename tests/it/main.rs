@@ -19,6 +19,7 @@ mod trailers;
 mod trust;
 mod trust_attack;
 mod trust_audit;
+mod trust_env;
 mod trust_git;
 mod trust_manifests;
 mod trust_policy;
