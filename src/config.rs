@@ -287,6 +287,10 @@ pub struct Audit {
 pub struct Limits {
     /// A larger manifest file is a GOV-INPUT-001 finding, not read.
     pub max_file_bytes: u64,
+    /// Manifest bytes read in one run, all files together (head and base
+    /// versions): past it, each further file is a GOV-INPUT-001 finding, not
+    /// read. Bounds memory when a change adds many large files.
+    pub max_total_bytes: u64,
     /// A changed file larger than this counts as changed, but its lines are
     /// not counted (`lines_counted: false`) and its content is not read.
     pub max_diff_bytes: u64,
@@ -439,6 +443,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 10 * 1024 * 1024,
             max_diff_bytes: 4 * 1024 * 1024,
+            max_total_bytes: 64 * 1024 * 1024,
             max_documents: 10_000,
             max_alias_expansion: 100_000,
             eval_timeout_ms: 10_000,

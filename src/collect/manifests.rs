@@ -210,6 +210,9 @@ pub struct Loader<'a> {
     pub config: &'a ValidConfig,
     /// `--manifests` globs, replacing the configured include globs.
     pub include_override: Option<globset::GlobSet>,
+    /// Manifest bytes read so far in this run, by every reader thread
+    /// (`limits.max_total_bytes`).
+    pub spent: &'a std::sync::atomic::AtomicU64,
 }
 
 impl Loader<'_> {
@@ -269,7 +272,7 @@ impl Loader<'_> {
         parts.push(candidates);
         parts.reverse();
         let path = self.repo.path();
-        let (config, include) = (self.config, &self.include_override);
+        let (config, include, spent) = (self.config, &self.include_override, self.spent);
         let mut rest = parts.split_off(1);
         let mine = parts.pop().unwrap_or_default();
         std::thread::scope(|scope| {
@@ -282,6 +285,7 @@ impl Loader<'_> {
                             repo: &repo,
                             config,
                             include_override: include.clone(),
+                            spent,
                         };
                         loader.load_part(head, before, part)
                     })
@@ -694,6 +698,23 @@ impl Loader<'_> {
                 format!(
                     "{size} bytes is over limits.max_file_bytes ({}): not read, so not judged",
                     limits.max_file_bytes
+                ),
+            );
+            return Ok(FileState::Failed);
+        }
+        // Many files each under the per-file limit must not add up to
+        // gigabytes of parsed nodes: the run has one budget.
+        let spent = self
+            .spent
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(size);
+        if spent > limits.max_total_bytes {
+            error(
+                None,
+                None,
+                format!(
+                    "not read: the manifests of this run passed limits.max_total_bytes ({} bytes) before this file, so it is not judged; check a narrower range, or raise the limit",
+                    limits.max_total_bytes
                 ),
             );
             return Ok(FileState::Failed);

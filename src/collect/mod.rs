@@ -116,10 +116,12 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         }
     };
 
+    let spent = std::sync::atomic::AtomicU64::new(0);
     let loader = Loader {
         repo: req.repo,
         config: cfg,
         include_override: req.manifest_globs.clone(),
+        spent: &spent,
     };
     let mut collected = Collected::default();
     if req.stdin.is_none() || req.manifest_globs.is_some() {
@@ -549,10 +551,12 @@ mod tests {
         let repo = Repository::open(path).unwrap();
         let head = repo.head().unwrap().target().unwrap();
         let config = ValidConfig::builtin();
+        let spent = std::sync::atomic::AtomicU64::new(0);
         let loader = Loader {
             repo: &repo,
             config: &config,
             include_override: None,
+            spent: &spent,
         };
         let change = |path: &str| FileChange {
             path: path.into(),

@@ -70,3 +70,43 @@ fn a_manifest_committed_as_an_lfs_pointer_is_not_judged_as_empty() {
     );
     assert_eq!(f["file"], "deploy/prod/pwn.yaml");
 }
+
+/// Many large files, each under the per-file limit, do not add up without
+/// bound: past the run's budget each further file is a finding, not read.
+#[test]
+fn many_large_files_spend_one_budget() {
+    let repo = Repo::gitops();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nlimits:\n  max_total_bytes: 300000\n",
+    );
+    repo.commit("A small budget");
+    repo.git(&["checkout", "-q", "-B", "feature"]);
+    // Six ConfigMaps of about 100 KB each: three fit, the rest do not.
+    let data: String = (0..4000)
+        .map(|i| format!("  key{i}: value-{i:016}\n"))
+        .collect();
+    for n in 0..6 {
+        repo.write(
+            &format!("deploy/dev/config-{n}.yaml"),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{n}\ndata:\n{data}"
+            ),
+        );
+    }
+    repo.commit("Six large ConfigMaps");
+    let (run, report) = repo.check_json_run(&[]);
+    run.assert_bounded(10, 128);
+    assert_eq!(run.code(), 1, "{report:#}");
+    let unread = findings(&report, "GOV-INPUT-001");
+    assert!(
+        (3..=4).contains(&unread.len()),
+        "{} unread: {report:#}",
+        unread.len()
+    );
+    assert!(unread[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("limits.max_total_bytes"));
+}
