@@ -20,3 +20,4 @@ mod trust_git;
 mod trust_manifests;
 mod trust_policy;
 mod trust_reports;
+mod trust_yaml;
