@@ -510,7 +510,7 @@ impl ValidConfig {
             }],
         })?;
         // The shape first, all problems at once; serde then reports one.
-        if let Ok(docs) = yaml::load(text, CONFIG_LIMITS) {
+        if let Ok(docs) = yaml::load_core(text, CONFIG_LIMITS) {
             if let Some(doc) = docs.last() {
                 let problems: Vec<ConfigProblem> =
                     crate::shape::check(&json_schema(), &doc.root.to_json())
@@ -546,7 +546,7 @@ impl ValidConfig {
                 }],
             })?
         };
-        let positions = yaml::load(text, CONFIG_LIMITS)
+        let positions = yaml::load_core(text, CONFIG_LIMITS)
             .ok()
             .and_then(|mut d| d.pop());
         validate(config, origin, bytes, positions.map(|d| d.root))
@@ -869,7 +869,7 @@ impl ValidConfig {
     /// Line of a JSON Pointer in the config file (None for the defaults).
     pub fn line_of(&self, pointer: &str) -> Option<u32> {
         let text = std::str::from_utf8(&self.bytes).ok()?;
-        let docs = yaml::load(text, CONFIG_LIMITS).ok()?;
+        let docs = yaml::load_core(text, CONFIG_LIMITS).ok()?;
         Some(docs.first()?.root.locate(pointer).line)
     }
 }

@@ -7,6 +7,15 @@
 //! never copied, so that anchors nested in anchors cost nothing extra; each
 //! node knows its expanded size, so an alias is charged in constant time; a
 //! large mapping checks its keys through a hash index.
+//!
+//! Scalars resolve as Kubernetes reads them, not as YAML 1.2 says: kubectl,
+//! Argo CD and Flux decode manifests with sigs.k8s.io/yaml, which is go-yaml
+//! v2 (YAML 1.1 rules: `yes`/`on`/`y` are booleans, `010` is octal, `1_000`
+//! is an integer, a `!!bool "true"` is a boolean, and a `<<` merge applies in
+//! document order). Where the gate read YAML 1.2 it judged a value other than
+//! the one the cluster gets. What cannot be mirrored faithfully (a NaN, a
+//! float key, `!!binary`, a key set both explicitly and by a later merge) is
+//! a load error, so the file is reported as one that cannot be judged.
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
@@ -141,7 +150,9 @@ enum Frame {
     Map {
         pos: Pos,
         anchor: usize,
-        key: Option<(String, Pos)>,
+        /// The pending key: its text, position, and whether it is a merge
+        /// key (`<<` plain or tagged `!!merge`, not an alias to one).
+        key: Option<(String, Pos, bool)>,
         entries: Entries,
     },
 }
@@ -206,9 +217,30 @@ impl Entries {
     }
 }
 
-/// Load every document of `text`. Empty documents are dropped; indices stay
-/// those of the stream so that `doc` numbers match what a reader counts.
+/// How plain scalars and keys resolve.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// As Kubernetes tools read manifests: go-yaml v2 ([`resolve_scalar`]).
+    Kubernetes,
+    /// YAML 1.2 core ([`resolve_core`]): govops' config file.
+    Core,
+}
+
+/// Load every document of a manifest file as Kubernetes reads it (go-yaml
+/// v2, YAML 1.1 scalars). Empty documents are dropped; indices stay those of
+/// the stream so that `doc` numbers match what a reader counts.
 pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
+    load_with(text, limits, Schema::Kubernetes)
+}
+
+/// Load a YAML 1.2 file, such as govops' own config file, with the same
+/// bounds and positions as [`load`] but core-schema scalars: it is read by a
+/// YAML 1.2 parser (serde-saphyr), not by Kubernetes.
+pub fn load_core(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
+    load_with(text, limits, Schema::Core)
+}
+
+fn load_with(text: &str, limits: Limits, schema: Schema) -> Result<Vec<Document>, LoadError> {
     let lines = Lines::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -227,6 +259,7 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
             message: e.info().to_string(),
         })?;
         let pos = lines.pos(&span.start);
+        let mut merge_key = false;
         let node = match event {
             Event::DocumentStart(_) => {
                 if doc_index >= limits.max_documents {
@@ -315,10 +348,22 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
                 _ => return Err(internal(pos)),
             },
             Event::Scalar(value, style, anchor, tag) => {
-                let tag = tag.map(|t| t.suffix.clone());
+                // The full tag: `!!bool` is `tag:yaml.org,2002:bool` (or what
+                // a %TAG directive made of `!!`), `!foo` is `!foo`.
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                merge_key = is_merge_key(&value, style, tag.as_deref());
+                let resolved = match schema {
+                    Schema::Kubernetes => resolve_scalar(&value, style, tag.as_deref())
+                        .map_err(|message| LoadError { pos, message })?,
+                    Schema::Core => resolve_core(
+                        &value,
+                        style,
+                        tag.as_deref().and_then(|t| t.strip_prefix(CORE)),
+                    ),
+                };
                 let node = Node {
                     pos,
-                    kind: NodeKind::Scalar(resolve_scalar(&value, style, tag.as_deref())),
+                    kind: NodeKind::Scalar(resolved),
                     size: 1,
                 };
                 remember(&mut anchors, anchor, Arc::new(node))
@@ -353,7 +398,7 @@ pub fn load(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError> {
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
         };
-        attach(&mut stack, &mut root, node)?;
+        attach(&mut stack, &mut root, node, merge_key, schema)?;
     }
     Ok(docs)
 }
@@ -384,10 +429,13 @@ fn remember(anchors: &mut HashMap<usize, Arc<Node>>, anchor: usize, node: Arc<No
 }
 
 /// Put a finished node into its parent (or make it the document root).
+/// `merge_key`: the node is a `<<` that go-yaml treats as a merge key.
 fn attach(
     stack: &mut [Frame],
     root: &mut Option<Arc<Node>>,
     node: Arc<Node>,
+    merge_key: bool,
+    schema: Schema,
 ) -> Result<(), LoadError> {
     match stack.last_mut() {
         None => *root = Some(node),
@@ -396,8 +444,12 @@ fn attach(
             None => {
                 let text = match &node.kind {
                     NodeKind::Scalar(Value::String(s)) => s.clone(),
-                    NodeKind::Scalar(Value::Null) => "null".to_string(),
-                    NodeKind::Scalar(v) => v.to_string(),
+                    NodeKind::Scalar(Value::Null) if schema == Schema::Core => "null".into(),
+                    NodeKind::Scalar(v) if schema == Schema::Core => v.to_string(),
+                    NodeKind::Scalar(v) => key_text(v).map_err(|message| LoadError {
+                        pos: node.pos,
+                        message,
+                    })?,
                     _ => {
                         return Err(LoadError {
                             pos: node.pos,
@@ -405,34 +457,68 @@ fn attach(
                         })
                     }
                 };
-                *key = Some((text, node.pos));
+                *key = Some((text, node.pos, merge_key));
             }
-            Some((k, kpos)) => {
-                if k == "<<" {
-                    if let Some(first) = entries.merge_key {
-                        return Err(LoadError {
-                            pos: kpos,
-                            message: format!(
-                                "duplicate merge key \"<<\" (first at line {}): list the mappings in one `<<: [*a, *b]`",
-                                first.line
-                            ),
-                        });
-                    }
-                    entries.merge_key = Some(kpos);
-                    merge_into(entries, &node)?;
-                } else {
-                    entries.explicit(k, kpos, node)?;
+            Some((k, kpos, true)) => {
+                if let Some(first) = entries.merge_key {
+                    return Err(LoadError {
+                        pos: kpos,
+                        message: format!(
+                            "duplicate merge key \"<<\" (first at line {}): list the mappings in one `<<: [*a, *b]`",
+                            first.line
+                        ),
+                    });
                 }
+                debug_assert_eq!(k, "<<");
+                entries.merge_key = Some(kpos);
+                merge_into(entries, &node, kpos)?;
             }
+            Some((k, kpos, false)) => entries.explicit(k, kpos, node)?,
         },
     }
     Ok(())
 }
 
-/// YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`): entries not already
-/// present are added; explicit keys win wherever they stand, and among the
-/// merged mappings the earlier one wins.
-fn merge_into(entries: &mut Entries, node: &Node) -> Result<(), LoadError> {
+/// The JSON key sigs.k8s.io/yaml makes of a resolved YAML key
+/// (`convertToJSONableObject` in its yaml.go): strings as they are, integers
+/// in decimal, booleans as `true`/`false`. A null or an unsigned-only key is
+/// refused there; a float key is printed with float32 precision
+/// (`FormatFloat(k, 'g', -1, 32)`), which the gate does not mirror: refused.
+fn key_text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) if n.is_i64() => Ok(n.to_string()),
+        Value::Number(n) => Err(format!(
+            "the mapping key {n} is a number Kubernetes' YAML reader renders differently or refuses (uint64 or float): quote it"
+        )),
+        Value::Null => Err(
+            "a null mapping key (`~`, `null` or empty): Kubernetes' YAML reader refuses it; quote it"
+                .into(),
+        ),
+        Value::Array(_) | Value::Object(_) => Err("a mapping key must be a scalar".into()),
+    }
+}
+
+/// Whether a scalar is a merge key as go-yaml v2 decides it (decode.go,
+/// `isMerge`): the text `<<`, plain and untagged (or tagged with the
+/// non-specific `!`), or tagged `!!merge`. A quoted `"<<"` is a literal key.
+fn is_merge_key(text: &str, style: ScalarStyle, tag: Option<&str>) -> bool {
+    text == "<<"
+        && match tag {
+            None => style == ScalarStyle::Plain,
+            Some(t) => t == "!" || t == MERGE_TAG,
+        }
+}
+
+/// YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) as go-yaml v2 applies
+/// them (decode.go, `merge`): in document order, each merged key set over
+/// whatever the mapping held, and among listed mappings the earlier one wins.
+/// So an explicit key AFTER the `<<` wins (it is set last, see
+/// [`Entries::explicit`]) in every reader; one BEFORE it is overwritten by
+/// go-yaml but kept by YAML 1.2 readers: which value the cluster gets
+/// depends on the tool, so that is a load error.
+fn merge_into(entries: &mut Entries, node: &Node, merge_pos: Pos) -> Result<(), LoadError> {
     let not_mappings = |pos| LoadError {
         pos,
         message: "a merge key (<<) takes a mapping or a list of mappings".into(),
@@ -450,17 +536,239 @@ fn merge_into(entries: &mut Entries, node: &Node) -> Result<(), LoadError> {
     };
     for source in sources {
         for (k, p, v) in source {
-            if entries.find(k).is_none() {
-                entries.push(k.clone(), *p, Arc::clone(v), true);
+            match entries.find(k) {
+                // Set by an earlier mapping of this same merge: that one wins.
+                Some(i) if entries.merged[i] => {}
+                Some(i) => {
+                    return Err(LoadError {
+                        pos: merge_pos,
+                        message: format!(
+                            "key `{k}` is set explicitly (line {}) and then again by a merge key: YAML parsers disagree on which wins (Kubernetes' takes the merge); write the key once, after the `<<`",
+                            entries.list[i].1.line
+                        ),
+                    })
+                }
+                None => entries.push(k.clone(), *p, Arc::clone(v), true),
             }
         }
     }
     Ok(())
 }
 
-/// The YAML 1.2 core schema: plain scalars may be null, booleans or numbers;
-/// quoted ones are strings; `!!str` and friends force a type.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+/// The YAML tag namespace that `!!` stands for.
+const CORE: &str = "tag:yaml.org,2002:";
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
+
+/// A scalar as go-yaml v2 decodes it into an `interface{}` (decode.go,
+/// `scalar`; resolve.go, `resolve`), which is what sigs.k8s.io/yaml turns
+/// into the JSON that kubectl and Argo CD send to the cluster:
+/// - quoted and untagged: a string;
+/// - a non-specific (`!`), local (`!foo`) or other unknown tag: the text as a
+///   string (`resolvableTag` is false, the text is kept);
+/// - `!!str`: the text; `!!bool`, `!!int`, `!!float`, `!!null` resolve the
+///   text even when it is quoted (`!!bool "true"` is a boolean) and must
+///   resolve to that type (`!!float` also takes an integer), or go-yaml fails;
+/// - `!!binary` is base64-decoded by go-yaml: refused here rather than
+///   decoded (no manifest needs it, and the decoded bytes are what counts);
+/// - plain and untagged: the YAML 1.1 rules of [`resolve_plain`].
+///
+/// An `Err` is a scalar the gate cannot judge as the cluster would read it.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Result<Value, String> {
+    let Some(tag) = tag else {
+        return if style == ScalarStyle::Plain {
+            resolve_plain(text)
+        } else {
+            Ok(Value::String(text.to_string()))
+        };
+    };
+    let Some(short) = tag.strip_prefix(CORE) else {
+        return Ok(Value::String(text.to_string()));
+    };
+    let wrong = |what: &str| {
+        format!("`!!{short} {text}` is not a {what}: Kubernetes' YAML reader refuses it")
+    };
+    match short {
+        "str" => Ok(Value::String(text.to_string())),
+        "binary" => Err(
+            "a `!!binary` scalar is base64-decoded by Kubernetes' YAML reader: write the decoded text, or base64 without the tag".into(),
+        ),
+        "bool" => match resolve_plain(text)? {
+            v @ Value::Bool(_) => Ok(v),
+            _ => Err(wrong("boolean")),
+        },
+        "null" => match resolve_plain(text)? {
+            Value::Null => Ok(Value::Null),
+            _ => Err(wrong("null")),
+        },
+        "int" => match resolve_plain(text)? {
+            Value::Number(n) if !n.is_f64() => Ok(Value::Number(n)),
+            _ => Err(wrong("integer")),
+        },
+        "float" => match resolve_plain(text)? {
+            Value::Number(n) => Ok(Value::Number(n)),
+            _ => Err(wrong("number")),
+        },
+        // go-yaml keeps a timestamp decoded into `interface{}` as its text
+        // (decode.go: "for backward compatibility reasons we set it as a
+        // string"); one that does not parse fails there. Every timestamp
+        // go-yaml accepts starts with a four-digit year and a dash.
+        "timestamp" => {
+            let b = text.as_bytes();
+            if b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
+                Ok(Value::String(text.to_string()))
+            } else {
+                Err(wrong("timestamp"))
+            }
+        }
+        // `!!merge`, `!!seq`, `!!map` and unknown names: not resolvable, the
+        // text is kept.
+        _ => Ok(Value::String(text.to_string())),
+    }
+}
+
+/// go-yaml v2's `resolve("", text)` (resolve.go, v2 branch), step by step:
+/// 1. the first character picks the path: a sign or digit may be a number,
+///    `yYnNtTfFoO~` may be a word of the table below, `.` may be a float;
+///    anything else is a string;
+/// 2. the table: `y Y yes Yes YES true True TRUE on On ON` are true,
+///    `n N no No NO false False FALSE off Off OFF` false, `` `~` `null`
+///    `Null` `NULL` null, `.nan`/`.inf` and their variants NaN and infinity;
+/// 3. numbers: underscores dropped, then Go's `strconv.ParseInt(s, 0, 64)`
+///    (`0x1F`, `0o17`, `0b101`, and `017` OCTAL), then `ParseUint`, then a
+///    float matching `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+///    (so `09` is the float 9), then `0b`/`-0b` binary; otherwise a string.
+///    Timestamps (`2001-12-14`) are tried first but stay strings when decoded
+///    into `interface{}`, and nothing of that shape is a number: strings.
+///    Sexagesimal `1:20` is "purposefully unsupported": a string.
+///
+/// NaN and infinities cannot be carried in JSON (sigs.k8s.io/yaml fails on
+/// them), and a `.`-float with underscores depends on Go's float syntax:
+/// both are errors.
+fn resolve_plain(text: &str) -> Result<Value, String> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Ok(Value::Bool(true))
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Ok(Value::Bool(false))
+        }
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => {
+            return Err(format!(
+                "`{text}` is NaN or an infinity to Kubernetes' YAML reader, which JSON cannot carry: quote it"
+            ))
+        }
+        _ => {}
+    }
+    let string = || Ok(Value::String(text.to_string()));
+    match text.as_bytes()[0] {
+        b'.' => {
+            // Go's float syntax allows `_` between digits (`.5_0`); whether
+            // ParseFloat does here is not mirrored: refused when it could be.
+            if text.contains('_') && decimal_float(&text.replace('_', "")).is_some() {
+                return Err(format!(
+                    "`{text}`: whether Kubernetes' YAML reader takes this as a number depends on Go's float syntax: quote it or write the number plainly"
+                ));
+            }
+            // `strconv.ParseFloat(text)`: a `.` then digits, maybe an exponent.
+            Ok(decimal_float(text).map_or_else(|| Value::String(text.to_string()), float))
+        }
+        b'+' | b'-' | b'0'..=b'9' => {
+            let plain = if text.contains('_') {
+                std::borrow::Cow::Owned(text.replace('_', ""))
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
+            if let Some(n) = go_parse_int(&plain) {
+                return Ok(Value::Number(n.into()));
+            }
+            if let Some(n) = go_parse_uint(&plain) {
+                return Ok(Value::Number(n.into()));
+            }
+            if let Some(f) = decimal_float(&plain) {
+                return Ok(float(f));
+            }
+            // The `0b`/`-0b` branch: ParseInt(base 0) above already reads
+            // `0b101` and `-0b101`, so nothing is left for it to add.
+            string()
+        }
+        _ => string(),
+    }
+}
+
+/// A float that `decimal_float` found finite.
+fn float(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+/// go-yaml's `yamlStyleFloat` regex, then `strconv.ParseFloat`: `None` when
+/// the text does not match or overflows (ParseFloat fails with ErrRange).
+fn decimal_float(text: &str) -> Option<f64> {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        // `\.[0-9]+` or `[0-9]+\.[0-9]*`
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    if !(mantissa_ok && exponent_ok) {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Go's `strconv.ParseUint(s, 0, 64)` on text without underscores: `0x`,
+/// `0o`, `0b` prefixes (with at least one digit after), a leading `0` for
+/// octal, else decimal; no sign.
+fn go_parse_uint(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let (radix, digits) = match b {
+        [] => return None,
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'x') => (16, &s[2..]),
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'o') => (8, &s[2..]),
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'b') => (2, &s[2..]),
+        [b'0', ..] => (8, &s[1..]),
+        _ => (10, s),
+    };
+    // `from_str_radix` would take a sign: Go's digits loop does not.
+    if !digits.bytes().all(|c| (c as char).is_digit(radix)) {
+        return None;
+    }
+    if digits.is_empty() {
+        // Only `0` itself gets here (Go: a lone "0" is octal zero).
+        return Some(0);
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: an optional sign, then `ParseUint`,
+/// within the range of an i64.
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let u = go_parse_uint(rest)?;
+    if neg {
+        (u <= 1u64 << 63).then(|| (u as i64).wrapping_neg())
+    } else {
+        i64::try_from(u).ok()
+    }
+}
+
+/// The YAML 1.2 core schema, for govops' own config file (which serde-saphyr
+/// reads with these rules, so `severity: {X: off}` is the string `off`):
+/// plain scalars may be null, booleans or numbers; quoted ones are strings;
+/// `!!str` and `!!null` force a type. `tag` is the short name of a `!!` tag.
+fn resolve_core(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     if let Some(tag) = tag {
         match tag {
             "str" => return Value::String(text.to_string()),
@@ -478,10 +786,10 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
-    if let Some(n) = parse_int(text) {
+    if let Some(n) = core_parse_int(text) {
         return Value::Number(n.into());
     }
-    if looks_like_float(text) {
+    if core_looks_like_float(text) {
         if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
             return Value::Number(n);
         }
@@ -489,7 +797,7 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     Value::String(text.to_string())
 }
 
-fn parse_int(text: &str) -> Option<i64> {
+fn core_parse_int(text: &str) -> Option<i64> {
     let (neg, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -507,7 +815,7 @@ fn parse_int(text: &str) -> Option<i64> {
     Some(if neg { -value } else { value })
 }
 
-fn looks_like_float(text: &str) -> bool {
+fn core_looks_like_float(text: &str) -> bool {
     let t = text.trim_start_matches(['-', '+']);
     let (mantissa, exponent) = match t.find(['e', 'E']) {
         Some(i) => (&t[..i], Some(&t[i + 1..])),
@@ -639,7 +947,7 @@ mod tests {
     }
 
     #[test]
-    fn core_schema_scalars() {
+    fn scalars_resolve_as_kubernetes_reads_them() {
         let docs = load(
             "a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: yes\ng: 0x1F\n",
             LIMITS,
@@ -648,8 +956,218 @@ mod tests {
         let v = docs[0].root.to_json();
         assert_eq!(
             v,
-            serde_json::json!({"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":"yes","g":31})
+            serde_json::json!({"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":true,"g":31})
         );
+    }
+
+    #[test]
+    fn the_config_file_keeps_yaml_1_2_scalars() {
+        // serde-saphyr reads the config with YAML 1.2: `off` is a string.
+        let v = load_core("a: off\nb: yes\nc: 010\nd: true\n", LIMITS).unwrap()[0]
+            .root
+            .to_json();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "off", "b": "yes", "c": 10, "d": true})
+        );
+    }
+
+    fn value(yaml: &str) -> Result<Value, LoadError> {
+        load(&format!("v: {yaml}\n"), LIMITS).map(|d| d[0].root.to_json()["v"].clone())
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_booleans() {
+        // go-yaml v2 resolve.go: the whole table, and nothing else.
+        for t in [
+            "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE",
+        ] {
+            assert_eq!(value(t).unwrap(), Value::Bool(true), "{t}");
+        }
+        for f in [
+            "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
+        ] {
+            assert_eq!(value(f).unwrap(), Value::Bool(false), "{f}");
+        }
+        for s in [
+            "yEs", "oN", "nO", "tRue", "ye", "of", "enabled", "'yes'", "\"on\"",
+        ] {
+            assert!(value(s).unwrap().is_string(), "{s}");
+        }
+    }
+
+    #[test]
+    fn yaml_1_1_numbers_are_numbers() {
+        use serde_json::json;
+        let cases = [
+            ("010", json!(8)),
+            ("-010", json!(-8)),
+            ("0o10", json!(8)),
+            ("0O10", json!(8)),
+            ("0b1010", json!(10)),
+            ("-0b1010", json!(-10)),
+            ("0B11", json!(3)),
+            ("0x1F", json!(31)),
+            ("0X1f", json!(31)),
+            ("+12", json!(12)),
+            ("1_000", json!(1000)),
+            ("1__0_", json!(10)),
+            ("0", json!(0)),
+            ("00", json!(0)),
+            ("09", json!(9.0)),
+            ("1.", json!(1.0)),
+            (".5", json!(0.5)),
+            ("+.5", json!(0.5)),
+            ("-1.5e3", json!(-1500.0)),
+            ("1e3", json!(1000.0)),
+            ("18446744073709551615", json!(18446744073709551615u64)),
+            ("-9223372036854775808", json!(i64::MIN)),
+            ("99999999999999999999", json!(1e20)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(value(text).unwrap(), want, "{text}");
+        }
+        // Strings to go-yaml v2 (sexagesimal is "purposefully unsupported").
+        for s in [
+            "1:20",
+            "0x",
+            "0b",
+            "0b2",
+            "0o8",
+            "1e400",
+            "2001-12-14",
+            "1.2.3",
+            "_1",
+            "1e",
+            "+",
+            ".",
+            ".e1",
+            "0xFFFFFFFFFFFFFFFFFF",
+            ".nan_",
+            "-.nan",
+            "nan",
+            "Infinity",
+            "1_000.x",
+        ] {
+            assert_eq!(value(s).unwrap(), Value::String(s.into()), "{s}");
+        }
+        // NaN and infinities: JSON cannot carry them.
+        for e in [".nan", ".NaN", ".inf", "-.Inf", "+.INF", ".5_0"] {
+            assert!(value(e).is_err(), "{e}");
+        }
+    }
+
+    #[test]
+    fn explicit_tags_resolve_quoted_text() {
+        use serde_json::json;
+        assert_eq!(value("!!bool \"true\"").unwrap(), json!(true));
+        assert_eq!(value("!!bool 'yes'").unwrap(), json!(true));
+        assert_eq!(value("!!int \"0\"").unwrap(), json!(0));
+        assert_eq!(value("!!int '010'").unwrap(), json!(8));
+        assert_eq!(value("!!float '1'").unwrap(), json!(1));
+        assert_eq!(value("!!null ''").unwrap(), json!(null));
+        assert_eq!(value("!!str 010").unwrap(), json!("010"));
+        assert_eq!(
+            value("!<tag:yaml.org,2002:bool> 'on'").unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            value("!!timestamp 2001-12-14").unwrap(),
+            json!("2001-12-14")
+        );
+        // Unknown, local and non-specific tags keep the text.
+        assert_eq!(value("!foo yes").unwrap(), json!("yes"));
+        assert_eq!(value("! 010").unwrap(), json!("010"));
+        assert_eq!(value("!!merge 1").unwrap(), json!("1"));
+        // A %TAG directive can move `!!` elsewhere: then it is not core.
+        let docs = load(
+            "%TAG !! tag:example.com,2000:\n---\nv: !!bool yes\n",
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(docs[0].root.to_json()["v"], json!("yes"));
+        // go-yaml fails on these: refused, naming the line.
+        for e in [
+            "!!bool 'maybe'",
+            "!!int 1.5",
+            "!!null x",
+            "!!binary aGk=",
+            "!!timestamp 12",
+        ] {
+            let err = value(e).unwrap_err();
+            assert_eq!(err.pos.line, 1, "{e}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn keys_become_the_strings_kubernetes_makes_of_them() {
+        let v = load("on: 1\n010: 2\n0x10: 3\nno: 4\n", LIMITS).unwrap()[0]
+            .root
+            .to_json();
+        assert_eq!(
+            v,
+            serde_json::json!({"true": 1, "8": 2, "16": 3, "false": 4})
+        );
+        // `y` and `true` are one key to go-yaml: a duplicate.
+        assert!(load("y: 1\n\"true\": 2\n", LIMITS).is_err());
+        for bad in [
+            "~: 1\n",
+            "null: 1\n",
+            "1.5: 1\n",
+            "18446744073709551615: 1\n",
+        ] {
+            let err = load(bad, LIMITS).unwrap_err();
+            assert_eq!(err.pos.line, 1, "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_merge_after_an_explicit_key_is_an_error() {
+        // go-yaml v2 lets the merge overwrite `kind`; YAML 1.2 keeps it.
+        let text = "apiVersion: v1\nkind: RoleBinding\n<<: {kind: ClusterRoleBinding}\n";
+        let err = load(text, LIMITS).unwrap_err();
+        assert_eq!(err.pos.line, 3, "{err:?}");
+        assert!(err.message.contains("key `kind`"), "{err:?}");
+        assert!(err.message.contains("line 2"), "{err:?}");
+        // Through an alias, from a list, nested in an anchored mapping.
+        for text in [
+            "b: &b {kind: X}\nm:\n  kind: Y\n  <<: *b\n",
+            "a: &a {x: 1}\nb: &b {kind: X}\nm: {kind: Y, <<: [*a, *b]}\n",
+            "b: &b {kind: X}\nm: &m {kind: Y, <<: *b}\nn: {<<: *m}\n",
+            "m: {kind: Y, !!merge <<: {kind: X}}\n",
+        ] {
+            assert!(load(text, LIMITS).is_err(), "{text}");
+        }
+        // After the merge the explicit key wins everywhere: still valid.
+        let v = load("b: &b {kind: X, a: 1}\nm: {<<: *b, kind: Z}\n", LIMITS).unwrap()[0]
+            .root
+            .to_json();
+        assert_eq!(v["m"], serde_json::json!({"kind": "Z", "a": 1}));
+        // Keys the merge does not set may come first.
+        assert!(load("b: &b {a: 1}\nm: {kind: Z, <<: *b}\n", LIMITS).is_ok());
+    }
+
+    #[test]
+    fn only_a_plain_or_merge_tagged_key_merges() {
+        use serde_json::json;
+        for quoted in ["\"<<\"", "'<<'", "!!str <<"] {
+            let v = load(&format!("m: {{{quoted}: {{a: 1}}}}\n"), LIMITS).unwrap()[0]
+                .root
+                .to_json();
+            assert_eq!(v["m"], json!({"<<": {"a": 1}}), "{quoted}");
+        }
+        // An alias to a `<<` scalar is a literal key too (go-yaml's isMerge
+        // looks at the node, and an alias node is not a scalar).
+        let v = load("k: &k <<\nm: {*k : {a: 1}}\n", LIMITS).unwrap()[0]
+            .root
+            .to_json();
+        assert_eq!(v["m"], json!({"<<": {"a": 1}}));
+        for merging in ["<<", "!!merge <<", "! <<"] {
+            let v = load(&format!("m: {{{merging}: {{a: 1}}}}\n"), LIMITS).unwrap()[0]
+                .root
+                .to_json();
+            assert_eq!(v["m"], json!({"a": 1}), "{merging}");
+        }
     }
 
     #[test]
@@ -700,10 +1218,10 @@ mod tests {
 
     #[test]
     fn explicit_keys_override_merged_ones() {
-        let text = "base: &b {a: 1, b: 2}\nother: &o {b: 20, c: 30}\nx:\n  <<: *b\n  b: 3\ny:\n  b: 4\n  <<: *b\nz:\n  <<: [*b, *o]\n";
+        // (An explicit key BEFORE the merge: a_merge_after_an_explicit_key_is_an_error.)
+        let text = "base: &b {a: 1, b: 2}\nother: &o {b: 20, c: 30}\nx:\n  <<: *b\n  b: 3\nz:\n  <<: [*b, *o]\n";
         let v = load(text, LIMITS).unwrap()[0].root.to_json();
         assert_eq!(v["x"], serde_json::json!({"a": 1, "b": 3}));
-        assert_eq!(v["y"], serde_json::json!({"b": 4, "a": 1}));
         // Among merged mappings the earlier one wins.
         assert_eq!(v["z"], serde_json::json!({"a": 1, "b": 2, "c": 30}));
         // The overriding key is where a finding about it points.

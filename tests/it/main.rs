@@ -24,3 +24,4 @@ mod trust_git;
 mod trust_manifests;
 mod trust_policy;
 mod trust_reports;
+mod trust_yaml;
