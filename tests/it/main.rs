@@ -13,6 +13,7 @@ mod precommit;
 mod release;
 mod repo;
 mod reports;
+mod snapshots;
 mod trailers;
 mod trust;
 mod trust_audit;
