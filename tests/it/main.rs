@@ -14,6 +14,7 @@ mod provenance;
 mod release;
 mod repo;
 mod reports;
+mod snapshots;
 mod speed;
 mod trailers;
 mod trust;
