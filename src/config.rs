@@ -523,6 +523,8 @@ impl ValidConfig {
                         })
                         .collect();
                 if !problems.is_empty() {
+                    let mut problems = problems;
+                    problems.sort_by_key(|p| p.line.unwrap_or(0));
                     return Err(ConfigError { origin, problems });
                 }
             }

@@ -4,7 +4,7 @@
 //! three typos took three runs to fix; this walks the whole document first.
 //!
 //! It understands what `schemars` writes for govops' own types: `type`
-//! (one or a list), `enum`, `const`, `properties`, `required`,
+//! (one or a list), `enum`, `const`, `minimum`, `maximum`, `properties`, `required`,
 //! `additionalProperties`, `items`, `$ref` into `$defs`, and `anyOf` /
 //! `oneOf`. What it does not understand it lets pass: the typed parse that
 //! follows still rejects it, one problem at a time.
@@ -164,6 +164,17 @@ impl<'a> Walk<'a> {
                 return;
             }
         }
+        if let Some(n) = value.as_f64() {
+            let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+            if let Some(min) = bound("minimum").filter(|min| n < *min) {
+                problem(out, format!("{} is below the minimum, {min}", shown(value)));
+                return;
+            }
+            if let Some(max) = bound("maximum").filter(|max| n > *max) {
+                problem(out, format!("{} is over the maximum, {max}", shown(value)));
+                return;
+            }
+        }
         if let Some(expected) = schema.get("const") {
             if expected != value {
                 problem(
@@ -288,6 +299,21 @@ mod tests {
                     "unknown key `typo`; expected one of: version, tags, severity, limit, audit"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn numbers_within_their_bounds() {
+        let schema = json!({"type": "object", "properties": {
+            "n": {"type": "integer", "minimum": 0, "maximum": 10}}});
+        assert_eq!(check(&schema, &json!({"n": 5})), vec![]);
+        assert_eq!(
+            check(&schema, &json!({"n": -1}))[0].message,
+            "-1 is below the minimum, 0"
+        );
+        assert_eq!(
+            check(&schema, &json!({"n": 11}))[0].message,
+            "11 is over the maximum, 10"
         );
     }
 

@@ -118,6 +118,11 @@ pub fn render(report: &Report<'_>) -> Rendered {
         *n += 1;
         out.push_str(&command(f, kind, report));
     }
+    // What was skipped, by path, as plain log lines: notes are not
+    // findings, and annotations are few (the step summary lists them too).
+    for note in &report.notes {
+        out.push_str(&format!("govops: note: {}\n", workflow_data(note)));
+    }
     let mut notices = Vec::new();
     if left > 0 {
         let line = format!(

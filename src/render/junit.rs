@@ -68,6 +68,15 @@ pub fn render(report: &Report<'_>) -> String {
         }
         junit.add_test_suite(suite);
     }
+    // What was skipped, by path: every report lists it (a suite without
+    // cases, its notes as system-out).
+    if !report.notes.is_empty() {
+        let mut notes = TestSuite::new("govops.notes");
+        notes.set_time(Duration::ZERO);
+        let text: Vec<String> = report.notes.iter().map(|n| xml(n).into_owned()).collect();
+        notes.set_system_out(text.join("\n"));
+        junit.add_test_suite(notes);
+    }
     junit.to_string().unwrap_or_default()
 }
 

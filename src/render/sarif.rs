@@ -240,6 +240,10 @@ pub fn render(report: &Report<'_>) -> Rendered {
         notifications.push(json!({"level": "warning", "message": {"text": sarif_message(&line)}}));
         notices.push(format!("sarif: {line}"));
     }
+    // What was skipped, by path: every report lists it.
+    for note in &report.notes {
+        notifications.push(json!({"level": "note", "message": {"text": sarif_message(note)}}));
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -61,6 +61,30 @@ fn a_chart_yaml_cannot_turn_a_production_manifest_into_an_unjudged_template() {
         "{}",
         report["notes"]
     );
+    // SARIF (a tool notification), JUnit (system-out) and the workflow
+    // log name it too.
+    let sarif = repo.path().join(".git/out.sarif");
+    let junit = repo.path().join(".git/out.xml");
+    let run = repo.govops(&[
+        "check",
+        "--format",
+        "github",
+        "--report",
+        &format!("sarif:{}", sarif.display()),
+        "--report",
+        &format!("junit:{}", junit.display()),
+    ]);
+    crate::repo::validate_sarif(&sarif);
+    for (what, text) in [
+        ("sarif", std::fs::read_to_string(&sarif).unwrap()),
+        ("junit", std::fs::read_to_string(&junit).unwrap()),
+        ("github", run.stdout()),
+    ] {
+        assert!(
+            text.contains("Helm template file(s) skipped: deploy/prod/templates/api.yaml"),
+            "{what}: {text}"
+        );
+    }
     for format in ["human", "markdown"] {
         let run = repo.govops(&["check", "--format", format, "--now", "2026-11-21T12:00:00Z"]);
         // Markdown escapes its punctuation: read it without the escapes.
