@@ -66,27 +66,18 @@ impl PolicyRef {
     /// The policy for a range without a base revision: never from the
     /// commit being judged, whose `.govops.yaml` could switch off the rules
     /// that judge it. First the merge-base of `head` with the default branch
-    /// (the branches in `default_branches`, then `origin/HEAD`, `main`,
+    /// (`default_branch`, then `origin/HEAD`, `main`,
     /// `master`), when the head is not already on it; else the head's first
     /// parent, the revision its own change is diffed against; else (a root
     /// commit) the built-in policy.
     pub fn without_base(
         repo: &Repository,
         head: git2::Oid,
-        default_branches: &[String],
+        default_branch: Option<&str>,
     ) -> PolicyRef {
-        let names = default_branches
-            .iter()
-            .flat_map(|b| [format!("origin/{b}"), b.clone()])
-            .chain(["origin/HEAD", "main", "master"].map(String::from));
-        for name in names {
-            let Ok(target) = repo.revparse_single(&name).and_then(|o| o.peel_to_commit()) else {
-                continue;
-            };
-            match repo.merge_base(head, target.id()) {
-                Ok(mb) if mb != head => return PolicyRef::Trusted(mb, "default-branch"),
-                _ => {}
-            }
+        if let Some((_, mb)) = crate::collect::git::left_default_branch(repo, head, default_branch)
+        {
+            return PolicyRef::Trusted(mb, "default-branch");
         }
         match repo.find_commit(head).and_then(|c| c.parent_id(0)) {
             Ok(parent) => PolicyRef::Trusted(parent, "first-parent"),

@@ -97,7 +97,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             Some(r) => match r.base {
                 Some(base) => PolicyRef::Base(base),
                 // No base: never the judged commit's own policy.
-                None => PolicyRef::without_base(&repo, r.head, env.default_branch.as_slice()),
+                None => PolicyRef::without_base(&repo, r.head, env.default_branch.as_deref()),
             },
             // The hooks judge the developer's own pending change.
             None => PolicyRef::Worktree,

@@ -204,29 +204,38 @@ pub fn resolve_range(
     head_alone(repo, head, "head-only")
 }
 
-/// The range of a branch's first push: from its merge-base with the
-/// default branch, when that branch is here and the head is not on it.
-fn new_branch_range(repo: &Repository, head: Oid, default_branch: Option<&str>) -> Option<Range> {
+/// The default branch a head left: the first of `default_branch` (as
+/// fetched, then local), origin/HEAD, main and master that is here and that
+/// the head is not on; with the merge-base of the two.
+pub fn left_default_branch(
+    repo: &Repository,
+    head: Oid,
+    default_branch: Option<&str>,
+) -> Option<(Oid, Oid)> {
     let names = default_branch
         .into_iter()
         .flat_map(|b| [format!("origin/{b}"), b.to_string()])
         .chain(["origin/HEAD", "main", "master"].map(String::from));
-    for name in names {
-        let Ok(target) = repo.revparse_single(&name).and_then(|o| o.peel_to_commit()) else {
-            continue;
-        };
-        if let Ok(mb) = repo.merge_base(head, target.id()) {
-            if mb != head {
-                return Some(Range {
-                    base: Some(target.id()),
-                    head,
-                    merge_base: Some(mb),
-                    source: "new-branch".to_string(),
-                });
-            }
-        }
-    }
-    None
+    names.into_iter().find_map(|name| {
+        let target = repo
+            .revparse_single(&name)
+            .and_then(|o| o.peel_to_commit())
+            .ok()?;
+        let mb = repo.merge_base(head, target.id()).ok()?;
+        (mb != head).then_some((target.id(), mb))
+    })
+}
+
+/// The range of a branch's first push: from its merge-base with the
+/// default branch, when that branch is here and the head is not on it.
+fn new_branch_range(repo: &Repository, head: Oid, default_branch: Option<&str>) -> Option<Range> {
+    let (base, merge_base) = left_default_branch(repo, head, default_branch)?;
+    Some(Range {
+        base: Some(base),
+        head,
+        merge_base: Some(merge_base),
+        source: "new-branch".to_string(),
+    })
 }
 
 fn upstream_candidates(repo: &Repository) -> Vec<(String, &'static str)> {
