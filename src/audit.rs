@@ -488,6 +488,28 @@ fn next_link(last: Option<&[u8]>, path: &Path) -> Result<(u64, Value)> {
 /// Write one whole line at the end, then fsync. On failure (disk full, a
 /// file size limit, an I/O error) the file is cut back to `len`, so a
 /// failed run leaves no partial record to be taken for tampering.
+/// Finish a record the one way every record is written: its signature
+/// beside it, one JSON line, hashed (the next record's `prev`), appended
+/// after the first `len` bytes, the lock released. The record's hash.
+fn seal(
+    mut record: Value,
+    signed: Option<signing::Signed>,
+    file: &mut File,
+    path: &Path,
+    len: u64,
+) -> Result<String> {
+    if let Some(signed) = signed {
+        record["envelope"] = signed.envelope;
+        record["sshsig"] = Value::String(signed.sshsig);
+    }
+    let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
+    let hash = hash_line(&line);
+    line.push(b'\n');
+    write_line(file, path, len, &line)?;
+    let _ = file.unlock();
+    Ok(hash)
+}
+
 fn write_line(file: &mut File, path: &Path, len: u64, line: &[u8]) -> Result<()> {
     let Err(e) = file.write_all(line).and_then(|_| file.sync_all()) else {
         return Ok(());
@@ -519,7 +541,7 @@ pub fn append(
     let (mut file, path) = open_locked(target)?;
     let (last, len) = last_line(&mut file, &path)?;
     let (seq, prev) = next_link(last.as_deref(), &path)?;
-    let mut record = json!({
+    let record = json!({
         "seq": seq,
         "prev": prev,
         "recorded_at": recorded_at,
@@ -527,15 +549,7 @@ pub fn append(
         "findings": findings,
         "context": context,
     });
-    if let Some(signed) = signed {
-        record["envelope"] = signed.envelope;
-        record["sshsig"] = Value::String(signed.sshsig);
-    }
-    let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
-    let hash = hash_line(&line);
-    line.push(b'\n');
-    write_line(&mut file, &path, len, &line)?;
-    let _ = file.unlock();
+    let hash = seal(record, signed, &mut file, &path, len)?;
     Ok(AuditRef {
         log: path.display().to_string(),
         seq,
@@ -625,21 +639,13 @@ pub fn repair(
     let signed = signer
         .map(|s| s.sign(signing::REPAIR_PAYLOAD_TYPE, &account))
         .transpose()?;
-    let mut record = json!({
+    let record = json!({
         "seq": seq,
         "prev": head,
         "recorded_at": recorded_at,
         "repair": account,
     });
-    if let Some(signed) = signed {
-        record["envelope"] = signed.envelope;
-        record["sshsig"] = Value::String(signed.sshsig);
-    }
-    let mut line = serde_json::to_vec(&record).map_err(|e| Error::io(path.display(), e))?;
-    let hash = hash_line(&line);
-    line.push(b'\n');
-    write_line(&mut file, &path, keep, &line)?;
-    let _ = file.unlock();
+    let hash = seal(record, signed, &mut file, &path, keep)?;
     Ok(Repaired::TornTail {
         removed: tail.len() as u64,
         saved_to: side,

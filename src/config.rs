@@ -475,16 +475,20 @@ pub struct ValidConfig {
 /// and the loader checks it. `version` is required and must be 1, as the
 /// loader has it (the Rust field is optional only so that a missing
 /// version gets a clear message instead of serde's).
-pub fn json_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(Config))
-        .expect("the config's schema serialises");
-    schema["required"] = serde_json::json!(["version"]);
-    schema["properties"]["version"] = serde_json::json!({
-        "description": "Format version of this file; must be 1.",
-        "type": "integer",
-        "const": 1,
-    });
-    schema
+pub fn json_schema() -> &'static serde_json::Value {
+    // Built once: every parse of a config (the hook's too) checks its shape.
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let mut schema = serde_json::to_value(schemars::schema_for!(Config))
+            .expect("the config's schema serialises");
+        schema["required"] = serde_json::json!(["version"]);
+        schema["properties"]["version"] = serde_json::json!({
+            "description": "Format version of this file; must be 1.",
+            "type": "integer",
+            "const": 1,
+        });
+        schema
+    })
 }
 
 impl ValidConfig {
@@ -509,24 +513,24 @@ impl ValidConfig {
                 message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
             }],
         })?;
+        // One positioned parse serves the shape check and, later, the lines
+        // of validation problems.
+        let positions = yaml::load_core(text, CONFIG_LIMITS)
+            .ok()
+            .and_then(|mut d| d.pop());
         // The shape first, all problems at once; serde then reports one.
-        if let Ok(docs) = yaml::load_core(text, CONFIG_LIMITS) {
-            if let Some(doc) = docs.last() {
-                let problems: Vec<ConfigProblem> =
-                    crate::shape::check(&json_schema(), &doc.root.to_json())
-                        .into_iter()
-                        .map(|p| ConfigProblem {
-                            line: Some(doc.root.locate(&p.pointer).line).filter(|l| *l > 0),
-                            key: Some(p.pointer.trim_start_matches('/').replace('/', "."))
-                                .filter(|k| !k.is_empty()),
-                            message: p.message,
-                        })
-                        .collect();
-                if !problems.is_empty() {
-                    let mut problems = problems;
-                    problems.sort_by_key(|p| p.line.unwrap_or(0));
-                    return Err(ConfigError { origin, problems });
-                }
+        if let Some(doc) = &positions {
+            let mut problems = Problems {
+                list: Vec::new(),
+                positions: Some(&doc.root),
+            };
+            for p in crate::shape::check(json_schema(), &doc.root.to_json()) {
+                problems.add(&p.pointer, p.message);
+            }
+            if !problems.list.is_empty() {
+                let mut problems = problems.list;
+                problems.sort_by_key(|p| p.line.unwrap_or(0));
+                return Err(ConfigError { origin, problems });
             }
         }
         let config: Config = if text.trim().is_empty() {
@@ -548,9 +552,6 @@ impl ValidConfig {
                 }],
             })?
         };
-        let positions = yaml::load_core(text, CONFIG_LIMITS)
-            .ok()
-            .and_then(|mut d| d.pop());
         validate(config, origin, bytes, positions.map(|d| d.root))
     }
 }
@@ -836,7 +837,8 @@ impl Problems<'_> {
             .filter(|l| *l > 0);
         self.list.push(ConfigProblem {
             line,
-            key: Some(pointer.trim_start_matches('/').replace('/', ".")),
+            // The document itself (pointer "") has no key to name.
+            key: Some(pointer.trim_start_matches('/').replace('/', ".")).filter(|k| !k.is_empty()),
             message,
         });
     }

@@ -177,7 +177,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         .transpose()?
         .or_else(|| outside.then(Vec::new));
     deadline::phase("reading the repository");
-    let collection = collect::collect(Request {
+    let mut collection = collect::collect(Request {
         repo: &repo,
         root: &root,
         mode,
@@ -194,7 +194,6 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         now: clock::format_utc(now),
     })?;
     timing::mark("collect");
-    let mut collection = collection;
     if let (Some(r), None) = (&range, &global.config) {
         if edits_policy(&collection.input) {
             collection.input.policy.head_problems =

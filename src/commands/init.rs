@@ -85,7 +85,7 @@ pub fn init(global: &Global, force: bool) -> Result<Exit> {
 
 pub fn schema(kind: SchemaKind) -> Result<Exit> {
     let schema = match kind {
-        SchemaKind::Config => Ok(crate::config::json_schema()),
+        SchemaKind::Config => Ok(crate::config::json_schema().clone()),
         SchemaKind::Input => serde_json::to_value(schemars::schema_for!(crate::input::Input)),
         SchemaKind::Report => {
             serde_json::to_value(schemars::schema_for!(crate::render::JsonReportSchema))

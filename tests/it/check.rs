@@ -328,22 +328,11 @@ fn manifests_from_stdin() {
         deployment("a", "dev"),
         deployment("b", "dev").replace("    owner: team-a\n", "")
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govops"))
-        .current_dir(repo.path())
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_govops"));
+    cmd.current_dir(repo.path())
         .args(["check", "--format", "json", "--manifests", "-"])
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    let out = crate::repo::run_with_stdin(cmd, stream.as_bytes());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(ids(&report), vec!["GOV-TAG-001"]);
     let f = &findings(&report, "GOV-TAG-001")[0];
@@ -573,8 +562,8 @@ fn manifests_from_stdin_outside_a_repository() {
         deployment("b", "prod").replace("    owner: team-a\n", "")
     );
     let run = |args: &[&str]| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govops"))
-            .current_dir(dir.path())
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_govops"));
+        cmd.current_dir(dir.path())
             .args([
                 "check",
                 "--format",
@@ -586,20 +575,8 @@ fn manifests_from_stdin_outside_a_repository() {
             ])
             .args(args)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stream.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+            .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap());
+        let out = crate::repo::run_with_stdin(cmd, stream.as_bytes());
         let report: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
         (out.status.code(), report)

@@ -361,3 +361,22 @@ pub fn validate_sarif(path: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Run a command with `input` on its standard input; what it printed.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input)
+        .expect("write its stdin");
+    child.wait_with_output().expect("wait for it")
+}

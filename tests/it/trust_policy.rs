@@ -239,21 +239,9 @@ fn a_run_past_its_deadline_fails() {
 /// `scripts/pr-approvals`, as the Action runs it on `gh api --paginate`.
 fn approvals(pages: &str, head: &str) -> (i32, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pr-approvals");
-    let mut child = Command::new(script)
-        .arg(head)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("bash and jq");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pages.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(script);
+    cmd.arg(head);
+    let out = crate::repo::run_with_stdin(cmd, pages.as_bytes());
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -486,20 +474,9 @@ fn the_action_counts_approvals_from_reviewers_with_write_access_only() {
          "state": "APPROVED", "commit_id": "head", "submitted_at": "2026-11-01T00:00:00Z"},
     ]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pr-approvals");
-    let mut child = Command::new(script)
-        .args(["head", "mallory"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(script);
+    cmd.args(["head", "mallory"]);
+    let out = crate::repo::run_with_stdin(cmd, page.to_string().as_bytes());
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ana\n");
 }
