@@ -11,13 +11,20 @@
 //! A log named by a config file is opened without following symbolic links
 //! and never inside the git dir (`LogTarget::Config`).
 
+/// The audit record written for this run, when there is one.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct AuditRef {
+    pub log: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
 pub mod signing;
 
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Status};
 use crate::input::Input;
 use crate::judge::{FailOn, Judgement, Verdict};
-use crate::render::AuditRef;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::File;

@@ -3,7 +3,8 @@
 //! built-in rules, the policy dirs for a team's own rules (same format).
 
 use crate::error::{Error, Result};
-use crate::policy::BUILTIN_RULES;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// The headings every rule's documentation has, in order.
 pub const HEADINGS: [&str; 5] = [

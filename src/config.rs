@@ -95,8 +95,8 @@ pub struct Ai {
 #[serde(untagged)]
 pub enum Identities {
     File(String),
-    Tools(Vec<crate::collect::provenance::ToolEntry>),
-    Table(Box<crate::collect::provenance::TableExtension>),
+    Tools(Vec<crate::provenance::ToolEntry>),
+    Table(Box<crate::provenance::TableExtension>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

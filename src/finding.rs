@@ -3,12 +3,27 @@
 //! and column, and the object's name attached for waivers.
 
 use crate::collect::manifests::SourceFile;
-use crate::evaluate::RawFinding;
 use crate::input::{Commit, Manifest};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
+
+/// A finding as a rule produced it, before it is located and judged.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: Option<String>,
+    pub doc: Option<usize>,
+    pub pointer: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub commit: Option<String>,
+    /// The package that produced it, e.g. `govops.rules.tags`.
+    pub package: String,
+}
 
 /// How bad a finding is; its rule's set, or the config's override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]

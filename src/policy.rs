@@ -3,16 +3,15 @@
 //! cannot weaken the gate that judges it; the policy's digest goes into every
 //! report and audit record.
 
-use crate::catalog::{self, RuleDoc};
+use crate::catalog::{self, RuleDoc, BUILTIN_RULES};
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::config::{self, ValidConfig};
 use crate::error::{ConfigError, ConfigProblem, Error, Result};
 use crate::input::{PolicyFile, PolicySource};
+use crate::provenance::{IdentityTable, TableExtension};
 use git2::Repository;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// A Rego file to evaluate (or test).
 #[derive(Debug, Clone)]
@@ -41,7 +40,7 @@ pub struct Policy {
     pub docs: Vec<RuleDoc>,
     pub source: PolicySource,
     /// What the config adds to the AI identity table (`ai.identities`).
-    pub identities: crate::collect::provenance::TableExtension,
+    pub identities: crate::provenance::TableExtension,
 }
 
 /// Where to read config and user rules from.
@@ -101,6 +100,19 @@ impl PolicyRef {
                 "the range has no base and the judged commit has no parent: judged by the built-in policy only (its own .govops.yaml is not trusted; pass --config or --policy-ref to choose)".into(),
             ),
             _ => None,
+        }
+    }
+}
+
+impl Policy {
+    /// The AI identity table to read provenance with: the team's identities
+    /// (`ai.identities`) before the built-in ones.
+    pub fn identity_table(&self) -> IdentityTable {
+        let builtin = IdentityTable::builtin();
+        if self.identities.tools.is_empty() && !self.identities.has_trailers() {
+            builtin
+        } else {
+            builtin.extended(&self.identities)
         }
     }
 }
@@ -216,13 +228,13 @@ pub fn load(
     // dirs are, into the digest like them.
     let identities = match &config.config.ai.identities {
         None => Default::default(),
-        Some(config::Identities::Tools(tools)) => crate::collect::provenance::TableExtension {
+        Some(config::Identities::Tools(tools)) => crate::provenance::TableExtension {
             tools: tools.clone(),
             ..Default::default()
         },
         Some(config::Identities::Table(table)) => (**table).clone(),
         Some(config::Identities::File(path)) => {
-            let (ext, bytes) = crate::collect::provenance::read_extension(
+            let (ext, bytes) = read_identities(
                 repo,
                 &dirs_snapshot,
                 path,
@@ -425,4 +437,44 @@ impl Policy {
             }))
         }
     }
+}
+
+/// The identity file a config names (`ai.identities: PATH`), read from the
+/// snapshot the policy comes from: a regular file, within the size limit,
+/// of the table's shape. Its problems stop the run, naming the file.
+fn read_identities(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    path: &str,
+    max_bytes: u64,
+) -> Result<(TableExtension, Vec<u8>)> {
+    let path = path.trim_start_matches("./");
+    let origin = format!("{path} (ai.identities, in {})", snapshot.describe());
+    let Some(stat) = snapshot.stat(repo, path)? else {
+        return Err(Error::io(
+            origin,
+            "the AI identity file named by ai.identities does not exist",
+        ));
+    };
+    if stat.symlink {
+        return Err(Error::io(
+            origin,
+            "the AI identity file is a symbolic link; govops reads policy only from a regular file",
+        ));
+    }
+    if stat.size > max_bytes {
+        return Err(Error::io(
+            origin,
+            format!(
+                "the AI identity file has {} bytes, more than limits.max_file_bytes ({max_bytes})",
+                stat.size
+            ),
+        ));
+    }
+    let bytes = snapshot.read_stat(repo, path, &stat)?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| Error::io(&origin, format!("not UTF-8: {e}")))?;
+    let ext: TableExtension = serde_saphyr::from_str(text)
+        .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
+    Ok((ext, bytes))
 }

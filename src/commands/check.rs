@@ -3,7 +3,7 @@
 use super::{print, use_color};
 use crate::cli::{CheckArgs, Global};
 use crate::clock;
-use crate::collect::{self, context, git, provenance::IdentityTable, Request};
+use crate::collect::{self, context, git, Request};
 use crate::deadline;
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
@@ -165,7 +165,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         timing::mark("rules compiled (in parallel)");
         Ok(evaluator)
     });
-    let table = IdentityTable::builtin();
+    let table = policy.identity_table();
     let staged = staged
         .map(|reader| {
             let files = reader
@@ -184,7 +184,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         range: range.as_ref(),
         message,
         staged,
-        policy: &policy,
+        config: &policy.config,
+        policy_source: policy.source.clone(),
         table: &table,
         env: &env,
         all_manifests: args.all_manifests,

@@ -4,7 +4,7 @@
 //! `warn`; their elements are findings.
 
 use crate::error::{Error, Result};
-use crate::finding::Severity;
+use crate::finding::{RawFinding, Severity};
 use crate::input::Input;
 use crate::input::PolicyProblem;
 use crate::policy::{Policy, PolicyRef, RuleFile};
@@ -19,22 +19,6 @@ mod value;
 
 /// The root package of govops rules.
 pub const ROOT: &str = "data.govops.rules";
-
-/// A finding as a rule produced it, before it is located and judged.
-#[derive(Debug, Clone)]
-pub struct RawFinding {
-    pub id: String,
-    pub severity: Severity,
-    pub message: String,
-    pub file: Option<String>,
-    pub doc: Option<usize>,
-    pub pointer: Option<String>,
-    pub line: Option<u32>,
-    pub column: Option<u32>,
-    pub commit: Option<String>,
-    /// The package that produced it, e.g. `govops.rules.tags`.
-    pub package: String,
-}
 
 pub struct Evaluator {
     engine: Engine,

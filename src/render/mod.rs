@@ -9,6 +9,7 @@ mod junit;
 mod markdown;
 mod sarif;
 
+use crate::audit::AuditRef;
 use crate::catalog::RuleDoc;
 use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
@@ -45,14 +46,6 @@ impl std::str::FromStr for Format {
         <Format as clap::ValueEnum>::from_str(s, true)
             .map_err(|_| format!("unknown report format {s:?} (expected human, json, sarif, junit, github or markdown)"))
     }
-}
-
-/// The audit record written for this run, when there is one.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-pub struct AuditRef {
-    pub log: String,
-    pub seq: u64,
-    pub hash: String,
 }
 
 /// Everything a renderer may read.

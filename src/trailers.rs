@@ -5,12 +5,7 @@
 //! The parser works on bytes because commit messages need not be UTF-8;
 //! keys and values are decoded lossily only at the end.
 
-/// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct Trailer {
-    pub key: String,
-    pub value: String,
-}
+use crate::input::Trailer;
 
 /// Where the trailer block sits in a message, and what it holds.
 #[derive(Debug, Default)]
