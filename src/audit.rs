@@ -21,6 +21,7 @@ pub struct AuditRef {
 
 pub mod signing;
 
+use crate::config::ValidConfig;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Status};
 use crate::input::Input;
@@ -757,6 +758,77 @@ pub fn verify(bytes: &[u8]) -> Verification {
         records: expected - 1,
         head: prev,
     }
+}
+
+/// Where this run's audit record goes: `--audit-log` as the operator gave it,
+/// else the config's `audit.log`, confined to the repository (the change may
+/// control that config). `--sign-key` without either is a usage error.
+pub fn target(
+    repo: &git2::Repository,
+    root: &Path,
+    config: &ValidConfig,
+    audit_log: Option<&Path>,
+    signing: bool,
+) -> Result<Option<LogTarget>> {
+    if let Some(path) = audit_log {
+        return Ok(Some(LogTarget::Operator(path.to_path_buf())));
+    }
+    let Some(rel) = &config.config.audit.log else {
+        if signing {
+            return Err(Error::Usage(
+                "--sign-key signs audit records, but there is no audit log: pass --audit-log FILE or set audit.log in the config".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    // The git dirs and the hooks dir, wherever they are: a log there would
+    // run code (hooks, `core.fsmonitor` in .git/config).
+    let mut forbidden = vec![repo.path().to_path_buf(), repo.commondir().to_path_buf()];
+    if let Ok(hooks) = repo.config().and_then(|c| c.get_path("core.hooksPath")) {
+        forbidden.push(if hooks.is_absolute() {
+            hooks
+        } else {
+            root.join(hooks)
+        });
+    }
+    forbidden.push(repo.commondir().join("hooks"));
+    let origin = match config.line_of("/audit/log") {
+        Some(line) if line > 0 => format!("{}:{line}", config.origin),
+        _ => config.origin.clone(),
+    };
+    Ok(Some(LogTarget::Config {
+        root: root.to_path_buf(),
+        rel: rel.clone(),
+        origin,
+        forbidden,
+    }))
+}
+
+/// Record a run: its statement (the judged range, policy and verdict, with
+/// every rule id the run knew) appended to the log, signed when a key is
+/// given. Written before any report, so reports can name it.
+pub fn record(
+    repo: &git2::Repository,
+    target: &LogTarget,
+    rule_ids: &[&str],
+    input: &Input,
+    judgement: &Judgement,
+    sign_key: Option<&Path>,
+) -> Result<AuditRef> {
+    let ids: Vec<String> = rule_ids.iter().map(|id| id.to_string()).collect();
+    let subject = repository_name(repo);
+    let statement = statement(input, judgement, &ids, &subject);
+    let context = context(input, judgement);
+    let recorded_at = crate::clock::format_utc(time::OffsetDateTime::now_utc());
+    let signer = sign_key.map(signing::Signer::load).transpose()?;
+    append(
+        target,
+        statement,
+        &judgement.findings,
+        context,
+        &recorded_at,
+        signer.as_ref(),
+    )
 }
 
 #[cfg(test)]

@@ -101,9 +101,19 @@ impl Finding {
     /// on every core, each once.
     pub fn locate_all(
         raw: Vec<RawFinding>,
-        manifests: &HashMap<(&str, usize), &Manifest>,
+        manifests: &[Manifest],
         sources: &HashMap<String, SourceFile>,
     ) -> Vec<Finding> {
+        // Deleted objects share a file and document index with the head's;
+        // the head's object is the one a finding can point into.
+        let mut by_doc: HashMap<(&str, usize), &Manifest> = HashMap::with_capacity(manifests.len());
+        for m in manifests {
+            let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
+            if slot.change == "deleted" {
+                *slot = m;
+            }
+        }
+        let manifests = &by_doc;
         let mut wanted: Vec<&SourceFile> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in raw.iter().filter(|r| r.line.is_none()) {

@@ -62,6 +62,45 @@ pub enum PolicyRef {
 }
 
 impl PolicyRef {
+    /// Where this run reads its policy: `--policy-ref` (`worktree`, `base`
+    /// or a revision) when given; else the base of the range, else a
+    /// revision the change does not control (`without_base`); the hooks
+    /// (no range) judge the developer's own pending change by the worktree's.
+    pub fn choose(
+        repo: &Repository,
+        flag: Option<&str>,
+        range: Option<&crate::collect::git::Range>,
+        default_branch: Option<&str>,
+    ) -> Result<PolicyRef> {
+        Ok(match flag {
+            Some("worktree") => PolicyRef::Worktree,
+            Some("base") => match range.and_then(|r| r.base) {
+                Some(base) => PolicyRef::Base(base),
+                None => {
+                    return Err(Error::Usage(
+                        "--policy-ref base: this run has no base revision".into(),
+                    ))
+                }
+            },
+            Some(rev) => {
+                let oid = repo
+                    .revparse_single(rev)
+                    .and_then(|o| o.peel_to_commit())
+                    .map_err(|_| Error::Git(format!("--policy-ref {rev}: no such revision")))?
+                    .id();
+                PolicyRef::Revision(oid, rev.to_string())
+            }
+            None => match range {
+                Some(r) => match r.base {
+                    Some(base) => PolicyRef::Base(base),
+                    // No base: never the judged commit's own policy.
+                    None => PolicyRef::without_base(repo, r.head, default_branch),
+                },
+                None => PolicyRef::Worktree,
+            },
+        })
+    }
+
     /// The policy for a range without a base revision: never from the
     /// commit being judged, whose `.govops.yaml` could switch off the rules
     /// that judge it. First the merge-base of `head` with the default branch
@@ -477,4 +516,24 @@ fn read_identities(
     let ext: TableExtension = serde_saphyr::from_str(text)
         .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
     Ok((ext, bytes))
+}
+
+/// Whether the range changes the config file, the baseline or a file of a
+/// rule dir (as the policy in force names them): then the head's policy is
+/// validated too (`evaluate::head_policy_problems`).
+pub fn edited_by(input: &crate::input::Input) -> bool {
+    let policy = &input.policy;
+    let baseline = input.config.get("baseline").and_then(|b| b.as_str());
+    input.changes.files.iter().any(|f| {
+        std::iter::once(f.path.as_str())
+            .chain(f.old_path.as_deref())
+            .any(|path| {
+                path == policy.config_path
+                    || baseline == Some(path)
+                    || policy.dirs.iter().any(|d| {
+                        path.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+            })
+    })
 }

@@ -81,6 +81,25 @@ fn is_timeout(e: &impl std::fmt::Display) -> bool {
 
 impl Evaluator {
     /// Compile `rules` into a fresh engine. A syntax error names file and line.
+    /// Compile and analyse the policy's rules (tests left out) on another
+    /// thread: it does not need the input, so it runs while the repository
+    /// is read.
+    pub fn compile_in_background(policy: &Policy) -> std::thread::JoinHandle<Result<Evaluator>> {
+        let rules: Vec<RuleFile> = policy
+            .rules
+            .iter()
+            .filter(|r| !r.is_test())
+            .cloned()
+            .collect();
+        let timeout = policy.config.config.limits.eval_timeout_ms;
+        std::thread::spawn(move || {
+            let mut evaluator = Evaluator::new(&rules, timeout)?;
+            evaluator.prepare()?;
+            crate::timing::mark("rules compiled (in parallel)");
+            Ok(evaluator)
+        })
+    }
+
     pub fn new(rules: &[RuleFile], timeout_ms: u64) -> Result<Self> {
         let mut engine = Engine::new();
         engine.set_rego_v0(false);
