@@ -15,6 +15,7 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+pub mod testing;
 mod value;
 
 /// The root package of govops rules.
@@ -164,10 +165,6 @@ impl Evaluator {
             .eval_query("true".to_string(), false)
             .map(|_| ())
             .map_err(|e| Error::Rego(format!("invalid Rego: {e}")))
-    }
-
-    pub fn engine_mut(&mut self) -> &mut Engine {
-        &mut self.engine
     }
 
     /// Evaluate every rule over `input`.
