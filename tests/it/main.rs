@@ -5,6 +5,7 @@ mod audit;
 mod baseline;
 mod catalog;
 mod check;
+mod cloud;
 mod commit_msg;
 mod config;
 mod hooks;
