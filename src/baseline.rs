@@ -301,7 +301,6 @@ mod tests {
             name: Some(name.into()),
             waiver: None,
             approval: None,
-            package: "govops.rules.tags".into(),
         }
     }
 

@@ -7,8 +7,8 @@ use crate::collect::{self, context, git, provenance::IdentityTable, Request};
 use crate::deadline;
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
-use crate::finding::Finding;
-use crate::input::Mode;
+use crate::finding::{ApprovalSource, Finding};
+use crate::input::{ManifestChange, Mode, SkipReason};
 use crate::judge::{self, Approver, Verdict};
 use crate::policy::{self, Policy, PolicyRef};
 use crate::render::{self, Format, Report, Style};
@@ -221,7 +221,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let mut by_doc = std::collections::HashMap::with_capacity(input.manifests.len());
     for m in &input.manifests {
         let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
-        if slot.change == "deleted" {
+        if slot.change == ManifestChange::Deleted {
             *slot = m;
         }
     }
@@ -250,7 +250,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     // What was not judged, by class, with the paths (bounded): a skip must
     // be visible in every report, whatever its format.
     let skipped = &input.skipped;
-    let paths = |reason: &str, count: usize| {
+    let paths = |reason: SkipReason, count: usize| {
         let listed: Vec<&str> = skipped
             .files
             .iter()
@@ -269,7 +269,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         notes.push(format!(
             "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
             skipped.helm_templates,
-            paths("helm-template", skipped.helm_templates)
+            paths(SkipReason::HelmTemplate, skipped.helm_templates)
         ));
     }
     if skipped.documents > 0 {
@@ -282,21 +282,21 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         notes.push(format!(
             "{} symbolic link(s) not followed: {}",
             skipped.symlinks,
-            paths("symlink", skipped.symlinks)
+            paths(SkipReason::Symlink, skipped.symlinks)
         ));
     }
     if skipped.gitlinks > 0 {
         notes.push(format!(
             "{} submodule(s) (gitlinks) not judged: {}",
             skipped.gitlinks,
-            paths("gitlink", skipped.gitlinks)
+            paths(SkipReason::Gitlink, skipped.gitlinks)
         ));
     }
     if skipped.excluded > 0 {
         notes.push(format!(
             "{} file(s) left out by manifests.exclude: {}",
             skipped.excluded,
-            paths("excluded", skipped.excluded)
+            paths(SkipReason::Excluded, skipped.excluded)
         ));
     }
     deadline::finishing();
@@ -468,7 +468,7 @@ fn approvers(policy: &Policy, env: &context::Environment) -> Vec<Approver> {
             if policy.config.config.approvals.labels.contains(label) {
                 out.push(Approver {
                     name: format!("label:{label}"),
-                    via: "label",
+                    via: ApprovalSource::Label,
                 });
             }
         }
@@ -476,14 +476,14 @@ fn approvers(policy: &Policy, env: &context::Environment) -> Vec<Approver> {
     if let Some(reviewer) = &env.review_approved_by {
         out.push(Approver {
             name: reviewer.clone(),
-            via: "review",
+            via: ApprovalSource::Review,
         });
     }
     for name in &env.context.approvals {
         if env.review_approved_by.as_ref() != Some(name) {
             out.push(Approver {
                 name: name.clone(),
-                via: "cli",
+                via: ApprovalSource::Cli,
             });
         }
     }

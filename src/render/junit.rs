@@ -6,7 +6,7 @@
 //! Repository text goes through `escape::xml`.
 
 use super::escape::{truncate, xml};
-use super::{fails_gate, Report};
+use super::Report;
 use crate::finding::{Finding, Status};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use std::collections::HashMap;
@@ -52,7 +52,7 @@ pub fn render(report: &Report<'_>) -> String {
                     None => title.clone(),
                 };
                 let message = xml(&truncate(&f.message, MESSAGE_BYTES)).into_owned();
-                let status = if fails_gate(f, report.judgement.fail_on) {
+                let status = if report.judgement.fail_on.fails(f) {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(message);
                     status.set_type(f.severity.to_string());
@@ -131,11 +131,7 @@ fn why_not_failed(f: &Finding, report: &Report<'_>) -> String {
         ),
         Status::Open => format!(
             "{} is below --fail-on {}",
-            f.severity,
-            serde_json::to_value(report.judgement.fail_on)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            f.severity, report.judgement.fail_on
         ),
     }
 }

@@ -12,9 +12,9 @@ mod sarif;
 use crate::catalog::RuleDoc;
 use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Finding, Status};
 use crate::input::Input;
-use crate::judge::{FailOn, Judgement};
+use crate::judge::Judgement;
 use std::collections::HashMap;
 
 pub use json::JsonReport;
@@ -111,17 +111,6 @@ pub fn render(format: Format, report: &Report<'_>, style: Style) -> Rendered {
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report, markdown::COMMENT_BUDGET),
     }
-}
-
-/// Whether an open finding fails the gate at `--fail-on`.
-pub fn fails_gate(f: &Finding, fail_on: FailOn) -> bool {
-    let threshold = match fail_on {
-        FailOn::Deny => Severity::Deny,
-        FailOn::Review => Severity::Review,
-        FailOn::Warn => Severity::Warn,
-        FailOn::Never => return false,
-    };
-    f.status == Status::Open && f.severity >= threshold
 }
 
 /// The order in which reports that cannot show everything keep findings:

@@ -11,6 +11,7 @@ use super::escape::{sarif_message, truncate, uri, uri_path, visible};
 use super::github::place_of;
 use super::{Rendered, Report};
 use crate::finding::{Finding, Severity, Status};
+use crate::input::FileStatus;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -69,7 +70,7 @@ fn artifact<'a>(f: &'a Finding, report: &'a Report<'_>) -> (&'a str, u32, u32) {
         .changes
         .files
         .iter()
-        .find(|c| c.status != "deleted")
+        .find(|c| c.status != FileStatus::Deleted)
     {
         Some(c) => (&c.path, 1, 1),
         None => (&report.input.policy.config_path, 1, 1),
@@ -113,7 +114,7 @@ fn rule(id: &str, report: &Report<'_>) -> Value {
         "shortDescription": {"text": d.title},
         "fullDescription": {"text": section(&d.body, "What it checks")},
         "help": {"text": d.body, "markdown": d.body},
-        "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
+        "defaultConfiguration": {"level": level(d.severity)},
         "properties": {"tags": ["govops", d.family]}
     });
     // A built-in rule's page is in govops' repository; a user rule's is in
