@@ -210,7 +210,10 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             range_source,
         },
         context,
-        config: serde_json::to_value(&cfg.config).unwrap_or_default(),
+        // An empty config here would judge by no config at all: never
+        // default it. A config of strings, numbers and string-keyed maps
+        // always converts.
+        config: serde_json::to_value(&cfg.config).expect("the config converts to JSON"),
         policy: req.policy.source.clone(),
         commits,
         changes: Changes {

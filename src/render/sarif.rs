@@ -226,7 +226,9 @@ pub fn render(report: &Report<'_>) -> Rendered {
             ids.len() - 1
         });
         let r = result(f, i, &mut occurrences, report);
-        bytes += serde_json::to_string(&r).map_or(0, |s| s.len());
+        bytes += serde_json::to_string(&r)
+            .expect("a JSON value serialises in memory")
+            .len();
         results.push(r);
     }
     let rules: Vec<Value> = ids.iter().map(|id| rule(id, report)).collect();
@@ -271,7 +273,7 @@ pub fn render(report: &Report<'_>) -> Rendered {
             },
         }],
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises in memory");
     text.push('\n');
     Rendered { text, notices }
 }
