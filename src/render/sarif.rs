@@ -25,6 +25,10 @@ const MAX_RULES: usize = 25_000;
 const RESULT_BYTES: usize = 9_000_000;
 /// A result message is cut to this many bytes.
 const MESSAGE_BYTES: usize = 2_000;
+/// govops' home (Cargo.toml `repository`), where the tool and the built-in
+/// rules' documents are described.
+const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+const _: () = assert!(!REPOSITORY.is_empty(), "Cargo.toml sets `repository`");
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -121,7 +125,8 @@ fn rule(id: &str, report: &Report<'_>) -> Value {
     // the checked repository, when its URL is known.
     let uri = match (&d.source, &report.blob_url) {
         (None, _) => Some(format!(
-            "https://github.com/govops/govops/blob/main/rules/{}/{}.md",
+            "{}/blob/main/rules/{}/{}.md",
+            REPOSITORY.trim_end_matches('/'),
             uri_path(&d.family),
             uri_path(&d.id)
         )),
@@ -255,7 +260,7 @@ pub fn render(report: &Report<'_>) -> Rendered {
                 "name": "govops",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/govops/govops",
+                "informationUri": REPOSITORY,
                 "rules": rules,
             }},
             "invocations": [{
