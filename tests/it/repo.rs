@@ -104,7 +104,6 @@ impl Repo {
         std::fs::remove_file(self.dir.path().join(path)).unwrap();
     }
 
-    /// Commit everything as the configured human; returns the sha.
     /// The usual production change of these tests: scale `api` in prod to two
     /// replicas, committed with `message`. Its sha.
     pub fn scale_prod(&self, message: &str) -> String {
@@ -115,6 +114,7 @@ impl Repo {
         self.commit(message)
     }
 
+    /// Commit everything as the configured human; returns the sha.
     pub fn commit(&self, message: &str) -> String {
         self.commit_as("Ada Lovelace", "ada@example.com", message)
     }
@@ -144,16 +144,37 @@ impl Repo {
         self.git(&["rev-parse", "HEAD"])
     }
 
-    /// A GitOps repository on main (two labelled dev manifests), and a
-    /// `feature` branch checked out on top of it.
-    pub fn gitops() -> Repo {
+    /// The setup of a change under review: `main` holds `files` (a config,
+    /// a policy, manifests), committed as "base", and a `feature` branch is
+    /// checked out on top of it, so that `check` judges feature against
+    /// main with main's policy.
+    pub fn with_main(files: &[(&str, &str)]) -> Repo {
+        Repo::branched("base", files)
+    }
+
+    /// `with_main`, with main's commit message.
+    fn branched(message: &str, files: &[(&str, &str)]) -> Repo {
         let repo = Repo::new();
-        repo.write("deploy/dev/api.yaml", deployment("api", "dev"));
-        repo.write("deploy/prod/api.yaml", deployment("api", "prod"));
-        repo.write("README.md", "# service\n");
-        repo.commit("Initial deployment");
+        for (path, content) in files {
+            repo.write(path, content);
+        }
+        repo.commit(message);
         repo.git(&["checkout", "-q", "-b", "feature"]);
         repo
+    }
+
+    /// A GitOps repository on main (labelled dev and prod manifests), and a
+    /// `feature` branch checked out on top of it. (Its commit message is
+    /// part of the snapshots' commit shas.)
+    pub fn gitops() -> Repo {
+        Repo::branched(
+            "Initial deployment",
+            &[
+                ("deploy/dev/api.yaml", &deployment("api", "dev")),
+                ("deploy/prod/api.yaml", &deployment("api", "prod")),
+                ("README.md", "# service\n"),
+            ],
+        )
     }
 
     pub fn govops(&self, args: &[&str]) -> Run {
