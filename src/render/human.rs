@@ -92,7 +92,7 @@ fn status_text(f: &Finding) -> String {
                 visible(w.map_or("", |w| &w.reason))
             )
         }
-        Status::Baselined => " [baselined]".into(),
+        Status::Baselined => format!(" [{}]", f.status),
         Status::Approved => format!(
             " [approved by {}]",
             visible(
