@@ -429,18 +429,17 @@ impl AiBuilder {
         session: Option<String>,
         evidence: Evidence,
     ) {
-        let entry = match self.tools.iter().position(|t| t.tool == tool) {
-            Some(i) => &mut self.tools[i],
-            None => {
-                self.tools.push(Tool {
-                    tool: tool.to_string(),
-                    model: None,
-                    models: Vec::new(),
-                    session: None,
-                    evidence: Vec::new(),
-                });
-                self.tools.last_mut().expect("just pushed")
-            }
+        let entry = if let Some(i) = self.tools.iter().position(|t| t.tool == tool) {
+            &mut self.tools[i]
+        } else {
+            self.tools.push(Tool {
+                tool: tool.to_string(),
+                model: None,
+                models: Vec::new(),
+                session: None,
+                evidence: Vec::new(),
+            });
+            self.tools.last_mut().expect("just pushed")
         };
         if let Some(m) = &model {
             if !entry.models.contains(m) {
