@@ -3,11 +3,24 @@
 //! and column, and the object's name attached for waivers.
 
 use crate::collect::manifests::SourceFile;
-use crate::evaluate::RawFinding;
-use crate::input::{named_enum, Commit, Manifest, ManifestChange};
+use crate::input::{named_enum, ApprovalSource, Commit, Manifest, ManifestChange};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// A finding as a rule produced it, before it is located and judged.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: Option<String>,
+    pub doc: Option<usize>,
+    pub pointer: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub commit: Option<String>,
+}
 
 named_enum! {
     /// How bad a finding is; its rule's set, or the config's override.
@@ -52,19 +65,6 @@ pub struct WaiverRef {
     pub expires: String,
 }
 
-named_enum! {
-    /// What a human approval of review findings came through: a pull
-    /// request `label` listed in `approvals.labels`, `--approved-by` (`cli`),
-    /// an approving pull request `review`, a review `trailer` of the commit
-    /// (`approvals.trailers`).
-    pub enum ApprovalSource {
-        Label = "label",
-        Cli = "cli",
-        Review = "review",
-        Trailer = "trailer",
-    }
-}
-
 /// Who approved a review finding, and through what.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Approval {
@@ -97,9 +97,19 @@ impl Finding {
     /// on every core, each once.
     pub fn locate_all(
         raw: Vec<RawFinding>,
-        manifests: &HashMap<(&str, usize), &Manifest>,
+        manifests: &[Manifest],
         sources: &HashMap<String, SourceFile>,
     ) -> Vec<Finding> {
+        // Deleted objects share a file and document index with the head's;
+        // the head's object is the one a finding can point into.
+        let mut by_doc: HashMap<(&str, usize), &Manifest> = HashMap::with_capacity(manifests.len());
+        for m in manifests {
+            let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
+            if slot.change == ManifestChange::Deleted {
+                *slot = m;
+            }
+        }
+        let manifests = &by_doc;
         let mut wanted: Vec<&SourceFile> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in raw.iter().filter(|r| r.line.is_none()) {

@@ -2,7 +2,6 @@
 //! Collectors fill it; the evaluator hands it to Rego as `input`; `--dump-input`
 //! prints it. Fields may be added within v1, never renamed or removed.
 
-use crate::collect::trailers::Trailer;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -98,6 +97,19 @@ pub struct Context {
     pub run_id: Option<String>,
 }
 
+named_enum! {
+    /// What a human approval of review findings came through: a pull
+    /// request `label` listed in `approvals.labels`, `--approved-by` (`cli`),
+    /// an approving pull request `review`, a review `trailer` of the commit
+    /// (`approvals.trailers`).
+    pub enum ApprovalSource {
+        Label = "label",
+        Cli = "cli",
+        Review = "review",
+        Trailer = "trailer",
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct PullRequest {
     pub number: u64,
@@ -136,6 +148,13 @@ pub struct PolicyProblem {
 pub struct PolicyFile {
     pub name: String,
     pub sha256: String,
+}
+
+/// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -487,7 +506,7 @@ mod tests {
 
     #[test]
     fn every_word_is_its_json() {
-        use crate::finding::{ApprovalSource, Severity, Status};
+        use crate::finding::{Severity, Status};
         use crate::judge::{FailOn, Verdict};
         agree(super::Mode::ALL);
         agree(super::Declared::ALL);
@@ -497,7 +516,7 @@ mod tests {
         agree(super::SkipReason::ALL);
         agree(Severity::ALL);
         agree(Status::ALL);
-        agree(ApprovalSource::ALL);
+        agree(super::ApprovalSource::ALL);
         agree(FailOn::ALL);
         agree(Verdict::ALL);
     }

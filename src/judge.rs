@@ -5,9 +5,10 @@
 
 use crate::baseline::Baseline;
 use crate::clock;
+use crate::collect::context::Approver;
 use crate::config::{SeverityOverride, ValidConfig};
-use crate::finding::{Approval, ApprovalSource, Finding, Severity, Status, WaiverRef};
-use crate::input::{named_enum, Input};
+use crate::finding::{Approval, Finding, Severity, Status, WaiverRef};
+use crate::input::{named_enum, ApprovalSource, Input};
 use time::OffsetDateTime;
 
 /// The rule raised by the judge itself.
@@ -49,14 +50,6 @@ named_enum! {
         Pass = "pass",
         Fail = "fail",
     }
-}
-
-/// An approval the CI system or the repository knows of.
-#[derive(Debug, Clone)]
-pub struct Approver {
-    pub name: String,
-    /// Label, cli or review (a trailer is read from the commit by `judge`).
-    pub via: ApprovalSource,
 }
 
 #[derive(Debug)]
