@@ -2,8 +2,8 @@
 //! becomes a `Finding` here, with its manifest pointer turned into file, line
 //! and column, and the object's name attached for waivers.
 
-use crate::collect::manifests::SourceFile;
 use crate::input::{named_enum, ApprovalSource, Commit, Manifest, ManifestChange};
+use crate::source::SourceFile;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;

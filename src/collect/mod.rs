@@ -5,7 +5,6 @@
 pub mod context;
 pub mod git;
 pub mod manifests;
-pub mod yaml;
 
 use crate::config::{Limits, ValidConfig};
 use crate::error::Result;
@@ -14,12 +13,13 @@ use crate::input::{
     RangeFile, SkipReason,
 };
 use crate::provenance::{CommitFacts, IdentityTable};
+use crate::source::SourceFile;
 use crate::timing;
 use crate::trailers;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
 use git2::Repository;
-use manifests::{Candidate, Collected, Loader, SourceFile};
+use manifests::{Candidate, Collected, Loader};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -11,12 +11,12 @@ mod sarif;
 
 use crate::audit::AuditRef;
 use crate::catalog::RuleDoc;
-use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Status};
 use crate::input::{Input, SkipReason, Skipped};
 use crate::judge::Judgement;
+use crate::source::SourceFile;
 use std::collections::HashMap;
 use std::path::Path;
 
