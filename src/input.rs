@@ -73,6 +73,23 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// How the range was chosen: `flags` (--base), the CI's hint
+    /// (`github-event`, `pre-push`), the merge-base with the `upstream` or a
+    /// `default-branch`, a `new-branch`'s first push, `head-only` (HEAD
+    /// alone), or `baseline` (the tree at HEAD, for `govops baseline`).
+    pub enum RangeSource {
+        Flags = "flags",
+        GithubEvent = "github-event",
+        PrePush = "pre-push",
+        Upstream = "upstream",
+        DefaultBranch = "default-branch",
+        NewBranch = "new-branch",
+        HeadOnly = "head-only",
+        Baseline = "baseline",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Repo {
     pub root: String,
@@ -81,7 +98,8 @@ pub struct Repo {
     pub merge_base: Option<String>,
     pub branch: Option<String>,
     pub shallow: bool,
-    /// How the range was chosen (flags, github-event, pre-push, upstream, head-only, ...).
+    /// How the range was chosen (a `RangeSource`), or the mode checked
+    /// when there is no range (commit-msg, staged).
     pub range_source: String,
 }
 
@@ -514,6 +532,7 @@ mod tests {
         agree(super::FileStatus::ALL);
         agree(super::ManifestChange::ALL);
         agree(super::SkipReason::ALL);
+        agree(super::RangeSource::ALL);
         agree(Severity::ALL);
         agree(Status::ALL);
         agree(super::ApprovalSource::ALL);

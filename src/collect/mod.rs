@@ -191,7 +191,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     }
     let range_source = req
         .range
-        .map_or_else(|| req.mode.to_string(), |r| r.source.clone());
+        .map_or_else(|| req.mode.to_string(), |r| r.source.to_string());
     let input = Input {
         schema: input::SCHEMA,
         now: req.now,
