@@ -25,5 +25,7 @@ pub mod provenance;
 pub mod render;
 pub mod repo_path;
 pub mod shape;
+pub mod source;
 pub mod timing;
 pub mod trailers;
+pub mod yaml;

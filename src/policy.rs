@@ -160,7 +160,7 @@ impl Policy {
 pub fn builtin_rules() -> Vec<RuleFile> {
     BUILTIN_RULES
         .iter()
-        .filter(|(p, _)| p.ends_with(".rego"))
+        .filter(|(p, _)| Path::new(p).extension().is_some_and(|e| e == "rego"))
         .map(|(p, t)| RuleFile {
             name: p.to_string(),
             text: t.to_string(),
@@ -397,14 +397,16 @@ fn policy_files(
     let mut out = Vec::new();
     let mut docs = Vec::new();
     for entry in snapshot.list(repo, dir)? {
-        if entry.path.ends_with(".md") && entry.kind != EntryKind::Symlink {
+        // Extensions as OPA and the catalog take them: lower case.
+        let extension = Path::new(&entry.path).extension();
+        if extension.is_some_and(|e| e == "md") && entry.kind != EntryKind::Symlink {
             if let Some(bytes) = snapshot.read(repo, &entry.path)? {
                 let text = String::from_utf8_lossy(&bytes);
                 docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
             }
             continue;
         }
-        if !entry.path.ends_with(".rego") {
+        if extension.is_none_or(|e| e != "rego") {
             continue;
         }
         if entry.kind == EntryKind::Symlink {

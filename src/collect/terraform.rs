@@ -11,7 +11,7 @@
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::input::{FileChange, FileKind, InputError, Plan, PlannedResource};
+use crate::input::{FileChange, FileKind, FileStatus, InputError, Plan, PlannedResource};
 use crate::repo_path;
 use git2::Repository;
 use hcl_edit::structure::{Body, Structure};
@@ -151,7 +151,9 @@ fn repo_plans(req: &Request<'_>) -> Result<Vec<String>> {
     let mut out: Vec<String> = req
         .changes
         .iter()
-        .filter(|f| f.status != "deleted" && f.kind != FileKind::Gitlink && matches(&f.path))
+        .filter(|f| {
+            f.status != FileStatus::Deleted && f.kind != FileKind::Gitlink && matches(&f.path)
+        })
         .map(|f| f.path.clone())
         .collect();
     if req.all {
