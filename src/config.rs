@@ -198,8 +198,6 @@ pub struct Cloud {
     /// Resource types that cannot carry tags, besides the table shipped with
     /// the rules (rules/cloud/untaggable.rego); globs on the type.
     pub untaggable: Vec<String>,
-    /// A required tag whose value is known only after apply: pass, review or deny.
-    pub unknown_tags: UnknownOutcome,
     /// Approved regions, per provider (aws, azurerm, google) or per resource
     /// type (which wins); globs. A provider or type not listed is not judged.
     pub regions: IndexMap<String, Vec<String>>,
@@ -211,15 +209,6 @@ pub struct Cloud {
     /// Plan variables whose value names the environment (then matched with
     /// `environments.production`).
     pub environment_variables: Vec<String>,
-}
-
-/// What a tag known only after apply means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum UnknownOutcome {
-    Pass,
-    Review,
-    Deny,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -502,7 +491,6 @@ impl Default for Cloud {
             tag_names: IndexMap::new(),
             tagged_providers: strings(&["aws", "azurerm", "google", "google-beta"]),
             untaggable: Vec::new(),
-            unknown_tags: UnknownOutcome::Review,
             regions: IndexMap::new(),
             max_deletes: Some(10),
             production_accounts: Vec::new(),

@@ -236,9 +236,9 @@ short(c) := substring(c.sha, 0, 7) if c.sha != null
 
 short(c) := "(pending)" if c.sha == null
 
-# A required tag known only after apply: its own outcome, pass, review or
-# deny by cloud.unknown_tags. (These two rules stay last in the file.)
-unknown_tags contains f if {
+# A required tag known only after apply: its own outcome, a review by
+# default; `severity: {GOV-CLOUD-003: deny}` refuses it, `off` passes it.
+review contains f if {
 	some [p, r] in tagged
 	some label in cfg.required
 	key := tag_key(label)
@@ -248,14 +248,4 @@ unknown_tags contains f if {
 		"id": "GOV-CLOUD-003",
 		"message": sprintf("%s (%s): the value of tag %s is known only after apply, so it cannot be checked", [r.address, p.file, named(label, key)]),
 	})
-}
-
-review contains f if {
-	cfg.unknown_tags == "review"
-	some f in unknown_tags
-}
-
-deny contains f if {
-	cfg.unknown_tags == "deny"
-	some f in unknown_tags
 }

@@ -89,15 +89,6 @@ test_cloud_003_unknown_is_review_by_default if {
 	fx.ids(cloud.review) == ["GOV-CLOUD-003", "GOV-CLOUD-003", "GOV-CLOUD-003"] with input as run([all])
 }
 
-test_cloud_003_outcome_is_configurable if {
-	r := resource({"tags": object.remove(tags, ["owner"]), "tags_unknown": ["owner"]})
-	deny := fx.doc({"config": with_cloud({"unknown_tags": "deny"}), "plans": [plan([r], {})]})
-	fx.ids(cloud.deny) == ["GOV-CLOUD-003"] with input as deny
-	count(cloud.review) == 0 with input as deny
-	pass := fx.doc({"config": with_cloud({"unknown_tags": "pass"}), "plans": [plan([r], {})]})
-	count(cloud.review) + count(cloud.deny) == 0 with input as pass
-}
-
 regions := with_cloud({"regions": {"aws": ["eu-*"], "aws_s3_bucket": ["eu-west-1"]}})
 
 test_cloud_004_region_by_type_then_provider if {

@@ -283,6 +283,29 @@ fn regions_production_and_ai_commits_behind_a_destructive_plan() {
 }
 
 #[test]
+fn a_tag_known_only_after_apply_is_a_review_the_severity_config_settles() {
+    for (severity, want) in [("", Some("review")), ("deny", Some("deny")), ("off", None)] {
+        let config = match severity {
+            "" => CONFIG.to_string(),
+            s => format!("{CONFIG}severity: {{GOV-CLOUD-003: {s}}}\n"),
+        };
+        let repo = infra(&config);
+        repo.write("infra/app.tfplan.json", read("plan.json"));
+        repo.commit("Plan");
+        let (_, report) = repo.check_json(&["--base", "main"]);
+        let got = findings(&report, "GOV-CLOUD-003");
+        assert_eq!(
+            got.len(),
+            usize::from(want.is_some()),
+            "{severity}: {report:#}"
+        );
+        if let Some(want) = want {
+            assert_eq!(got[0]["severity"], want);
+        }
+    }
+}
+
+#[test]
 fn the_fixture_plan_loads_in_checkov() {
     // checkov's terraform_plan framework is an independent reader of the
     // documented plan format (scripts/test installs it).
