@@ -340,6 +340,9 @@ pub struct Limits {
     /// A larger Terraform plan is a GOV-INPUT-001 finding, not read (plans
     /// of large estates run to tens of megabytes, past `max_file_bytes`).
     pub max_plan_bytes: u64,
+    /// Resource changes per plan: a plan with more is a GOV-INPUT-001
+    /// finding, refused while it is read (bounds memory and time).
+    pub max_plan_resources: usize,
     /// Documents per file.
     pub max_documents: usize,
     /// YAML nodes produced by aliases, per document.
@@ -515,6 +518,7 @@ impl Default for Limits {
             max_file_bytes: 10 * 1024 * 1024,
             max_diff_bytes: 4 * 1024 * 1024,
             max_plan_bytes: 256 * 1024 * 1024,
+            max_plan_resources: 100_000,
             max_total_bytes: 64 * 1024 * 1024,
             max_documents: 10_000,
             max_alias_expansion: 100_000,

@@ -108,6 +108,13 @@ pub fn collect(req: &Request<'_>, errors: &mut Vec<InputError>) -> Result<Vec<Pl
             // The operator named it: a missing plan is a usage error, not a finding.
             Err(e) => return Err(Error::io(&name, format!("cannot read the plan: {e}"))),
         };
+        // A plan the globs already found in the change is judged once.
+        if in_repo
+            .as_ref()
+            .is_some_and(|p| found.iter().any(|(_, r, _)| r.as_ref() == Some(p)))
+        {
+            continue;
+        }
         if meta.len() > max {
             error(&name, None, None, over_limit(meta.len(), max));
             continue;
@@ -124,7 +131,7 @@ pub fn collect(req: &Request<'_>, errors: &mut Vec<InputError>) -> Result<Vec<Pl
     let mut sources = TfSources::new(req)?;
     let mut plans = Vec::new();
     for (name, repo_path, bytes) in found {
-        match parse(&bytes) {
+        match parse(&bytes, cfg.limits.max_plan_resources) {
             Ok(raw) => plans.push(build(req, &mut sources, name, repo_path.as_deref(), raw)),
             Err(e) => error(&name, e.line, e.column, e.message),
         }
@@ -185,7 +192,7 @@ struct RawPlan {
     errored: bool,
     #[serde(default)]
     variables: Option<Map<String, Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_changes")]
     resource_changes: Option<Vec<RawChange>>,
     #[serde(default)]
     configuration: Option<RawConfiguration>,
@@ -206,6 +213,45 @@ struct RawChange {
     #[serde(default)]
     deposed: Option<String>,
     change: RawChangeBody,
+}
+
+thread_local! {
+    /// `limits.max_plan_resources` for the parse under way on this thread.
+    static MAX_RESOURCES: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// `resource_changes`, refused past `limits.max_plan_resources` while it is
+/// read: memory stays bounded by the limit, not by the plan's size.
+fn bounded_changes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<RawChange>>, D::Error> {
+    struct Changes(usize);
+    impl<'de> serde::de::Visitor<'de> for Changes {
+        type Value = Option<Vec<RawChange>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of resource changes")
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(change) = seq.next_element::<RawChange>()? {
+                if out.len() == self.0 {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than limits.max_plan_resources ({}) resource changes: the plan is not judged; raise the limit for a plan this large",
+                        self.0
+                    )));
+                }
+                out.push(change);
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_any(Changes(MAX_RESOURCES.with(|m| m.get())))
 }
 
 fn managed() -> String {
@@ -264,8 +310,9 @@ struct RawModuleCall {
     module: Option<RawModule>,
 }
 
-fn parse(bytes: &[u8]) -> std::result::Result<RawPlan, ParseError> {
+fn parse(bytes: &[u8], max_resources: usize) -> std::result::Result<RawPlan, ParseError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    MAX_RESOURCES.with(|m| m.set(max_resources));
     let raw: RawPlan = serde_json::from_slice(bytes).map_err(|e| ParseError {
         line: (e.line() > 0).then_some(e.line() as u32),
         column: (e.column() > 0).then_some(e.column() as u32),
@@ -923,15 +970,42 @@ mod tests {
             r#"{"format_version":"1.0","resource_changes":[{"address":1}]}"#,
             "[",
         ] {
-            assert!(parse(bad.as_bytes()).is_err(), "{bad}");
+            assert!(parse(bad.as_bytes(), usize::MAX).is_err(), "{bad}");
         }
         let deep = format!(
             r#"{{"format_version":"1.2","resource_changes":[{{"address":"a.b","type":"a","name":"b","change":{{"actions":["create"],"after":{}{}}}}}]}}"#,
             "[".repeat(200),
             "]".repeat(200)
         );
-        let e = parse(deep.as_bytes()).err().unwrap();
+        let e = parse(deep.as_bytes(), usize::MAX).err().unwrap();
         assert!(e.message.contains("recursion"), "{e:?}");
+    }
+
+    #[test]
+    fn resource_changes_past_the_limit_are_refused_while_read() {
+        let change = r#"{"address":"a.b","type":"a","name":"b","change":{"actions":["create"]}}"#;
+        let plan = |n: usize| {
+            format!(
+                r#"{{"format_version":"1.2","resource_changes":[{}]}}"#,
+                vec![change; n].join(",")
+            )
+        };
+        assert_eq!(
+            parse(plan(3).as_bytes(), 3)
+                .ok()
+                .unwrap()
+                .resource_changes
+                .unwrap()
+                .len(),
+            3
+        );
+        let e = parse(plan(4).as_bytes(), 3).err().unwrap();
+        assert!(e.message.contains("max_plan_resources"), "{e:?}");
+        assert!(parse(
+            br#"{"format_version":"1.2","resource_changes":null,"configuration":{}}"#,
+            3
+        )
+        .is_ok());
     }
 
     #[test]

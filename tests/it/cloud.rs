@@ -366,3 +366,38 @@ fn a_plan_of_15000_resources_is_judged_in_bounds() {
     // A debug build; the release figure is in the report of issue #19.
     run.assert_bounded(60, 1024);
 }
+
+#[test]
+fn a_plan_with_too_many_resources_is_refused_in_bounded_memory() {
+    // Small resource changes, three times limits.max_plan_resources: refused
+    // while read, before the input document holds them.
+    let repo = infra(CONFIG);
+    let mut plan = String::from("{\"format_version\":\"1.2\",\"resource_changes\":[");
+    for i in 0..300_000 {
+        if i > 0 {
+            plan.push(',');
+        }
+        plan.push_str(&format!(
+            "{{\"address\":\"random_id.r{i}\",\"type\":\"random_id\",\"name\":\"r{i}\",\"change\":{{\"actions\":[\"create\"],\"after\":{{}}}}}}"
+        ));
+    }
+    plan.push_str("]}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.json");
+    std::fs::write(&path, &plan).unwrap();
+    let (run, report) = repo.check_json_run(&["--base", "main", "--plan", path.to_str().unwrap()]);
+    assert_eq!(run.code(), 1, "{report:#}");
+    let errors = findings(&report, "GOV-INPUT-001");
+    assert_eq!(errors.len(), 1, "{report:#}");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("limits.max_plan_resources (100000)"));
+    eprintln!(
+        "300,000-resource plan ({} MB): {:?}, {} MiB",
+        plan.len() / 1_000_000,
+        run.elapsed,
+        run.peak_kib / 1024
+    );
+    run.assert_bounded(SECONDS, 256);
+}
