@@ -12,25 +12,34 @@ tag_key(label) := object.get(cfg.tag_names, label, label)
 
 tagged_providers := {p | some p in cfg.tagged_providers}
 
-# Every managed resource that exists after apply, with its plan.
-existing := [[p, r] |
-	some p in input.plans
-	some r in p.resources
+# Changes after which a resource no longer exists (or was only read).
+gone := {"delete", "read", "forget", "delete-forget"}
+
+# Every managed resource that exists after apply. (Iterated in place by the
+# rules below: a list of [plan, resource] pairs cost a third of the time of
+# a 15,000-resource plan.)
+exists(r) if {
 	r.mode == "managed"
-	not r.change in {"delete", "read", "forget", "delete-forget"}
-]
+	not gone[r.change]
+}
 
 # Types that cannot carry tags: the shipped table, its globs, the config's.
-types := {r.type | some [_, r] in existing}
+types := {r.type | some p in input.plans; some r in p.resources}
 
 untaggable := untaggable_types | govops.glob_filter(array.concat(untaggable_globs, cfg.untaggable), types)
 
-# The resources judged for tags, computed once.
-tagged := [[p, r] |
-	some [p, r] in existing
+# Whether a resource's tags are judged: it exists after apply, its provider
+# is a tagged one, its type can carry tags.
+tagged(r) if {
+	exists(r)
 	tagged_providers[r.provider_type]
 	not untaggable[r.type]
-]
+}
+
+# The required tag keys, each with its label, computed once.
+required_keys := {tag_key(label): label | some label in cfg.required}
+
+required_set := {k | some k, _ in required_keys}
 
 # Where a finding about a resource points: its block in the .tf source, or the plan.
 at(r, f) := object.union(f, {"file": r.file, "line": r.line})
@@ -41,6 +50,10 @@ has_tag(r, key) if {
 	value != null
 	value != ""
 }
+
+# The required keys a resource lacks (present or unknown), one set
+# difference per resource.
+lacking(r) := required_set - {k | some k, v in r.tags; v != null; v != ""}
 
 unknown_tag(r, key) if key in r.tags_unknown
 
@@ -54,14 +67,14 @@ named(label, key) := sprintf("%q", [key]) if label == key
 named(label, key) := sprintf("%q (label %s)", [key, label]) if label != key
 
 deny contains f if {
-	some [p, r] in tagged
-	some label in cfg.required
-	key := tag_key(label)
-	not has_tag(r, key)
+	some p in input.plans
+	some r in p.resources
+	tagged(r)
+	some key in lacking(r)
 	not unknown_tag(r, key)
 	f := at(r, {
 		"id": "GOV-CLOUD-001",
-		"message": sprintf("%s (%s) has no tag %s", [r.address, p.file, named(label, key)]),
+		"message": sprintf("%s (%s) has no tag %s", [r.address, p.file, named(required_keys[key], key)]),
 	})
 }
 
@@ -70,8 +83,10 @@ allowed_values := {label: {v | some v in rule} | some label, rule in input.confi
 allowed_patterns := {label: sprintf("^(?:%s)$", [rule.pattern]) | some label, rule in input.config.tags.allowed; is_object(rule)}
 
 deny contains f if {
-	some [_, r] in tagged
+	some p in input.plans
+	some r in p.resources
 	some label, values in allowed_values
+	tagged(r)
 	key := tag_key(label)
 	value := r.tags[key]
 	has_tag(r, key)
@@ -83,8 +98,10 @@ deny contains f if {
 }
 
 deny contains f if {
-	some [_, r] in tagged
+	some p in input.plans
+	some r in p.resources
 	some label, pattern in allowed_patterns
+	tagged(r)
 	key := tag_key(label)
 	value := r.tags[key]
 	has_tag(r, key)
@@ -107,7 +124,9 @@ region_ok(globs, region) if {
 
 deny contains f if {
 	count(cfg.regions) > 0
-	some [_, r] in existing
+	some p in input.plans
+	some r in p.resources
+	exists(r)
 	globs := region_globs(r)
 	r.region != null
 	not region_ok(globs, r.region)
@@ -123,7 +142,9 @@ region_subject(r) := sprintf("provider %s", [r.provider_type]) if not cfg.region
 
 review contains f if {
 	count(cfg.regions) > 0
-	some [_, r] in existing
+	some p in input.plans
+	some r in p.resources
+	exists(r)
 	_ := region_globs(r)
 	r.region_unknown
 	f := at(r, {
@@ -239,13 +260,13 @@ short(c) := "(pending)" if c.sha == null
 # A required tag known only after apply: its own outcome, a review by
 # default; `severity: {GOV-CLOUD-003: deny}` refuses it, `off` passes it.
 review contains f if {
-	some [p, r] in tagged
-	some label in cfg.required
-	key := tag_key(label)
-	not has_tag(r, key)
+	some p in input.plans
+	some r in p.resources
+	tagged(r)
+	some key in lacking(r)
 	unknown_tag(r, key)
 	f := at(r, {
 		"id": "GOV-CLOUD-003",
-		"message": sprintf("%s (%s): the value of tag %s is known only after apply, so it cannot be checked", [r.address, p.file, named(label, key)]),
+		"message": sprintf("%s (%s): the value of tag %s is known only after apply, so it cannot be checked", [r.address, p.file, named(required_keys[key], key)]),
 	})
 }
