@@ -24,4 +24,5 @@ pub mod policy;
 pub mod render;
 pub mod repo_path;
 pub mod shape;
+pub mod stats;
 pub mod timing;

@@ -16,6 +16,7 @@ mod repo;
 mod reports;
 mod snapshots;
 mod speed;
+mod stats;
 mod trailers;
 mod trust;
 mod trust_attack;

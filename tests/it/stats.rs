@@ -1,0 +1,440 @@
+//! `govops stats` on histories built with known answers: every measure is
+//! asserted exactly, the table is snapshotted, the CSV export is checked
+//! column by column, the dashboard is rendered in a real headless browser
+//! and the exports of several repositories are rolled up with DuckDB.
+
+use crate::repo::{git_command, Repo};
+use serde_json::{json, Value};
+
+/// 2026-03-01T00:00:00Z.
+const T0: i64 = 1_772_323_200;
+const DAY: i64 = 86_400;
+
+const CLAUDE: &str = "Co-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>";
+const CLAUDE_NO_MODEL: &str = "Co-Authored-By: Claude <noreply@anthropic.com>";
+const AIDER: &str = "Co-authored-by: aider (gpt-4o) <aider@aider.chat>";
+
+/// Commit everything with an exact message and exact author and committer dates.
+fn commit_at(repo: &Repo, message: &str, author: i64, committer: i64) -> String {
+    repo.git(&["add", "-A"]);
+    let msg = repo.path().join(".git/TEST_MSG");
+    std::fs::write(&msg, message).unwrap();
+    let out = git_command(&repo.path())
+        .args(["commit", "-q", "--allow-empty", "--cleanup=verbatim", "-F"])
+        .arg(&msg)
+        .env("GIT_AUTHOR_DATE", format!("@{author} +0000"))
+        .env("GIT_COMMITTER_DATE", format!("@{committer} +0000"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.git(&["rev-parse", "HEAD"])
+}
+
+fn lines(n: usize, tag: &str) -> String {
+    (1..=n).map(|i| format!("{tag} line {i}\n")).collect()
+}
+
+/// The known history (dates from T0, 2026-03-01):
+///   d0  H1 human       adds a.txt (10 lines)
+///   d1  A1 claude-code adds b.txt (4 lines)                      Opus 4.6
+///   d2  A2 aider       rewrites a.txt lines 1-2                   gpt-4o
+///   d3  H2 human       "fix: correct b": rewrites b.txt line 1   (A1's fix follow-up, 1 line of A1 reworked)
+///   d4  A3 claude-code adds c.txt (3 lines), no model             (fails GOV-AI-001)
+///   d5  R1 human       git revert of A3 (c.txt deleted: A3 reverted after 1 day, 3 lines reworked)
+///   feature branch from R1:
+///   d6  F1 human       adds d.txt (2 lines)
+///   d7  F2 claude-code appends to d.txt (1 line)
+///   d8  merge "Merge pull request #7 from o/feature", --no-ff: PR #7 merged 2 days after F1
+///   d8+1h (committed d9) S1 human "Add e (#9)", squash merge: 23 h; Reviewed-by a human
+///   d40 L  human       README (in April; its windows are still open)
+fn known() -> (Repo, Vec<String>) {
+    let repo = Repo::new();
+    let mut shas = Vec::new();
+    repo.write("a.txt", lines(10, "a"));
+    shas.push(commit_at(&repo, "Initial a\n", T0, T0));
+    repo.write("b.txt", lines(4, "b"));
+    shas.push(commit_at(
+        &repo,
+        &format!("Add b\n\n{CLAUDE}\n"),
+        T0 + DAY,
+        T0 + DAY,
+    ));
+    repo.write(
+        "a.txt",
+        lines(10, "a").replacen("a line 1\na line 2\n", "A1\nA2\n", 1),
+    );
+    shas.push(commit_at(
+        &repo,
+        &format!("Rework a\n\n{AIDER}\n"),
+        T0 + 2 * DAY,
+        T0 + 2 * DAY,
+    ));
+    repo.write("b.txt", lines(4, "b").replacen("b line 1\n", "B1\n", 1));
+    shas.push(commit_at(
+        &repo,
+        "fix: correct b\n",
+        T0 + 3 * DAY,
+        T0 + 3 * DAY,
+    ));
+    repo.write("c.txt", lines(3, "c"));
+    let a3 = commit_at(
+        &repo,
+        &format!("Add c\n\n{CLAUDE_NO_MODEL}\n"),
+        T0 + 4 * DAY,
+        T0 + 4 * DAY,
+    );
+    shas.push(a3.clone());
+    repo.remove("c.txt");
+    shas.push(commit_at(
+        &repo,
+        &format!("Revert \"Add c\"\n\nThis reverts commit {a3}.\n"),
+        T0 + 5 * DAY,
+        T0 + 5 * DAY,
+    ));
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("d.txt", lines(2, "d"));
+    shas.push(commit_at(&repo, "Add d\n", T0 + 6 * DAY, T0 + 6 * DAY));
+    repo.write("d.txt", lines(3, "d"));
+    shas.push(commit_at(
+        &repo,
+        &format!("Extend d\n\n{CLAUDE}\n"),
+        T0 + 7 * DAY,
+        T0 + 7 * DAY,
+    ));
+    repo.git(&["checkout", "-q", "main"]);
+    let out = git_command(&repo.path())
+        .args([
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge pull request #7 from o/feature",
+            "feature",
+        ])
+        .env("GIT_AUTHOR_DATE", format!("@{} +0000", T0 + 8 * DAY))
+        .env("GIT_COMMITTER_DATE", format!("@{} +0000", T0 + 8 * DAY))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.write("e.txt", lines(5, "e"));
+    shas.push(commit_at(
+        &repo,
+        "Add e (#9)\n\nReviewed-by: Grace Hopper <grace@example.com>\n",
+        T0 + 8 * DAY + 3600,
+        T0 + 9 * DAY,
+    ));
+    repo.write("README.md", "# readme\n");
+    shas.push(commit_at(&repo, "Docs\n", T0 + 40 * DAY, T0 + 40 * DAY));
+    (repo, shas)
+}
+
+fn stats_json(repo: &Repo, args: &[&str]) -> Value {
+    let mut all = vec!["stats", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = repo.govops(&all);
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr());
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
+}
+
+fn row<'a>(rows: &'a Value, key: &str, value: &str) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[key] == value)
+        .unwrap_or_else(|| panic!("no row {key}={value} in {rows:#}"))
+}
+
+/// The contract's fields of a row, as a comparable object.
+fn contract(r: &Value) -> Value {
+    let keys = [
+        "commits",
+        "share",
+        "lines_added",
+        "lines_deleted",
+        "ai_lines",
+        "reverted",
+        "revert_rate",
+        "median_time_to_revert_s",
+        "fix_followups",
+        "rework_14d",
+        "rework_30d",
+        "merged_prs",
+        "median_time_to_merge_s",
+        "reviewed",
+        "policy_failing",
+    ];
+    Value::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), r[*k].clone()))
+            .collect(),
+    )
+}
+
+#[test]
+fn every_measure_of_a_known_history() {
+    let (repo, shas) = known();
+    let report = stats_json(&repo, &[]);
+    assert_eq!(report["schema"], "govops.stats/v1");
+    assert_eq!(report["range"]["commits"], 10);
+    assert_eq!(report["range"]["merges"], 1);
+    let tools = &report["tools"];
+    assert_eq!(
+        tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["tool"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["claude-code", "aider", "human"]
+    );
+    assert_eq!(
+        contract(row(tools, "tool", "claude-code")),
+        json!({
+            "commits": 3, "share": 0.3, "lines_added": 8, "lines_deleted": 0, "ai_lines": null,
+            "reverted": 1, "revert_rate": 0.3333, "median_time_to_revert_s": DAY,
+            "fix_followups": 1, "rework_14d": 0.5, "rework_30d": 0.5,
+            "merged_prs": 1, "median_time_to_merge_s": 2 * DAY, "reviewed": 0, "policy_failing": 1
+        })
+    );
+    assert_eq!(
+        contract(row(tools, "tool", "aider")),
+        json!({
+            "commits": 1, "share": 0.1, "lines_added": 2, "lines_deleted": 2, "ai_lines": null,
+            "reverted": 0, "revert_rate": 0.0, "median_time_to_revert_s": null,
+            "fix_followups": 0, "rework_14d": 0.0, "rework_30d": 0.0,
+            "merged_prs": 0, "median_time_to_merge_s": null, "reviewed": 0, "policy_failing": 0
+        })
+    );
+    // Human rework: of H1's 10, H2's 1, F1's 2 and S1's 5 lines (R1 adds
+    // none, L's window is open), A2 rewrote 2 of H1's: 2/18.
+    assert_eq!(
+        contract(row(tools, "tool", "human")),
+        json!({
+            "commits": 6, "share": 0.6, "lines_added": 10 + 1 + 2 + 5 + 1, "lines_deleted": 1 + 3,
+            "ai_lines": null, "reverted": 0, "revert_rate": 0.0, "median_time_to_revert_s": null,
+            "fix_followups": 0, "rework_14d": 0.1111, "rework_30d": 0.1111,
+            "merged_prs": 2, "median_time_to_merge_s": (2 * DAY + DAY - 3600) / 2,
+            "reviewed": 1, "policy_failing": 0
+        })
+    );
+    assert_eq!(report["overall"]["commits"], 10);
+    assert_eq!(report["overall"]["reverted"], 1);
+
+    // Models: Opus 4.6 twice, the model-less commit apart.
+    let models = &report["models"];
+    let opus = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"] == "claude-code" && r["model"] == "Claude Opus 4.6")
+        .unwrap_or_else(|| panic!("{models:#}"));
+    assert_eq!(opus["commits"], 2);
+    assert_eq!(row(models, "model", "unknown")["commits"], 1);
+    assert_eq!(row(models, "model", "gpt-4o")["tool"], "aider");
+
+    // Months: March holds all but L.
+    let months = report["months"].as_array().unwrap();
+    let march_claude = months
+        .iter()
+        .find(|r| r["month"] == "2026-03" && r["tool"] == "claude-code")
+        .unwrap();
+    assert_eq!(march_claude["commits"], 3);
+    assert_eq!(march_claude["share"], 0.3333);
+    let april: Vec<&Value> = months.iter().filter(|r| r["month"] == "2026-04").collect();
+    assert_eq!(april.len(), 1);
+    assert_eq!(april[0]["tool"], "human");
+    assert_eq!(april[0]["share"], 1.0);
+
+    // The policy view: A3 names no model.
+    assert_eq!(
+        report["policy"],
+        json!({"ai_commits": 4, "failing": 1, "by_rule": {"GOV-AI-001": 1}, "source": "builtin"})
+    );
+
+    // Per commit.
+    let commits = report["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 10);
+    let by_sha = |sha: &str| commits.iter().find(|c| c["sha"] == sha).unwrap();
+    let [h1, a1, a2, h2, a3, r1, f1, f2, s1, l] = shas.as_slice() else {
+        panic!("{shas:?}")
+    };
+    assert_eq!(by_sha(a3)["reverted_by"], r1.as_str());
+    assert_eq!(by_sha(a3)["time_to_revert_s"], DAY);
+    assert_eq!(by_sha(a3)["policy_failures"], json!(["GOV-AI-001"]));
+    assert_eq!(by_sha(a1)["fix_followup"], h2.as_str());
+    assert_eq!(by_sha(a1)["rework_lines_14d"], 1);
+    assert_eq!(by_sha(h1)["rework_lines_14d"], 2);
+    assert_eq!(by_sha(a2)["tools"], json!(["aider"]));
+    assert_eq!(by_sha(f1)["pr"], 7);
+    assert_eq!(by_sha(f2)["time_to_merge_s"], 2 * DAY);
+    assert_eq!(by_sha(s1)["pr"], 9);
+    assert_eq!(by_sha(s1)["time_to_merge_s"], DAY - 3600);
+    assert_eq!(by_sha(s1)["reviewed"], true);
+    assert_eq!(by_sha(l)["rework_lines_14d"], Value::Null);
+    assert_eq!(by_sha(h2)["fix_followup"], Value::Null);
+}
+
+/// A revert of a merge (`git revert -m 1 MERGE`) reverts every commit the
+/// merge brought; a revert found only by its subject counts too; a revert
+/// outside --since/--until does not.
+#[test]
+fn reverts_of_merges_and_by_subject() {
+    let (repo, shas) = known();
+    let merge = repo.git(&["rev-parse", "HEAD~2"]);
+    let out = git_command(&repo.path())
+        .args(["revert", "--no-edit", "-m", "1", &merge])
+        .env("GIT_AUTHOR_DATE", format!("@{} +0000", T0 + 41 * DAY))
+        .env("GIT_COMMITTER_DATE", format!("@{} +0000", T0 + 41 * DAY))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.write("README.md", "# readme\nmore\n");
+    let docs2 = commit_at(&repo, "Docs again\n", T0 + 42 * DAY, T0 + 42 * DAY);
+    commit_at(
+        &repo,
+        "Revert \"Docs again\"\n",
+        T0 + 43 * DAY,
+        T0 + 43 * DAY,
+    );
+    let report = stats_json(&repo, &["--no-rework"]);
+    let commits = report["commits"].as_array().unwrap();
+    let by_sha = |sha: &str| commits.iter().find(|c| c["sha"] == sha).unwrap();
+    for sha in [&shas[6], &shas[7]] {
+        assert_eq!(
+            by_sha(sha)["time_to_revert_s"],
+            41 * DAY - 7 * DAY + if sha == &shas[6] { DAY } else { 0 }
+        );
+    }
+    assert!(by_sha(&docs2)["reverted_by"].is_string());
+    let tools = &report["tools"];
+    assert_eq!(row(tools, "tool", "claude-code")["reverted"], 2);
+    // F1 (merge), docs2 (subject); R1, the merge's revert and the last are new commits.
+    assert_eq!(row(tools, "tool", "human")["reverted"], 2);
+    assert_eq!(row(tools, "tool", "human")["rework_14d"], Value::Null);
+
+    // Only March: the April reverts are outside the range.
+    let march = stats_json(
+        &repo,
+        &[
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-04-01",
+            "--no-rework",
+        ],
+    );
+    assert_eq!(march["range"]["commits"], 9);
+    assert_eq!(row(&march["tools"], "tool", "claude-code")["reverted"], 1);
+    assert_eq!(row(&march["tools"], "tool", "human")["reverted"], 0);
+}
+
+/// --base limits the range like check's flags; several tools on one commit
+/// count once for each; a bot's or an AI's review is no review evidence.
+#[test]
+fn base_range_several_tools_and_review_evidence() {
+    let (repo, shas) = known();
+    repo.write("f.txt", "f\n");
+    commit_at(
+        &repo,
+        &format!("Pair\n\n{CLAUDE}\n{AIDER}\nReviewed-by: Claude <noreply@anthropic.com>\nReviewed-by: dependabot[bot] <bot@example.com>\n"),
+        T0 + 41 * DAY,
+        T0 + 41 * DAY,
+    );
+    let report = stats_json(&repo, &["--base", &shas[9], "--no-rework"]);
+    assert_eq!(report["range"]["commits"], 1);
+    let tools = &report["tools"];
+    assert_eq!(row(tools, "tool", "claude-code")["commits"], 1);
+    assert_eq!(row(tools, "tool", "aider")["commits"], 1);
+    assert_eq!(row(tools, "tool", "claude-code")["share"], 1.0);
+    assert_eq!(row(tools, "tool", "claude-code")["reviewed"], 0);
+    assert_eq!(report["overall"]["commits"], 1);
+}
+
+#[test]
+fn the_table_snapshot() {
+    let (repo, _) = known();
+    let run = repo.govops(&["stats"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\b[0-9a-f]{7}\b", "[sha]");
+    settings.bind(|| insta::assert_snapshot!("stats_table", run.stdout()));
+    let by_month = repo.govops(&["stats", "--by", "month", "--no-rework"]);
+    settings.bind(|| insta::assert_snapshot!("stats_table_by_month", by_month.stdout()));
+}
+
+/// The CSV export: a header of the documented columns, one row per commit,
+/// RFC 4180 quoting of a subject with a comma and a quote.
+#[test]
+fn csv_export_one_row_per_commit() {
+    let (repo, shas) = known();
+    repo.write("g.txt", "g\n");
+    commit_at(
+        &repo,
+        "Odd, \"quoted\" subject\n",
+        T0 + 41 * DAY,
+        T0 + 41 * DAY,
+    );
+    let run = repo.govops(&["stats", "--format", "csv", "--no-rework"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let text = run.stdout();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 12, "{text}");
+    assert_eq!(lines[0], "repository,sha,author_time,commit_time,month,author,author_email,tools,models,lines_added,lines_deleted,ai_lines,reviewed,reverted_by,time_to_revert_s,fix_followup,pr,merged_by,time_to_merge_s,rework_lines_14d,rework_lines_30d,policy_failures,subject");
+    let a3 = lines.iter().find(|l| l.contains(&shas[4])).unwrap();
+    assert!(
+        a3.contains(&format!(
+            ",claude-code,claude-code:unknown,3,0,,false,{},86400,",
+            shas[5]
+        )),
+        "{a3}"
+    );
+    assert!(a3.ends_with(",GOV-AI-001,Add c"), "{a3}");
+    assert!(
+        lines[11].ends_with(",\"Odd, \"\"quoted\"\" subject\""),
+        "{}",
+        lines[11]
+    );
+    // The schema names the columns.
+    let schema = repo.govops(&["schema", "stats"]);
+    assert_eq!(schema.code(), 0);
+    let schema: Value = serde_json::from_str(&schema.stdout()).unwrap();
+    assert!(schema["description"]
+        .as_str()
+        .unwrap()
+        .contains("time_to_merge_s"));
+    assert!(schema["properties"]["commits"].is_object(), "{schema:#}");
+}
+
+/// Bad input: a date that is not one, a head that is not there: exit 2
+/// with a message naming the flag; an empty range is an empty report.
+#[test]
+fn bad_input_is_named() {
+    let (repo, _) = known();
+    let run = repo.govops(&["stats", "--since", "yesterday"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("--since \"yesterday\""),
+        "{}",
+        run.stderr()
+    );
+    let run = repo.govops(&["stats", "--head", "nope"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("nope"), "{}", run.stderr());
+    let empty = stats_json(&repo, &["--since", "2030-01-01"]);
+    assert_eq!(empty["range"]["commits"], 0);
+    assert_eq!(empty["tools"], json!([]));
+    let explain = repo.govops(&["stats", "--explain"]);
+    assert!(explain.stdout().contains("Bias:"));
+}
