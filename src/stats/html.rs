@@ -24,7 +24,7 @@ svg .grid { stroke:var(--grid); stroke-width:1; } svg .axisline { stroke:var(--m
 svg .line { fill:none; stroke-width:2; }
 .s0{fill:var(--c0)} .s1{fill:var(--c1)} .s2{fill:var(--c2)} .s3{fill:var(--c3)} .s4{fill:var(--c4)} .s5{fill:var(--c5)} .s6{fill:var(--c6)} .s7{fill:var(--c7)}
 .l0{stroke:var(--c0)} .l1{stroke:var(--c1)} .l2{stroke:var(--c2)} .l3{stroke:var(--c3)} .l4{stroke:var(--c4)} .l5{stroke:var(--c5)} .l6{stroke:var(--c6)} .l7{stroke:var(--c7)}
-table { border-collapse:collapse; margin-top:8px; } th, td { padding:4px 10px; border-bottom:1px solid var(--grid); text-align:right; }
+table { border-collapse:collapse; margin-top:8px; } th, td { padding:4px 10px; border-bottom:1px solid var(--grid); text-align:right; white-space:nowrap; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align:left; }
 th { font-weight:600; }
 "#;

@@ -37,12 +37,14 @@ pub struct Series {
     pub labels: Vec<String>,
 }
 
+/// The top of the y axis: 5, 10, 20, 50, 100, 200, ... so that its five
+/// divisions are whole numbers.
 fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 {
-        return 1.0;
+    if max <= 5.0 {
+        return 5.0;
     }
     let mag = 10f64.powf(max.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for step in [1.0, 2.0, 5.0, 10.0] {
         if step * mag >= max {
             return step * mag;
         }
@@ -56,9 +58,9 @@ fn frame(title: &str, y_max: f64, y_fmt: &dyn Fn(f64) -> String, y_label: &str) 
         t = esc(title)
     );
     let plot_h = H - TOP - BOTTOM;
-    for i in 0..=4 {
-        let v = y_max * f64::from(i) / 4.0;
-        let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
+    for i in 0..=5 {
+        let v = y_max * f64::from(i) / 5.0;
+        let y = TOP + plot_h - plot_h * f64::from(i) / 5.0;
         s.push_str(&format!(
             r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
             W - RIGHT,

@@ -438,3 +438,304 @@ fn bad_input_is_named() {
     let explain = repo.govops(&["stats", "--explain"]);
     assert!(explain.stdout().contains("Bias:"));
 }
+
+/// A six-month history with three tools, reverts, fixes and pull requests:
+/// enough for every chart of the dashboard to have something to draw.
+fn busy() -> Repo {
+    let repo = Repo::new();
+    let trailers = [
+        "",
+        CLAUDE,
+        AIDER,
+        "Co-authored-by: Copilot <copilot@github.com>",
+        "",
+        CLAUDE_NO_MODEL,
+    ];
+    let mut t = T0;
+    for month in 0..6i64 {
+        for k in 0..12i64 {
+            let file = format!("src/m{}.txt", k % 4);
+            let old = std::fs::read_to_string(repo.path().join(&file)).unwrap_or_default();
+            repo.write(
+                &file,
+                format!(
+                    "{old}{}",
+                    lines(((k % 5) + 1) as usize, &format!("m{month}k{k}"))
+                ),
+            );
+            let trailer = trailers[((k + month) % trailers.len() as i64) as usize];
+            let subject = if k % 5 == 4 {
+                format!("fix: m{month} k{k}")
+            } else {
+                format!("Change m{month} k{k}")
+            };
+            t += (2 + k % 3) * DAY / 2;
+            let sha = commit_at(&repo, &format!("{subject}\n\n{trailer}\n"), t, t);
+            if k % 6 == 5 {
+                let out = git_command(&repo.path())
+                    .args(["revert", "--no-edit", &sha])
+                    .env("GIT_AUTHOR_DATE", format!("@{} +0000", t + 3600))
+                    .env("GIT_COMMITTER_DATE", format!("@{} +0000", t + 3600))
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        repo.git(&["checkout", "-q", "-b", &format!("pr{month}")]);
+        repo.write(&format!("pr/{month}.txt"), lines(3, "pr"));
+        let trailer = trailers[(month as usize) % trailers.len()];
+        commit_at(&repo, &format!("PR work {month}\n\n{trailer}\n"), t, t);
+        repo.git(&["checkout", "-q", "main"]);
+        let merged = t + (month + 1) * 7200;
+        let out = git_command(&repo.path())
+            .args([
+                "merge",
+                "-q",
+                "--no-ff",
+                "-m",
+                &format!("Merge pull request #{month} from o/pr{month}"),
+                &format!("pr{month}"),
+            ])
+            .env("GIT_AUTHOR_DATE", format!("@{merged} +0000"))
+            .env("GIT_COMMITTER_DATE", format!("@{merged} +0000"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t = merged;
+    }
+    repo
+}
+
+/// The dashboard is one self-contained file: no script, no external
+/// reference, inline SVG; and a real browser renders it without a console
+/// error. The screenshot is written to target/ (a CI artifact). Without
+/// chromium the test fails when GOVOPS_REQUIRE_BROWSER=1 (scripts/test),
+/// else it says so and checks the file alone.
+#[test]
+fn dashboard_renders_in_a_headless_browser() {
+    let repo = busy();
+    let out = repo.path().join("dashboard.html");
+    let run = repo.govops(&[
+        "stats",
+        "--format",
+        "html",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<svg ").count(), 3, "three charts");
+    for external in ["<script", "http://", "https://", "src=", "@import", "url("] {
+        let hits: Vec<&str> = html
+            .match_indices(external)
+            .map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())])
+            .filter(|ctx| !ctx.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+            .collect();
+        assert!(hits.is_empty(), "{external}: {hits:?}");
+    }
+    assert!(html.contains("prefers-color-scheme: dark"));
+    for tool in ["claude-code", "aider", "copilot", "human"] {
+        assert!(html.contains(tool), "{tool}");
+    }
+
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var("GOVOPS_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "chromium is not installed and GOVOPS_REQUIRE_BROWSER=1: install it (apt-get install chromium; scripts/test does)"
+        );
+        eprintln!("chromium not found: the dashboard was checked as a file only");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("stats-dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    let url = format!("file://{}", out.display());
+    let chromium = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(browser);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(&url);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{browser}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom_text.contains("<svg"),
+        "the browser's DOM has no chart: {dom_text}"
+    );
+    assert!(dom_text.contains("AI share over time"));
+    let shot_run = chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1100,2600",
+        "--hide-scrollbars",
+    ]);
+    // What the page logs to the console (an error, a refused resource
+    // under the page's Content-Security-Policy) is in chromium's log.
+    for log in [&dom.stderr, &shot_run.stderr] {
+        let log = String::from_utf8_lossy(log);
+        let console: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                l.contains("CONSOLE")
+                    || l.contains("Content Security Policy")
+                    || l.contains("Uncaught")
+            })
+            .collect();
+        assert!(console.is_empty(), "console messages: {console:#?}");
+    }
+    let png = std::fs::read(&shot).expect("the screenshot is written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
+/// The organisation-wide table, from many repositories' CSV exports: the
+/// query the README gives (a commit counts once for each of its tools; time
+/// to merge once per pull request of a repository).
+const ROLLUP_SQL: &str = "
+WITH c AS (SELECT * FROM read_csv(?, header = true, auto_detect = true)),
+t AS (SELECT *, unnest(string_split(tools, ';')) AS tool FROM c)
+SELECT tool,
+       count(*) AS commits,
+       round(count(*) / (SELECT count(*) FROM c), 4) AS share,
+       sum(lines_added) AS lines_added,
+       count(reverted_by) AS reverted,
+       count(fix_followup) AS fix_followups,
+       (SELECT median(ttm) FROM (SELECT DISTINCT repository, merged_by, time_to_merge_s AS ttm
+          FROM t AS p WHERE p.tool = t.tool AND p.merged_by IS NOT NULL AND p.time_to_merge_s IS NOT NULL)) AS median_time_to_merge_s
+FROM t GROUP BY tool ORDER BY tool";
+
+/// The Python with duckdb: GOVOPS_TEST_PYTHON, else scripts/test's venv.
+fn duckdb_python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("GOVOPS_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python")
+        });
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "{}: no duckdb; scripts/test installs it (pip install duckdb)",
+        python.display()
+    );
+    eprintln!("skipped: {} has no duckdb", python.display());
+    None
+}
+
+#[test]
+fn csv_exports_of_several_repositories_roll_up_in_duckdb() {
+    let Some(python) = duckdb_python() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let repos = [
+        ("known-1", known().0),
+        ("known-2", known().0),
+        ("busy", busy()),
+    ];
+    let mut files = Vec::new();
+    let mut expected: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    for (name, repo) in &repos {
+        repo.git(&[
+            "remote",
+            "add",
+            "origin",
+            &format!("https://git.example.com/org/{name}.git"),
+        ]);
+        let file = out.path().join(format!("{name}.csv"));
+        let run = repo.govops(&[
+            "stats",
+            "--format",
+            "csv",
+            "--output",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        files.push(file.display().to_string());
+        for t in stats_json(repo, &[])["tools"].as_array().unwrap() {
+            let e = expected
+                .entry(t["tool"].as_str().unwrap().to_string())
+                .or_default();
+            e.0 += t["commits"].as_u64().unwrap();
+            e.1 += t["reverted"].as_u64().unwrap();
+            e.2 += t["fix_followups"].as_u64().unwrap();
+        }
+    }
+    let script = "import duckdb, json, sys\nsql, files = sys.argv[1], json.loads(sys.argv[2])\nrows = duckdb.sql(sql.replace('?', repr(files))).fetchall()\nprint(json.dumps([[v if not hasattr(v, 'is_integer') else float(v) for v in r] for r in rows]))";
+    let query = |files: &[String]| -> Vec<Value> {
+        let run = std::process::Command::new(&python)
+            .args([
+                "-c",
+                script,
+                ROLLUP_SQL,
+                &serde_json::to_string(files).unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&run.stdout).unwrap()
+    };
+    let rows = query(&files);
+    let got: std::collections::BTreeMap<String, (u64, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            let n = |i: usize| r[i].as_f64().unwrap() as u64;
+            (r[0].as_str().unwrap().to_string(), (n(1), n(4), n(5)))
+        })
+        .collect();
+    assert_eq!(got, expected, "{rows:?}");
+    // Two copies of the known history: the same pull requests twice, in
+    // two repositories: medians as in one.
+    let known = query(&files[..2]);
+    let claude = known.iter().find(|r| r[0] == "claude-code").unwrap();
+    assert_eq!(claude[1].as_f64(), Some(6.0));
+    assert_eq!(claude[2].as_f64(), Some(0.3));
+    assert_eq!(claude[6].as_f64(), Some(2.0 * DAY as f64));
+    let human = known.iter().find(|r| r[0] == "human").unwrap();
+    assert_eq!(human[6].as_f64(), Some(((2 * DAY + DAY - 3600) / 2) as f64));
+}
