@@ -123,8 +123,17 @@ fn all_hunks(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<
     })
 }
 
-/// Lines of a blob as git counts them (a last line without a newline counts).
-fn line_count(repo: &Repository, id: Oid) -> u32 {
+/// Lines of a blob as git counts them (a last line without a newline
+/// counts). A blob over `max_bytes` (its size read from the header alone)
+/// or one that cannot be read counts 0, as the diff of it does.
+fn line_count(repo: &Repository, id: Oid, max_bytes: u64) -> u32 {
+    let small = repo
+        .odb()
+        .and_then(|odb| odb.read_header(id))
+        .is_ok_and(|(size, _)| size as u64 <= max_bytes);
+    if !small {
+        return 0;
+    }
     match repo.find_blob(id) {
         Ok(b) if !b.is_binary() => {
             let c = b.content();
@@ -142,7 +151,12 @@ pub struct Replay {
     pub reworked_30d: Vec<u64>,
 }
 
-fn replay(repo: &Repository, rows: &[CommitRow], hunks: Vec<Vec<FileHunks>>) -> Replay {
+fn replay(
+    repo: &Repository,
+    rows: &[CommitRow],
+    hunks: Vec<Vec<FileHunks>>,
+    max_bytes: u64,
+) -> Replay {
     let mut files: HashMap<String, Vec<u32>> = HashMap::new();
     let mut r14 = vec![0u64; rows.len()];
     let mut r30 = vec![0u64; rows.len()];
@@ -169,7 +183,7 @@ fn replay(repo: &Repository, rows: &[CommitRow], hunks: Vec<Vec<FileHunks>>) -> 
                 // A file older than the range (or a line of history this
                 // replay did not see): its lines have no known origin.
                 None if !f.old_id.is_zero() && f.status != Delta::Added => {
-                    vec![UNKNOWN; line_count(repo, f.old_id) as usize]
+                    vec![UNKNOWN; line_count(repo, f.old_id, max_bytes) as usize]
                 }
                 None => Vec::new(),
             };
@@ -213,7 +227,7 @@ pub fn measure(
     max_diff_bytes: u64,
 ) -> Result<()> {
     let hunks = all_hunks(repo, ids, max_diff_bytes)?;
-    let result = replay(repo, rows, hunks);
+    let result = replay(repo, rows, hunks, max_diff_bytes);
     let end = rows.iter().map(|r| r.commit_time).max().unwrap_or(0);
     for (i, r) in rows.iter_mut().enumerate() {
         if r.commit_time + 14 * DAY <= end {
@@ -238,7 +252,7 @@ pub fn accuracy(
     sample: usize,
 ) -> Result<(u64, u64)> {
     let hunks = all_hunks(repo, ids, max_diff_bytes)?;
-    let result = replay(repo, rows, hunks);
+    let result = replay(repo, rows, hunks, max_diff_bytes);
     let index: HashMap<Oid, u32> = ids
         .iter()
         .enumerate()

@@ -739,3 +739,76 @@ fn csv_exports_of_several_repositories_roll_up_in_duckdb() {
     let human = known.iter().find(|r| r[0] == "human").unwrap();
     assert_eq!(human[6].as_f64(), Some(((2 * DAY + DAY - 3600) / 2) as f64));
 }
+
+/// Rework follows lines through a rename and into files older than the
+/// range (--base): their lines have no origin in the range but keep their
+/// place, so a later hunk lands on the right line.
+#[test]
+fn rework_follows_renames_and_files_older_than_the_range() {
+    let repo = Repo::new();
+    repo.write("a.txt", lines(10, "a"));
+    let base = commit_at(&repo, "Base\n", T0, T0);
+    repo.remove("a.txt");
+    let mut text = lines(10, "a").replacen("a line 5\n", "AI 5\n", 1);
+    text.push_str("AI 11\nAI 12\n");
+    repo.write("z.txt", &text);
+    let c1 = commit_at(&repo, &format!("Move a\n\n{CLAUDE}\n"), T0 + DAY, T0 + DAY);
+    repo.write(
+        "z.txt",
+        text.replacen("AI 5\n", "", 1).replacen("a line 9\n", "", 1),
+    );
+    let c2 = commit_at(&repo, "Trim z\n", T0 + 3 * DAY, T0 + 3 * DAY);
+    repo.write("README.md", "x\n");
+    commit_at(&repo, "Later\n", T0 + 40 * DAY, T0 + 40 * DAY);
+    let report = stats_json(&repo, &["--base", &base]);
+    let commits = report["commits"].as_array().unwrap();
+    let by_sha = |sha: &str| commits.iter().find(|c| c["sha"] == sha).unwrap();
+    assert_eq!(by_sha(&c1)["lines_added"], 3);
+    assert_eq!(by_sha(&c1)["rework_lines_14d"], 1, "{:#}", by_sha(&c1));
+    assert_eq!(by_sha(&c1)["rework_lines_30d"], 1);
+    assert_eq!(by_sha(&c2)["rework_lines_14d"], 0);
+    assert_eq!(
+        row(&report["tools"], "tool", "claude-code")["rework_14d"],
+        0.3333
+    );
+}
+
+/// Hostile history: a 0.9 MiB commit message full of control characters and
+/// markup, a 40 MB file, a subject that would be a spreadsheet formula:
+/// every format is written, bounded in time and memory, and the dashboard
+/// carries no raw markup from the history.
+#[test]
+fn hostile_history_is_bounded_and_escaped() {
+    let repo = Repo::new();
+    repo.write("big.bin", vec![b'x'; 40 << 20]);
+    let mut message = String::from("<script>alert(1)</script> \u{1b}[31m=HYPERLINK(\"x\")\n\n");
+    message.push_str(&"\u{1}\u{7}<b>&\"'\n".repeat(100_000));
+    message.push_str(&format!(
+        "\n{CLAUDE}\nAssisted-by: aider:<img/src=x/onerror=alert(1)>x\n"
+    ));
+    commit_at(&repo, &message, T0, T0);
+    repo.write("big.bin", vec![b'y'; 40 << 20]);
+    commit_at(
+        &repo,
+        "fix: <img src=x onerror=alert(1)>\n",
+        T0 + DAY,
+        T0 + DAY,
+    );
+    for format in ["table", "json", "csv", "html"] {
+        let out = repo.path().join(format!("out.{format}"));
+        let run = repo.govops(&["stats", "--format", format, "-o", out.to_str().unwrap()]);
+        assert_eq!(run.code(), 0, "{format}: {}", run.stderr());
+        assert_eq!(run.stderr(), "", "silent when stderr is not a terminal");
+        run.assert_bounded(20, 400);
+        let text = std::fs::read_to_string(&out).unwrap();
+        if format == "html" {
+            assert!(
+                text.contains("&lt;img/src=x/onerror=alert(1)&gt;x"),
+                "the model, escaped"
+            );
+            assert!(
+                !text.contains("<script>") && !text.contains("<img") && !text.contains('\u{1}')
+            );
+        }
+    }
+}
