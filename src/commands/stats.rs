@@ -16,6 +16,9 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<Exit> {
         print(render::EXPLAIN)?;
         return Ok(Exit::Pass);
     }
+    if global.verbose > 0 {
+        crate::timing::enable();
+    }
     let repo = git::open(global.repo.as_deref())?;
     let root = git::root(&repo);
     let since = args
@@ -84,7 +87,9 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<Exit> {
             if total == 0 { 100.0 } else { same as f64 * 100.0 / total as f64 }
         );
     }
+    crate::timing::mark("stats: read");
     let view = policy_view(&policy, &repo, &mut facts);
+    crate::timing::mark("stats: policy view");
     let mut report = metrics::report(&facts, args.by, view);
     let repository = crate::audit::repository_name(&repo);
     report.range.repository = Some(repository.clone());
@@ -94,6 +99,7 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<Exit> {
         StatsFormat::Csv => render::csv(&repository, &report.commits),
         StatsFormat::Html => stats::html::dashboard(&report, &repository),
     };
+    crate::timing::mark("stats: rendered");
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| Error::io(path.display(), e))?,
         None => print(&text)?,

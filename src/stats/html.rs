@@ -21,7 +21,8 @@ svg { width:100%; max-width:760px; height:auto; display:block; color:var(--fg); 
 svg text { fill:currentColor; font-size:12px; } svg .title { font-size:14px; font-weight:600; }
 svg .tick, svg .legend, svg .val { font-size:11px; } svg .axis { font-size:12px; fill:var(--muted); }
 svg .grid { stroke:var(--grid); stroke-width:1; } svg .axisline { stroke:var(--muted); stroke-width:1; }
-svg .line { fill:none; stroke-width:2; }
+svg .line { fill:none; stroke-width:2; } svg .dashed { stroke-dasharray:6 4; }
+.wide { overflow-x:auto; }
 .s0{fill:var(--c0)} .s1{fill:var(--c1)} .s2{fill:var(--c2)} .s3{fill:var(--c3)} .s4{fill:var(--c4)} .s5{fill:var(--c5)} .s6{fill:var(--c6)} .s7{fill:var(--c7)}
 .l0{stroke:var(--c0)} .l1{stroke:var(--c1)} .l2{stroke:var(--c2)} .l3{stroke:var(--c3)} .l4{stroke:var(--c4)} .l5{stroke:var(--c5)} .l6{stroke:var(--c6)} .l7{stroke:var(--c7)}
 table { border-collapse:collapse; margin-top:8px; } th, td { padding:4px 10px; border-bottom:1px solid var(--grid); text-align:right; white-space:nowrap; }
@@ -99,7 +100,7 @@ fn merge_buckets(commits: &[CommitRow]) -> (Vec<String>, Vec<Series>) {
 }
 
 fn table(rows: &[Row], with_model: bool) -> String {
-    let mut s = String::from("<table><thead><tr><th>Tool</th>");
+    let mut s = String::from("<div class=\"wide\"><table><thead><tr><th>Tool</th>");
     if with_model {
         s.push_str("<th>Model</th>");
     }
@@ -135,7 +136,7 @@ fn table(rows: &[Row], with_model: bool) -> String {
             r.policy_failing
         ));
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</tbody></table></div>");
     s
 }
 
@@ -180,15 +181,14 @@ pub fn dashboard(report: &Report, repository: &str) -> String {
             (!of_month.is_empty()).then(|| ai as f64 * 100.0 / of_month.len() as f64)
         })
         .collect();
+    // Drawn last (dashed, over the tools' lines) so that it stays visible
+    // where one tool makes up all of the AI commits.
     if tools.len() > 1 {
-        share_series.insert(
-            0,
-            Series {
-                name: "any AI tool".into(),
-                values: ai_share,
-                labels: Vec::new(),
-            },
-        );
+        share_series.push(Series {
+            name: "any AI tool".into(),
+            values: ai_share,
+            labels: Vec::new(),
+        });
     }
     let pct_fmt = |v: f64| format!("{v:.0}%");
     let share_chart = if months.is_empty() || share_series.is_empty() {

@@ -211,7 +211,9 @@ pub fn read(
     progress: &dyn Fn(u64, u64),
 ) -> Result<Facts> {
     let (base, head, ids) = walk(repo, opts)?;
+    crate::timing::mark("stats: commit list");
     let all = headers(repo, &ids)?;
+    crate::timing::mark("stats: headers");
     let in_window = |h: &Header| {
         opts.since.is_none_or(|s| h.author_time >= s)
             && opts.until.is_none_or(|u| h.author_time < u)
@@ -241,6 +243,7 @@ pub fn read(
         progress(((n + 1) * 1024).min(single_ids.len()) as u64, total);
     }
 
+    crate::timing::mark("stats: commits read");
     let index: HashMap<Oid, usize> = singles
         .iter()
         .enumerate()
@@ -250,6 +253,7 @@ pub fn read(
     pull_requests(&mut rows, &singles, &merges, &members);
     reverts(&mut rows, &singles, &merges, &members, &index);
     fix_followups(&mut rows);
+    crate::timing::mark("stats: reverts, merges, fixes");
     if opts.rework {
         rework::measure(repo, &mut rows, &single_ids, opts.max_diff_bytes)?;
     }

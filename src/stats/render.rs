@@ -276,6 +276,9 @@ commit that changes one of the same files and whose subject marks a fix:
 `fix(scope):`.
   Bias: a fix of an unrelated bug in a busy file counts; a fix whose subject
   does not say so does not; commits in the last 7 days are undercounted.
+  Tools that write conventional subjects themselves (aider does) mark more
+  of their own commits as fixes than people do: compare within a tool
+  over time rather than across tools.
 
 Rework (14 and 30 days). Of the lines a commit added, the share deleted or
 rewritten by later commits within 14 / 30 days of its committer date. Lines
@@ -285,7 +288,10 @@ commits whose window ends within the range are counted. --no-rework skips it.
   Bias: the history is taken as a line: on parallel branches a hunk can be
   placed on the wrong line (lines are then counted as not reworked when
   outside the file); a moved block counts as rewritten; whitespace-only
-  changes count. Merge conflict resolutions are not followed.
+  changes count. Merge conflict resolutions are not followed. Measured
+  against git blame at the head of a real history with many merges
+  (aider, 12,461 commits, its 40 most recently changed files): 86.5% of
+  lines have the origin blame gives them; on a linear history, all.
 
 Time to merge. For a merge commit on head's first-parent history: from the
 earliest author date of the commits it brought to its committer date. For a

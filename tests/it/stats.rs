@@ -812,3 +812,93 @@ fn hostile_history_is_bounded_and_escaped() {
         }
     }
 }
+
+/// A linear history of `n` commits written with git fast-import: each
+/// commit appends two lines to one of 200 files, every third one with
+/// Claude's co-author line, every tenth a fix.
+pub fn long_history(n: usize) -> Repo {
+    let repo = Repo::new();
+    let mut stream = String::new();
+    let mut files: Vec<String> = vec![String::new(); 200];
+    for i in 0..n {
+        let f = (i * 7) % files.len();
+        files[f].push_str(&format!("line {i} a\nline {i} b\n"));
+        let subject = if i % 10 == 9 {
+            format!("fix: {i}")
+        } else {
+            format!("Change {i}")
+        };
+        let trailer = if i % 3 == 0 {
+            format!("\n\n{CLAUDE}")
+        } else {
+            String::new()
+        };
+        let msg = format!("{subject}{trailer}\n");
+        let t = T0 + (i as i64) * 600;
+        stream.push_str(&format!(
+            "commit refs/heads/main\nauthor Ada <ada@example.com> {t} +0000\ncommitter Ada <ada@example.com> {t} +0000\ndata {}\n{msg}",
+            msg.len()
+        ));
+        // fast-import continues the branch: no `from` needed.
+        stream.push_str(&format!(
+            "M 100644 inline src/f{f}.txt\ndata {}\n{}\n",
+            files[f].len(),
+            files[f]
+        ));
+    }
+    let out = crate::repo::run_with_stdin(
+        {
+            let mut cmd = git_command(&repo.path());
+            cmd.args(["fast-import", "--quiet"]);
+            cmd
+        },
+        stream.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.git(&["reset", "-q", "--hard", "main"]);
+    repo
+}
+
+/// Speed: 10,000 commits read in about the time of `git log --numstat`
+/// (the bound is 2x, for an optimised build; this debug build of
+/// govops's own code is given 4x), rework measured separately.
+#[test]
+fn ten_thousand_commits_in_about_the_time_of_git_log() {
+    let repo = long_history(10_000);
+    let started = std::time::Instant::now();
+    let out = git_command(&repo.path())
+        .args(["log", "--numstat"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let git_log = started.elapsed();
+    let run = repo.govops(&[
+        "stats",
+        "--no-rework",
+        "--format",
+        "json",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let rework = repo.govops(&["stats", "--format", "json", "-o", "/dev/null"]);
+    assert_eq!(rework.code(), 0, "{}", rework.stderr());
+    eprintln!(
+        "10,000 commits: git log --numstat {git_log:?}; govops stats --no-rework {:?} ({} MiB); with rework {:?} ({} MiB)",
+        run.elapsed,
+        run.peak_kib / 1024,
+        rework.elapsed,
+        rework.peak_kib / 1024
+    );
+    assert!(
+        run.elapsed < git_log * 4 + std::time::Duration::from_secs(1),
+        "{:?} against git log's {git_log:?}",
+        run.elapsed
+    );
+    run.assert_bounded(60, 400);
+    rework.assert_bounded(120, 600);
+}
