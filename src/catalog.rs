@@ -3,7 +3,8 @@
 //! built-in rules, the policy dirs for a team's own rules (same format).
 
 use crate::error::{Error, Result};
-use crate::policy::BUILTIN_RULES;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// The headings every rule's documentation has, in order.
 pub const HEADINGS: [&str; 5] = [
@@ -145,6 +146,22 @@ fn distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Every rule a report names: the catalog's, then any other id the findings
+/// carry (a rule without a doc), in the order given.
+pub fn rule_ids<'a>(
+    docs: &'a [RuleDoc],
+    findings: impl IntoIterator<Item = &'a crate::finding::Finding>,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    let mut seen: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    for f in findings {
+        if seen.insert(f.id.as_str()) {
+            ids.push(&f.id);
+        }
+    }
+    ids
 }
 
 #[cfg(test)]

@@ -2,13 +2,28 @@
 //! becomes a `Finding` here, with its manifest pointer turned into file, line
 //! and column, and the object's name attached for waivers.
 
-use crate::collect::manifests::SourceFile;
-use crate::evaluate::RawFinding;
 use crate::input::{Commit, Manifest};
+use crate::source::SourceFile;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
+
+/// A finding as a rule produced it, before it is located and judged.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: Option<String>,
+    pub doc: Option<usize>,
+    pub pointer: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub commit: Option<String>,
+    /// The package that produced it, e.g. `govops.rules.tags`.
+    pub package: String,
+}
 
 /// How bad a finding is; its rule's set, or the config's override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
@@ -86,9 +101,19 @@ impl Finding {
     /// on every core, each once.
     pub fn locate_all(
         raw: Vec<RawFinding>,
-        manifests: &HashMap<(&str, usize), &Manifest>,
+        manifests: &[Manifest],
         sources: &HashMap<String, SourceFile>,
     ) -> Vec<Finding> {
+        // Deleted objects share a file and document index with the head's;
+        // the head's object is the one a finding can point into.
+        let mut by_doc: HashMap<(&str, usize), &Manifest> = HashMap::with_capacity(manifests.len());
+        for m in manifests {
+            let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
+            if slot.change == "deleted" {
+                *slot = m;
+            }
+        }
+        let manifests = &by_doc;
         let mut wanted: Vec<&SourceFile> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in raw.iter().filter(|r| r.line.is_none()) {

@@ -2,7 +2,6 @@
 //! Collectors fill it; the evaluator hands it to Rego as `input`; `--dump-input`
 //! prints it. Fields may be added within v1, never renamed or removed.
 
-use crate::collect::trailers::Trailer;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -95,6 +94,13 @@ pub struct PolicyProblem {
 pub struct PolicyFile {
     pub name: String,
     pub sha256: String,
+}
+
+/// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

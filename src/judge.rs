@@ -5,6 +5,7 @@
 
 use crate::baseline::Baseline;
 use crate::clock;
+use crate::collect::context::Approver;
 use crate::config::{SeverityOverride, ValidConfig};
 use crate::finding::{Approval, Finding, Severity, Status, WaiverRef};
 use crate::input::Input;
@@ -28,14 +29,6 @@ pub enum FailOn {
 pub enum Verdict {
     Pass,
     Fail,
-}
-
-/// An approval the CI system or the repository knows of.
-#[derive(Debug, Clone)]
-pub struct Approver {
-    pub name: String,
-    /// label | cli | review
-    pub via: &'static str,
 }
 
 #[derive(Debug)]

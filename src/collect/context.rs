@@ -171,3 +171,56 @@ fn review_approver(payload: &Value) -> std::result::Result<String, String> {
     }
     Ok(login.to_string())
 }
+
+/// Someone (or a label) that approved the change, and how the CI system
+/// said so.
+#[derive(Debug, Clone)]
+pub struct Approver {
+    pub name: String,
+    /// label | cli | review
+    pub via: &'static str,
+}
+
+impl Environment {
+    /// Approvals the CI system knows: PR labels from `approvals.labels`, an
+    /// approving review event, and `--approved-by`.
+    pub fn approvers(&self, approval_labels: &[String]) -> Vec<Approver> {
+        let mut out = Vec::new();
+        if let Some(pr) = &self.context.pr {
+            for label in &pr.labels {
+                if approval_labels.contains(label) {
+                    out.push(Approver {
+                        name: format!("label:{label}"),
+                        via: "label",
+                    });
+                }
+            }
+        }
+        if let Some(reviewer) = &self.review_approved_by {
+            out.push(Approver {
+                name: reviewer.clone(),
+                via: "review",
+            });
+        }
+        for name in &self.context.approvals {
+            if self.review_approved_by.as_ref() != Some(name) {
+                out.push(Approver {
+                    name: name.clone(),
+                    via: "cli",
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Where a report links a file at the judged head, on GitHub Actions
+/// (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/blob/HEAD`); none elsewhere.
+pub fn blob_url(head: Option<&str>) -> Option<String> {
+    match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), head) {
+        (Some(server), Some(repo), Some(head)) if !server.is_empty() && !repo.is_empty() => {
+            Some(format!("{server}/{repo}/blob/{head}"))
+        }
+        _ => None,
+    }
+}

@@ -5,22 +5,20 @@
 pub mod context;
 pub mod git;
 pub mod manifests;
-pub mod provenance;
-pub mod trailers;
-pub mod yaml;
 
-use crate::config::Limits;
+use crate::config::{Limits, ValidConfig};
 use crate::error::Result;
 use crate::input::{
-    self, Changes, Commit, FileChange, FileKind, Input, InputError, Mode, RangeFile,
+    self, Changes, Commit, FileChange, FileKind, Input, InputError, Mode, PolicySource, RangeFile,
 };
-use crate::policy::Policy;
+use crate::provenance::{CommitFacts, IdentityTable};
+use crate::source::SourceFile;
 use crate::timing;
+use crate::trailers;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
 use git2::Repository;
-use manifests::{Candidate, Collected, Loader, SourceFile};
-use provenance::{CommitFacts, IdentityTable};
+use manifests::{Candidate, Collected, Loader};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -39,7 +37,11 @@ pub struct Request<'a> {
     /// The staged changes when they were read ahead (commit-msg and staged
     /// modes); read here when None.
     pub staged: Option<Vec<FileChange>>,
-    pub policy: &'a Policy,
+    pub config: &'a ValidConfig,
+    /// Where the policy was read from, for `input.policy`.
+    pub policy_source: PolicySource,
+    /// The AI identities: the built-in table with the team's additions
+    /// (`Policy::identity_table`).
     pub table: &'a IdentityTable,
     pub env: &'a Environment,
     pub all_manifests: bool,
@@ -58,14 +60,8 @@ pub struct Collection {
 }
 
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
-    // The team's identities (ai.identities) before the built-in ones.
-    let extended;
-    let mut table = req.table;
-    if !req.policy.identities.tools.is_empty() || req.policy.identities.has_trailers() {
-        extended = req.table.extended(&req.policy.identities);
-        table = &extended;
-    }
-    let cfg = &req.policy.config;
+    let table = req.table;
+    let cfg = req.config;
     let review_keys = &cfg.config.approvals.review_trailers;
     let max_diff_bytes = cfg.config.limits.max_diff_bytes;
     let mut errors: Vec<InputError> = Vec::new();
@@ -210,7 +206,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         },
         context,
         config: serde_json::to_value(&cfg.config).unwrap_or_default(),
-        policy: req.policy.source.clone(),
+        policy: req.policy_source,
         commits,
         changes: Changes {
             additions: changes.iter().map(|f| f.additions).sum(),

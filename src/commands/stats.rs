@@ -3,7 +3,7 @@
 
 use super::print;
 use crate::cli::{Global, StatsArgs, StatsFormat};
-use crate::collect::{git, provenance::IdentityTable};
+use crate::collect::git;
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::input::{self, Commit, Input, Mode};
@@ -40,12 +40,7 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<Exit> {
         global.config.as_deref(),
         &args.policy,
     )?;
-    let builtin = IdentityTable::builtin();
-    let table = if !policy.identities.tools.is_empty() || policy.identities.has_trailers() {
-        builtin.extended(&policy.identities)
-    } else {
-        builtin
-    };
+    let table = policy.identity_table();
     let cfg = &policy.config.config;
     let opts = Options {
         base: args.base.clone(),

@@ -1,6 +1,7 @@
 //! The `json` report (`govops.report/v1`).
 
-use super::{AuditRef, Report};
+use super::Report;
+use crate::audit::AuditRef;
 use crate::finding::{Finding, Severity, Status};
 use crate::judge::Verdict;
 use serde::Serialize;

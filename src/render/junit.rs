@@ -17,12 +17,9 @@ const MESSAGE_BYTES: usize = 2_000;
 
 pub fn render(report: &Report<'_>) -> String {
     let findings = &report.judgement.findings;
-    let mut ids: Vec<&str> = report.catalog.iter().map(|d| d.id.as_str()).collect();
+    let ids = crate::catalog::rule_ids(&report.catalog, findings);
     let mut by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in findings {
-        if !by_rule.contains_key(f.id.as_str()) && !ids.contains(&f.id.as_str()) {
-            ids.push(&f.id);
-        }
         by_rule.entry(&f.id).or_default().push(f);
     }
     let mut families: Vec<&str> = ids.iter().map(|id| Finding::family(id)).collect();

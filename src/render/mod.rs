@@ -9,13 +9,16 @@ mod junit;
 mod markdown;
 mod sarif;
 
+use crate::audit::AuditRef;
 use crate::catalog::RuleDoc;
-use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
+use crate::error::{Error, Result};
 use crate::finding::{Finding, Severity, Status};
-use crate::input::Input;
+use crate::input::{Input, Skipped};
 use crate::judge::{FailOn, Judgement};
+use crate::source::SourceFile;
 use std::collections::HashMap;
+use std::path::Path;
 
 pub use json::JsonReport;
 
@@ -45,14 +48,6 @@ impl std::str::FromStr for Format {
         <Format as clap::ValueEnum>::from_str(s, true)
             .map_err(|_| format!("unknown report format {s:?} (expected human, json, sarif, junit, github or markdown)"))
     }
-}
-
-/// The audit record written for this run, when there is one.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-pub struct AuditRef {
-    pub log: String,
-    pub seq: u64,
-    pub hash: String,
 }
 
 /// Everything a renderer may read.
@@ -163,4 +158,88 @@ impl Report<'_> {
             None => "`govops check --format json`".into(),
         }
     }
+}
+
+/// Skipped paths named per class in a report's notes; the input document
+/// lists more (`skipped.files`).
+const NOTE_PATHS: usize = 10;
+
+/// What was not judged, by class, with the paths (bounded): a skip must be
+/// visible in every report, whatever its format.
+pub fn skipped_notes(skipped: &Skipped) -> Vec<String> {
+    let paths = |reason: &str, count: usize| {
+        let listed: Vec<&str> = skipped
+            .files
+            .iter()
+            .filter(|f| f.reason == reason)
+            .map(|f| f.path.as_str())
+            .take(NOTE_PATHS)
+            .collect();
+        let more = count.saturating_sub(listed.len());
+        let mut text = listed.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    };
+    let mut notes = Vec::new();
+    if skipped.helm_templates > 0 {
+        notes.push(format!(
+            "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
+            skipped.helm_templates,
+            paths("helm-template", skipped.helm_templates)
+        ));
+    }
+    if skipped.documents > 0 {
+        notes.push(format!(
+            "{} YAML/JSON document(s) without apiVersion and kind skipped",
+            skipped.documents
+        ));
+    }
+    if skipped.symlinks > 0 {
+        notes.push(format!(
+            "{} symbolic link(s) not followed: {}",
+            skipped.symlinks,
+            paths("symlink", skipped.symlinks)
+        ));
+    }
+    if skipped.gitlinks > 0 {
+        notes.push(format!(
+            "{} submodule(s) (gitlinks) not judged: {}",
+            skipped.gitlinks,
+            paths("gitlink", skipped.gitlinks)
+        ));
+    }
+    if skipped.excluded > 0 {
+        notes.push(format!(
+            "{} file(s) left out by manifests.exclude: {}",
+            skipped.excluded,
+            paths("excluded", skipped.excluded)
+        ));
+    }
+    notes
+}
+
+/// Write each `--report FMT:PATH` file, uncoloured. Returns what the
+/// reports' limits left out, to say on stderr.
+pub fn write_reports(
+    report: &Report<'_>,
+    targets: &[(Format, &Path)],
+    style: Style,
+) -> Result<Vec<String>> {
+    let mut notices = Vec::new();
+    for (format, path) in targets {
+        let rendered = render(
+            *format,
+            report,
+            Style {
+                color: false,
+                ..style
+            },
+        );
+        notices.extend(rendered.notices);
+        std::fs::write(path, rendered.text)
+            .map_err(|e| Error::io(path.display(), format!("cannot write the report: {e}")))?;
+    }
+    Ok(notices)
 }

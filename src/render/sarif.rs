@@ -204,26 +204,23 @@ pub fn render(report: &Report<'_>) -> Rendered {
     // Most severe first, within the limits.
     let mut order: Vec<&Finding> = findings.iter().collect();
     order.sort_by_key(|f| super::priority(f));
-    let mut ids: Vec<&str> = report.catalog.iter().map(|d| d.id.as_str()).collect();
-    let mut index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    // The catalog's rules, then others the findings name, most severe
+    // first, as many as SARIF consumers take; a finding of a rule left out
+    // is left out too.
+    let mut ids = crate::catalog::rule_ids(&report.catalog, order.iter().copied());
+    ids.truncate(MAX_RULES.max(report.catalog.len()));
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut occurrences = HashMap::new();
     let mut results = Vec::new();
     let mut bytes = 0;
     let mut left_out = 0;
     for f in &order {
         let known = index.get(f.id.as_str()).copied();
-        if results.len() >= MAX_RESULTS
-            || bytes >= RESULT_BYTES
-            || (known.is_none() && ids.len() >= MAX_RULES)
-        {
+        let (Some(i), false) = (known, results.len() >= MAX_RESULTS || bytes >= RESULT_BYTES)
+        else {
             left_out += 1;
             continue;
-        }
-        let i = known.unwrap_or_else(|| {
-            ids.push(&f.id);
-            index.insert(&f.id, ids.len() - 1);
-            ids.len() - 1
-        });
+        };
         let r = result(f, i, &mut occurrences, report);
         bytes += serde_json::to_string(&r).map_or(0, |s| s.len());
         results.push(r);

@@ -11,9 +11,10 @@ pub mod render;
 pub mod rework;
 mod svg;
 
-use crate::collect::{self, git, provenance::IdentityTable};
+use crate::collect::{self, git};
 use crate::error::{Error, Result};
 use crate::input::Commit;
+use crate::provenance::IdentityTable;
 use git2::{Oid, Repository};
 use regex::Regex;
 use serde::Serialize;

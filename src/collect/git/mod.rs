@@ -24,6 +24,7 @@ pub use snapshot::{Entry, EntryKind, Snapshot, Stat};
 const CACHE_BYTES: usize = 48 << 20;
 
 /// Open the repository that contains `dir` (or the current directory).
+#[allow(unsafe_code)] // libgit2's global options; see each block
 pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // CI containers check out as one user and run as another; git's
     // safe.directory check would refuse them, and govops only reads.
@@ -49,8 +50,8 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // SAFETY: as above. (git2 does not wrap this option.)
     unsafe {
         libgit2_sys::git_libgit2_opts(
-            libgit2_sys::GIT_OPT_SET_CACHE_MAX_SIZE as std::ffi::c_int,
-            CACHE_BYTES as isize,
+            libgit2_sys::GIT_OPT_SET_CACHE_MAX_SIZE.cast_signed(),
+            CACHE_BYTES.cast_signed(),
         );
     }
     let start = match dir {
@@ -417,7 +418,9 @@ fn remerge(
                         .merge_file_from_index(&ancestor, our, their, None)
                         .ok()?;
                     entry.id = handle.blob(merged.content()).ok()?;
-                    entry.file_size = merged.content().len() as u32;
+                    // The index keeps sizes in 32 bits, as git does: larger ones saturate
+                    // (the size is only a hint for the stat check).
+                    entry.file_size = u32::try_from(merged.content().len()).unwrap_or(u32::MAX);
                 }
             }
             // Stage 0: the entry that resolves the conflict.

@@ -2,13 +2,12 @@
 //! its trailers, identities, subject and body through the identity table
 //! (`rules/ai/identities.yaml`), which is data so that it can grow without a release.
 
-use crate::collect::trailers::Trailer;
-use crate::input::{Ai, Evidence, Identity, Tool};
+use crate::input::{Ai, Evidence, Identity, Tool, Trailer};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The identity table shipped with the built-in rules.
-pub const BUILTIN_TABLE: &str = include_str!("../../rules/ai/identities.yaml");
+pub const BUILTIN_TABLE: &str = include_str!("../rules/ai/identities.yaml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -413,47 +412,6 @@ impl IdentityTable {
     }
 }
 
-/// The identity file a config names (`ai.identities: PATH`), read from the
-/// snapshot the policy comes from: a regular file, within the size limit,
-/// of the table's shape. Its problems stop the run, naming the file.
-pub fn read_extension(
-    repo: &git2::Repository,
-    snapshot: &crate::collect::git::Snapshot,
-    path: &str,
-    max_bytes: u64,
-) -> crate::error::Result<(TableExtension, Vec<u8>)> {
-    use crate::error::Error;
-    let path = path.trim_start_matches("./");
-    let origin = format!("{path} (ai.identities, in {})", snapshot.describe());
-    let Some(stat) = snapshot.stat(repo, path)? else {
-        return Err(Error::io(
-            origin,
-            "the AI identity file named by ai.identities does not exist",
-        ));
-    };
-    if stat.symlink {
-        return Err(Error::io(
-            origin,
-            "the AI identity file is a symbolic link; govops reads policy only from a regular file",
-        ));
-    }
-    if stat.size > max_bytes {
-        return Err(Error::io(
-            origin,
-            format!(
-                "the AI identity file has {} bytes, more than limits.max_file_bytes ({max_bytes})",
-                stat.size
-            ),
-        ));
-    }
-    let bytes = snapshot.read_stat(repo, path, &stat)?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| Error::io(&origin, format!("not UTF-8: {e}")))?;
-    let ext: TableExtension = serde_saphyr::from_str(text)
-        .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
-    Ok((ext, bytes))
-}
-
 #[derive(Default)]
 struct AiBuilder {
     tools: Vec<Tool>,
@@ -471,18 +429,17 @@ impl AiBuilder {
         session: Option<String>,
         evidence: Evidence,
     ) {
-        let entry = match self.tools.iter().position(|t| t.tool == tool) {
-            Some(i) => &mut self.tools[i],
-            None => {
-                self.tools.push(Tool {
-                    tool: tool.to_string(),
-                    model: None,
-                    models: Vec::new(),
-                    session: None,
-                    evidence: Vec::new(),
-                });
-                self.tools.last_mut().expect("just pushed")
-            }
+        let entry = if let Some(i) = self.tools.iter().position(|t| t.tool == tool) {
+            &mut self.tools[i]
+        } else {
+            self.tools.push(Tool {
+                tool: tool.to_string(),
+                model: None,
+                models: Vec::new(),
+                session: None,
+                evidence: Vec::new(),
+            });
+            self.tools.last_mut().expect("just pushed")
         };
         if let Some(m) = &model {
             if !entry.models.contains(m) {
