@@ -260,7 +260,7 @@ pub fn dashboard(report: &Report, repository: &str) -> String {
 <body>
 <h1>govops stats: {repo}</h1>
 <p class="muted">{range} · {commits} commits ({merges} merges not counted) · {first} to {last} · {ai_n} AI-assisted ({ai_share}) · rework {rework}</p>
-<h2>AI share over time</h2>
+{shallow}<h2>AI share over time</h2>
 {share_chart}
 <h2>Reverts, fixes and rework</h2>
 {rates}
@@ -277,6 +277,11 @@ pub fn dashboard(report: &Report, repository: &str) -> String {
 </body></html>
 "#,
         repo = esc(repository),
+        shallow = if r.shallow {
+            "<p><strong>Shallow clone:</strong> the history stops where it was cut; fetch it whole (actions/checkout with <code>fetch-depth: 0</code>).</p>\n"
+        } else {
+            ""
+        },
         range = esc(&range_text),
         commits = r.commits,
         merges = r.merges,

@@ -114,6 +114,9 @@ pub struct RangeInfo {
     pub merges: usize,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// A shallow clone: the history stops at commits whose parents are
+    /// missing; their lines and rework are not counted.
+    pub shallow: bool,
 }
 
 /// The facts of a range: one row per non-merge commit, oldest first.
@@ -258,6 +261,15 @@ pub fn read(
     if opts.rework {
         rework::measure(repo, &mut rows, &single_ids, opts.max_diff_bytes)?;
     }
+    let cut = shallow_boundary(repo);
+    for r in rows.iter_mut().filter(|r| cut.contains(&r.sha)) {
+        // libgit2 reads a commit whose parent was not fetched as a root
+        // commit: its diff is its whole tree, not its change.
+        r.lines_added = 0;
+        r.lines_deleted = 0;
+        r.rework_lines_14d = None;
+        r.rework_lines_30d = None;
+    }
     let range = RangeInfo {
         repository: None,
         base: base.map(|b| b.to_string()),
@@ -272,6 +284,7 @@ pub fn read(
         last: rows
             .last()
             .map(|r| crate::clock::format_git_time(r.author_time, 0)),
+        shallow: repo.is_shallow(),
     };
     Ok(Facts {
         range,
@@ -279,6 +292,20 @@ pub fn read(
         ai_commits,
         rework: opts.rework,
     })
+}
+
+/// The commits a shallow clone was cut at (`.git/shallow`): their parents
+/// are not in the repository.
+fn shallow_boundary(repo: &Repository) -> std::collections::HashSet<String> {
+    if !repo.is_shallow() {
+        return Default::default();
+    }
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 fn row(commit: &Commit, h: &Header, table: &IdentityTable) -> CommitRow {

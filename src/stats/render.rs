@@ -155,6 +155,9 @@ pub fn table(report: &Report, by: By) -> String {
             _ => String::new(),
         }
     ));
+    if r.shallow {
+        out.push_str("shallow clone: the history stops where it was cut (fetch it whole: actions/checkout with `fetch-depth: 0`)\n");
+    }
     let rows = &report.table;
     let header = [
         match by {

@@ -902,3 +902,57 @@ fn ten_thousand_commits_in_about_the_time_of_git_log() {
     run.assert_bounded(60, 400);
     rework.assert_bounded(120, 600);
 }
+
+/// A shallow clone (CI's default checkout) ends its history at a commit
+/// whose parent is missing: that commit's diff is not against its parent,
+/// so its lines are not counted (nor its rework), and the report says the
+/// history is cut.
+#[test]
+fn a_shallow_clone_says_so_and_does_not_count_the_cut_commit() {
+    let (repo, shas) = known();
+    let clone = tempfile::tempdir().unwrap();
+    let out = git_command(clone.path())
+        .args(["clone", "-q", "--depth", "2", "--no-single-branch"])
+        .arg(format!("file://{}", repo.path().display()))
+        .arg("c")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = clone.path().join("c");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_govops"))
+        .current_dir(&dir)
+        .args(["stats", "--format", "json"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["range"]["shallow"], true);
+    // S1 and L are here; S1's parent (the merge) is not.
+    let commits = report["commits"].as_array().unwrap();
+    let s1 = commits
+        .iter()
+        .find(|c| c["sha"] == shas[8].as_str())
+        .unwrap();
+    assert_eq!(
+        (s1["lines_added"].as_u64(), s1["lines_deleted"].as_u64()),
+        (Some(0), Some(0)),
+        "{s1:#}"
+    );
+    let table = std::process::Command::new(env!("CARGO_BIN_EXE_govops"))
+        .current_dir(&dir)
+        .args(["stats"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("shallow clone"));
+}
