@@ -14,7 +14,7 @@ const STYLE: &str = r#"
   --c0:#0969da; --c1:#bf3989; --c2:#1a7f37; --c3:#9a6700; --c4:#8250df; --c5:#cf222e; --c6:#1b7c83; --c7:#6e7781; }
 @media (prefers-color-scheme: dark) { :root { --bg:#0d1117; --fg:#e6edf3; --muted:#9198a1; --grid:#3d444d;
   --c0:#4493f8; --c1:#f778ba; --c2:#3fb950; --c3:#d29922; --c4:#ab7df8; --c5:#f85149; --c6:#39c5cf; --c7:#9198a1; } }
-body { background:var(--bg); color:var(--fg); font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif; margin:24px; max-width:1100px; }
+body { background:var(--bg); color:var(--fg); font:13px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif; margin:24px; max-width:1100px; }
 h1 { font-size:22px; margin:0 0 4px; } h2 { font-size:17px; margin:28px 0 8px; }
 .muted { color:var(--muted); }
 svg { width:100%; max-width:760px; height:auto; display:block; color:var(--fg); }
@@ -25,7 +25,7 @@ svg .line { fill:none; stroke-width:2; } svg .dashed { stroke-dasharray:6 4; }
 .wide { overflow-x:auto; }
 .s0{fill:var(--c0)} .s1{fill:var(--c1)} .s2{fill:var(--c2)} .s3{fill:var(--c3)} .s4{fill:var(--c4)} .s5{fill:var(--c5)} .s6{fill:var(--c6)} .s7{fill:var(--c7)}
 .l0{stroke:var(--c0)} .l1{stroke:var(--c1)} .l2{stroke:var(--c2)} .l3{stroke:var(--c3)} .l4{stroke:var(--c4)} .l5{stroke:var(--c5)} .l6{stroke:var(--c6)} .l7{stroke:var(--c7)}
-table { border-collapse:collapse; margin-top:8px; } th, td { padding:4px 10px; border-bottom:1px solid var(--grid); text-align:right; white-space:nowrap; }
+table { border-collapse:collapse; margin-top:8px; } th, td { padding:4px 6px; border-bottom:1px solid var(--grid); text-align:right; white-space:nowrap; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align:left; }
 th { font-weight:600; }
 "#;
