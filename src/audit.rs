@@ -23,9 +23,9 @@ pub mod signing;
 
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Status};
+use crate::finding::Finding;
 use crate::input::Input;
-use crate::judge::{FailOn, Judgement, Verdict};
+use crate::judge::{Judgement, Verdict};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -49,19 +49,14 @@ pub fn statement(
     rule_ids: &[String],
     subject_name: &str,
 ) -> Value {
-    let failing = |f: &Finding| {
-        f.status == Status::Open
-            && match judgement.fail_on {
-                FailOn::Deny => f.severity == crate::finding::Severity::Deny,
-                FailOn::Review => f.severity >= crate::finding::Severity::Review,
-                FailOn::Warn => true,
-                FailOn::Never => false,
-            }
-    };
     let mut failed: Vec<String> = Vec::new();
     let mut warned: Vec<String> = Vec::new();
     for f in &judgement.findings {
-        let list = if failing(f) { &mut failed } else { &mut warned };
+        let list = if judgement.fail_on.fails(f) {
+            &mut failed
+        } else {
+            &mut warned
+        };
         if !list.contains(&f.id) {
             list.push(f.id.clone());
         }

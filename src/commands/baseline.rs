@@ -10,7 +10,7 @@ use crate::collect::{self, context, git, Request};
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::finding::{Finding, Status};
-use crate::input::Mode;
+use crate::input::{Mode, RangeSource};
 use crate::judge::{self, FailOn};
 use crate::policy::{self, PolicyRef};
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ pub fn run(global: &Global, args: &BaselineArgs) -> Result<Exit> {
         base: Some(head),
         head,
         merge_base: Some(head),
-        source: "baseline".into(),
+        source: RangeSource::Baseline,
     };
     let now = time::OffsetDateTime::now_utc();
     let table = policy.identity_table();

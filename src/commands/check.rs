@@ -9,7 +9,7 @@ use crate::config::ValidConfig;
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::finding::Finding;
-use crate::input::Mode;
+use crate::input::{Mode, RangeSource};
 use crate::judge::{self, Verdict};
 use crate::policy::{self, PolicyRef};
 use crate::render::{self, Format, Report, Style};
@@ -201,7 +201,7 @@ fn notes(
 ) -> Vec<String> {
     let mut notes: Vec<String> = policy_ref.note().into_iter().collect();
     notes.extend(env.notes.iter().cloned());
-    if range.is_some_and(|r| r.base.is_none() && r.source == "head-only") {
+    if range.is_some_and(|r| r.base.is_none() && r.source == RangeSource::HeadOnly) {
         notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());
     }
     notes.extend(render::skipped_notes(&input.skipped));

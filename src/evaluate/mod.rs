@@ -390,7 +390,6 @@ fn parse_finding(item: &Json, severity: Severity, package: &str) -> Result<RawFi
         line: num("line").map(|l| l as u32),
         column: num("column").map(|c| c as u32),
         commit: text("commit"),
-        package: package.to_string(),
     })
 }
 

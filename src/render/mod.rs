@@ -13,9 +13,9 @@ use crate::audit::AuditRef;
 use crate::catalog::RuleDoc;
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Severity, Status};
-use crate::input::{Input, Skipped};
-use crate::judge::{FailOn, Judgement};
+use crate::finding::{Finding, Status};
+use crate::input::{Input, SkipReason, Skipped};
+use crate::judge::Judgement;
 use crate::source::SourceFile;
 use std::collections::HashMap;
 use std::path::Path;
@@ -108,17 +108,6 @@ pub fn render(format: Format, report: &Report<'_>, style: Style) -> Rendered {
     }
 }
 
-/// Whether an open finding fails the gate at `--fail-on`.
-pub fn fails_gate(f: &Finding, fail_on: FailOn) -> bool {
-    let threshold = match fail_on {
-        FailOn::Deny => Severity::Deny,
-        FailOn::Review => Severity::Review,
-        FailOn::Warn => Severity::Warn,
-        FailOn::Never => return false,
-    };
-    f.status == Status::Open && f.severity >= threshold
-}
-
 /// The order in which reports that cannot show everything keep findings:
 /// open before waived, baselined and approved, most severe first, then those that
 /// point at a line before those that do not.
@@ -167,7 +156,7 @@ const NOTE_PATHS: usize = 10;
 /// What was not judged, by class, with the paths (bounded): a skip must be
 /// visible in every report, whatever its format.
 pub fn skipped_notes(skipped: &Skipped) -> Vec<String> {
-    let paths = |reason: &str, count: usize| {
+    let paths = |reason: SkipReason, count: usize| {
         let listed: Vec<&str> = skipped
             .files
             .iter()
@@ -187,7 +176,7 @@ pub fn skipped_notes(skipped: &Skipped) -> Vec<String> {
         notes.push(format!(
             "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
             skipped.helm_templates,
-            paths("helm-template", skipped.helm_templates)
+            paths(SkipReason::HelmTemplate, skipped.helm_templates)
         ));
     }
     if skipped.documents > 0 {
@@ -200,21 +189,21 @@ pub fn skipped_notes(skipped: &Skipped) -> Vec<String> {
         notes.push(format!(
             "{} symbolic link(s) not followed: {}",
             skipped.symlinks,
-            paths("symlink", skipped.symlinks)
+            paths(SkipReason::Symlink, skipped.symlinks)
         ));
     }
     if skipped.gitlinks > 0 {
         notes.push(format!(
             "{} submodule(s) (gitlinks) not judged: {}",
             skipped.gitlinks,
-            paths("gitlink", skipped.gitlinks)
+            paths(SkipReason::Gitlink, skipped.gitlinks)
         ));
     }
     if skipped.excluded > 0 {
         notes.push(format!(
             "{} file(s) left out by manifests.exclude: {}",
             skipped.excluded,
-            paths("excluded", skipped.excluded)
+            paths(SkipReason::Excluded, skipped.excluded)
         ));
     }
     notes

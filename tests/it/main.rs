@@ -10,6 +10,8 @@ mod commit_msg;
 mod config;
 mod hooks;
 mod hostile;
+#[path = "../common/measure.rs"]
+mod measure;
 mod precommit;
 mod provenance;
 mod release;
