@@ -2,8 +2,8 @@
 //! validation. Parsing (serde-saphyr, unknown keys rejected) and validation
 //! are two phases; validation collects every problem, each with file, line and key.
 
-use crate::collect::yaml;
 use crate::error::{ConfigError, ConfigProblem};
+use crate::yaml;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use indexmap::IndexMap;
 use schemars::JsonSchema;

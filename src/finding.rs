@@ -2,9 +2,9 @@
 //! becomes a `Finding` here, with its manifest pointer turned into file, line
 //! and column, and the object's name attached for waivers.
 
-use crate::collect::manifests::SourceFile;
 use crate::evaluate::RawFinding;
 use crate::input::{Commit, Manifest};
+use crate::source::SourceFile;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;

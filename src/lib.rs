@@ -24,4 +24,6 @@ pub mod policy;
 pub mod render;
 pub mod repo_path;
 pub mod shape;
+pub mod source;
 pub mod timing;
+pub mod yaml;

@@ -11,61 +11,29 @@
 //! which GOV-INPUT-002/003 turn into findings.
 
 use crate::collect::git::{EntryKind, Snapshot};
-use crate::collect::yaml::{self, Document, NodeKind, Pos};
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
 use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
+use crate::source::SourceFile;
+use crate::yaml::{self, Document, NodeKind};
 use git2::Repository;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
 
-/// A loaded file: its text (for snippets and positions).
-#[derive(Debug)]
-pub struct SourceFile {
-    pub text: String,
-    /// The positioned documents, parsed again on first use: findings point
-    /// into few files, and keeping every node of every file alive until the
-    /// report cost 20 MB and a twentieth of a large check.
-    docs: OnceLock<Vec<Document>>,
-    limits: yaml::Limits,
-    /// The doc numbers of List items: their document and pointer prefix.
-    items: HashMap<usize, ListItem>,
+impl From<&crate::config::Limits> for yaml::Limits {
+    fn from(l: &crate::config::Limits) -> Self {
+        yaml::Limits {
+            max_documents: l.max_documents,
+            max_alias_expansion: l.max_alias_expansion,
+        }
+    }
 }
 
-impl SourceFile {
-    pub fn new(text: String, limits: yaml::Limits) -> Self {
-        SourceFile {
-            text,
-            docs: OnceLock::new(),
-            limits,
-            items: HashMap::new(),
-        }
-    }
-
-    fn with_items<'a>(mut self, objects: impl IntoIterator<Item = &'a Object>) -> Self {
-        for o in objects {
-            if let Some(item) = &o.item {
-                self.items.insert(o.doc, item.clone());
-            }
-        }
-        self
-    }
-
-    /// Position of a JSON Pointer inside document `doc` (or inside the List
-    /// item numbered `doc`).
-    pub fn locate(&self, doc: usize, pointer: &str) -> Option<Pos> {
-        let docs = self
-            .docs
-            .get_or_init(|| yaml::load(&self.text, self.limits).unwrap_or_default());
-        let (doc, pointer) = match self.items.get(&doc) {
-            Some(item) => (item.doc, format!("{}{pointer}", item.pointer)),
-            None => (doc, pointer.to_string()),
-        };
-        // Documents are in stream order: a search, not a scan per finding.
-        let i = docs.binary_search_by_key(&doc, |d| d.index).ok()?;
-        Some(docs[i].root.locate(&pointer))
-    }
+/// The List items among a file's objects, by doc number.
+fn items(objects: &[Object]) -> impl Iterator<Item = (usize, &ListItem)> {
+    objects
+        .iter()
+        .filter_map(|o| o.item.as_ref().map(|item| (o.doc, item)))
 }
 
 /// One object of a file: a document, or an item of a List in one.
@@ -650,7 +618,7 @@ impl Loader<'_> {
                 return;
             }
         };
-        let source = SourceFile::new(text.to_string(), limits).with_items(&objects);
+        let source = SourceFile::new(text.to_string(), limits).with_items(items(&objects));
         for o in objects {
             if object_key(&o.value).is_none() {
                 out.skipped.documents += 1;
@@ -740,7 +708,7 @@ impl Loader<'_> {
                 if is_head {
                     out.sources.insert(
                         path.to_string(),
-                        SourceFile::new(text, limits).with_items(&objects),
+                        SourceFile::new(text, limits).with_items(items(&objects)),
                     );
                 }
                 Ok(FileState::Read(objects))

@@ -7,7 +7,6 @@ pub mod git;
 pub mod manifests;
 pub mod provenance;
 pub mod trailers;
-pub mod yaml;
 
 use crate::config::Limits;
 use crate::error::Result;
@@ -15,11 +14,12 @@ use crate::input::{
     self, Changes, Commit, FileChange, FileKind, Input, InputError, Mode, RangeFile,
 };
 use crate::policy::Policy;
+use crate::source::SourceFile;
 use crate::timing;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
 use git2::Repository;
-use manifests::{Candidate, Collected, Loader, SourceFile};
+use manifests::{Candidate, Collected, Loader};
 use provenance::{CommitFacts, IdentityTable};
 use std::collections::HashMap;
 use std::path::Path;

@@ -10,11 +10,11 @@ mod markdown;
 mod sarif;
 
 use crate::catalog::RuleDoc;
-use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
 use crate::finding::{Finding, Severity, Status};
 use crate::input::Input;
 use crate::judge::{FailOn, Judgement};
+use crate::source::SourceFile;
 use std::collections::HashMap;
 
 pub use json::JsonReport;
