@@ -10,9 +10,9 @@
 //! excluded name, a link, a lost kind) is recorded in `skipped.unjudged`,
 //! which GOV-INPUT-002/003 turn into findings.
 
-use crate::collect::git::{EntryKind, Snapshot};
+use crate::collect::git::{EntryKind, Handle, Snapshot};
 use crate::config::ValidConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
 use crate::source::SourceFile;
 use crate::yaml::{self, Document, NodeKind};
@@ -223,51 +223,37 @@ impl Loader<'_> {
         &self,
         head: &Snapshot,
         before: Option<&Snapshot>,
-        mut candidates: Vec<Candidate>,
+        candidates: Vec<Candidate>,
     ) -> Result<Collected> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        if threads == 1 || candidates.len() < 64 {
-            return self.load_part(head, before, candidates);
-        }
         // Contiguous parts: files of one folder share trees and Helm charts.
-        let size = candidates.len().div_ceil(threads);
-        let mut parts = Vec::with_capacity(threads);
-        while candidates.len() > size {
-            parts.push(candidates.split_off(candidates.len() - size));
-        }
-        parts.push(candidates);
-        parts.reverse();
+        let fan = crate::parallel::Fan {
+            what: "a manifest reader",
+            serial_below: 64,
+            pieces: crate::parallel::Pieces::PerWorker,
+        };
         let path = self.repo.path();
         let (config, include, spent) = (self.config, &self.include_override, self.spent);
-        let mut rest = parts.split_off(1);
-        let mine = parts.pop().unwrap_or_default();
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = rest
-                .drain(..)
-                .map(|part| {
-                    scope.spawn(move || -> Result<Collected> {
-                        let repo = crate::collect::git::reopen(path)?;
-                        let loader = Loader {
-                            repo: &repo,
-                            config,
-                            include_override: include.clone(),
-                            spent,
-                        };
-                        loader.load_part(head, before, part)
-                    })
-                })
-                .collect();
-            let mut out = self.load_part(head, before, mine)?;
-            for helper in helpers {
-                let part = helper
-                    .join()
-                    .map_err(|_| Error::Git("a manifest reader thread panicked".into()))??;
-                out.append(part);
-            }
-            Ok(out)
-        })
+        let parts = crate::parallel::map(
+            &candidates,
+            fan,
+            Handle::Caller(self.repo),
+            || crate::collect::git::reopen(path).map(Handle::Own),
+            |repo, part| {
+                let loader = Loader {
+                    repo,
+                    config,
+                    include_override: include.clone(),
+                    spent,
+                };
+                loader.load_part(head, before, part)
+            },
+        )?;
+        let mut parts = parts.into_iter();
+        let mut out = parts.next().unwrap_or_default();
+        for part in parts {
+            out.append(part);
+        }
+        Ok(out)
     }
 
     /// Load some candidates, in order, on this thread.
@@ -275,7 +261,7 @@ impl Loader<'_> {
         &self,
         head: &Snapshot,
         before: Option<&Snapshot>,
-        candidates: Vec<Candidate>,
+        candidates: &[Candidate],
     ) -> Result<Collected> {
         let mut out = Collected::default();
         // Whether a folder is a chart, per snapshot: one lookup per folder.
@@ -296,7 +282,7 @@ impl Loader<'_> {
                     out.skipped.file(&c.path, reason);
                 }
                 if !c.deleted {
-                    self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                    self.judged_at_base(c, before, reason, &mut base_charts, &mut out)?;
                 }
                 continue;
             }
@@ -324,7 +310,7 @@ impl Loader<'_> {
                         } else {
                             "not-a-file"
                         };
-                        self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                        self.judged_at_base(c, before, reason, &mut base_charts, &mut out)?;
                         continue;
                     }
                 }

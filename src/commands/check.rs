@@ -72,7 +72,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let staged = (mode != Mode::Range && !outside).then(|| {
         let path = repo.path().to_path_buf();
         let limit = crate::config::Limits::default().max_diff_bytes;
-        std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?, limit))
+        crate::parallel::spawn("the staged-changes reader", move || {
+            git::diff_staged(&git::reopen(&path)?, limit)
+        })
     });
 
     let policy_ref = match args.policy_ref.as_deref() {
@@ -159,7 +161,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         .cloned()
         .collect();
     let timeout = policy.config.config.limits.eval_timeout_ms;
-    let compiler = std::thread::spawn(move || -> Result<Evaluator> {
+    let compiler = crate::parallel::spawn("the rule compiler", move || -> Result<Evaluator> {
         let mut evaluator = Evaluator::new(&rules, timeout)?;
         evaluator.prepare()?;
         timing::mark("rules compiled (in parallel)");
@@ -168,9 +170,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let table = IdentityTable::builtin();
     let staged = staged
         .map(|reader| {
-            let files = reader
-                .join()
-                .map_err(|_| Error::Git("the staged-changes reader panicked".into()))?;
+            let files = reader.join()?;
             timing::mark("staged changes");
             files
         })
@@ -208,9 +208,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         return Ok(Exit::Pass);
     }
 
-    let mut evaluator = compiler
-        .join()
-        .map_err(|_| Error::Rego("the rule compiler thread panicked".into()))??;
+    let mut evaluator = compiler.join()??;
     timing::mark("compile");
     deadline::phase("evaluating the rules");
     let raw = evaluator.findings(&collection.input)?;

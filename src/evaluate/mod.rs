@@ -182,41 +182,40 @@ impl Evaluator {
         if packages.is_empty() {
             return Ok(Vec::new());
         }
-        // Packages are independent: evaluate them in two halves, one on a
-        // clone of the engine on another core (regorus evaluates on one).
-        // Round robin over the sorted names spreads the built-in families.
-        let half = |parity: usize| -> Vec<String> {
-            packages
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % 2 == parity)
-                .map(|(_, p)| p.clone())
-                .collect()
+        // Packages are independent: each worker evaluates a share of them
+        // on its own clone of the engine (regorus evaluates on one core),
+        // in one query per share. Dealt round robin over the sorted names,
+        // so that every share has some of each built-in family.
+        let workers = crate::parallel::workers().min(packages.len());
+        let dealt: Vec<usize> = (0..workers)
+            .flat_map(|w| (w..packages.len()).step_by(workers))
+            .collect();
+        let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
+        let fan = crate::parallel::Fan {
+            what: "an evaluation",
+            serial_below: 2,
+            pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
         };
-        let (mine, theirs) = (half(0), half(1));
-        let mut other = self.engine.clone();
-        let (json_mine, json_theirs) = std::thread::scope(|scope| {
-            let helper = scope.spawn(move || finding_sets(&mut other, &theirs));
-            let here = finding_sets(&mut self.engine, &mine);
-            let there = helper
-                .join()
-                .unwrap_or_else(|_| Err(EvalError::Other("the evaluation thread panicked".into())));
-            (here, there)
-        });
-        let (json_mine, json_theirs) = match (json_mine, json_theirs) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(EvalError::Timeout), _) | (_, Err(EvalError::Timeout)) => {
-                return Err(self.timed_out(&packages))
-            }
-            (Err(EvalError::Other(e)), _) | (_, Err(EvalError::Other(e))) => {
+        let template = &self.engine;
+        let shares = crate::parallel::map(
+            &names,
+            fan,
+            template.clone(),
+            || Ok(template.clone()),
+            finding_sets,
+        );
+        let shares = match shares {
+            Ok(shares) => shares,
+            Err(EvalError::Timeout) => return Err(self.timed_out(&packages)),
+            Err(EvalError::Other(e)) => {
                 return Err(Error::Rego(format!("a rule failed while evaluating: {e}")))
             }
         };
-        // Back in package order: evens from here, odds from the helper.
-        let mut halves = [json_mine.into_iter(), json_theirs.into_iter()];
-        let json: Vec<Json> = (0..packages.len())
-            .filter_map(|i| halves[i % 2].next())
-            .collect();
+        // Back in package order.
+        let mut json: Vec<Json> = vec![Json::Null; packages.len()];
+        for (i, sets) in dealt.into_iter().zip(shares.into_iter().flatten()) {
+            json[i] = sets;
+        }
         let mut out = Vec::new();
         for (package, sets) in packages.iter().zip(&json) {
             let package = package.trim_start_matches("data.");
@@ -240,66 +239,68 @@ impl Evaluator {
 }
 
 /// The input document as a regorus value, built on every core: the
-/// manifests (most of it) in chunks that the threads take in turn, and the
+/// manifests (most of it) in pieces that the workers take in turn, and the
 /// rest of the document (the commits and their files, a third of the work on
-/// a long range) by the main thread while the helpers start on the chunks.
-/// Splitting the manifests in fixed halves left the rest serial after them.
+/// a long range) as one more piece, the first taken, so that it is converted
+/// while the other workers start on the manifests.
 fn input_value(input: &Input) -> Result<Value> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     const CHUNK: usize = 64;
+    enum Job<'a> {
+        Rest,
+        Manifests(&'a [crate::input::Manifest]),
+    }
+    enum Done {
+        Rest(Value),
+        Manifests(Vec<Value>),
+    }
     let failed = |e: value::ValueError| Error::Rego(format!("the input document: {e}"));
-    let chunks: Vec<&[crate::input::Manifest]> = input.manifests.chunks(CHUNK).collect();
-    let next = AtomicUsize::new(0);
-    // Chunks in any order, each with its index, converted with one
-    // converter per thread (it interns the object keys).
-    let work = || -> std::result::Result<Vec<(usize, Vec<Value>)>, value::ValueError> {
-        let mut conv = value::Converter::default();
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(part) = chunks.get(i) else {
-                return Ok(done);
-            };
-            let values = part
-                .iter()
-                .map(|m| conv.convert(m))
-                .collect::<std::result::Result<Vec<Value>, _>>()?;
-            done.push((i, values));
-        }
-    };
-    let helpers = if chunks.len() < 2 {
+    let jobs: Vec<Job> = std::iter::once(Job::Rest)
+        .chain(input.manifests.chunks(CHUNK).map(Job::Manifests))
+        .collect();
+    let fan = crate::parallel::Fan {
+        what: "the input conversion",
         // A hook or a small change: a thread would cost more than it saves.
-        0
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-            - 1
+        serial_below: 3,
+        pieces: crate::parallel::Pieces::Of(1),
     };
-    std::thread::scope(|scope| {
-        let spawned: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
-        let mut doc = value::Converter::default()
-            .convert_spliced(input, "manifests", Value::Null)
-            .map_err(failed)?;
-        let mut parts = work().map_err(failed)?;
-        for helper in spawned {
-            parts.extend(
-                helper
-                    .join()
-                    .map_err(|_| Error::Rego("the input conversion thread panicked".into()))?
-                    .map_err(failed)?,
-            );
+    // One converter per worker (it interns the object keys).
+    let done = crate::parallel::map(
+        &jobs,
+        fan,
+        value::Converter::default(),
+        || Ok(value::Converter::default()),
+        |conv, jobs| -> Result<Vec<Done>> {
+            jobs.iter()
+                .map(|job| match job {
+                    Job::Rest => conv
+                        .convert_spliced(input, "manifests", Value::Null)
+                        .map(Done::Rest),
+                    Job::Manifests(part) => part
+                        .iter()
+                        .map(|m| conv.convert(m))
+                        .collect::<std::result::Result<Vec<Value>, _>>()
+                        .map(Done::Manifests),
+                })
+                .collect::<std::result::Result<Vec<Done>, _>>()
+                .map_err(failed)
+        },
+    )?;
+    let mut doc = None;
+    let mut manifests = Vec::with_capacity(input.manifests.len());
+    for d in done.into_iter().flatten() {
+        match d {
+            Done::Rest(v) => doc = Some(v),
+            Done::Manifests(v) => manifests.extend(v),
         }
-        parts.sort_unstable_by_key(|(i, _)| *i);
-        let manifests: Vec<Value> = parts.into_iter().flat_map(|(_, v)| v).collect();
-        let slot = doc
-            .as_object_mut()
-            .ok()
-            .and_then(|o| o.get_mut(&Value::from("manifests")))
-            .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
-        *slot = Value::from(manifests);
-        Ok(doc)
-    })
+    }
+    let mut doc = doc.ok_or_else(|| Error::Rego("the input document was not converted".into()))?;
+    let slot = doc
+        .as_object_mut()
+        .ok()
+        .and_then(|o| o.get_mut(&Value::from("manifests")))
+        .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
+    *slot = Value::from(manifests);
+    Ok(doc)
 }
 
 enum EvalError {
@@ -307,12 +308,18 @@ enum EvalError {
     Other(String),
 }
 
+impl From<crate::parallel::Panicked> for EvalError {
+    fn from(p: crate::parallel::Panicked) -> Self {
+        EvalError::Other(format!("{} thread panicked", p.0))
+    }
+}
+
 /// The `deny`, `review` and `warn` sets of `packages`, one JSON array of three
 /// per package. Only the finding sets are asked for: the packages' other rules
 /// (helper lists of manifests, for one) are evaluated but never copied out.
 fn finding_sets(
     engine: &mut Engine,
-    packages: &[String],
+    packages: &[&String],
 ) -> std::result::Result<Vec<Json>, EvalError> {
     if packages.is_empty() {
         return Ok(Vec::new());
