@@ -590,8 +590,12 @@ impl Loader<'_> {
     /// judged for what they hold, not for what they change.
     pub fn load_stream(&self, name: &str, text: &str, out: &mut Collected) {
         let limits = yaml::Limits::from(&self.config.config.limits);
-        let loaded = yaml::load(text, limits).and_then(|docs| objects(&docs));
-        let objects = match loaded {
+        let docs = yaml::load(text, limits);
+        let positions = docs
+            .as_ref()
+            .map(|d| yaml::Positions::of(d))
+            .unwrap_or_default();
+        let objects = match docs.and_then(|docs| objects(&docs)) {
             Ok(o) => o,
             Err(e) => {
                 out.errors.push(InputError {
@@ -604,7 +608,7 @@ impl Loader<'_> {
                 return;
             }
         };
-        let source = SourceFile::new(text.to_string(), limits).with_items(items(&objects));
+        let source = SourceFile::new(text.to_string(), positions).with_items(items(&objects));
         for o in objects {
             if object_key(&o.value).is_none() {
                 out.skipped.documents += 1;
@@ -688,13 +692,19 @@ impl Loader<'_> {
             }
         };
         let limits = yaml::Limits::from(limits);
-        let loaded = yaml::load(&text, limits).and_then(|docs| objects(&docs));
-        match loaded {
+        let docs = yaml::load(&text, limits);
+        // Positions are kept for the head's files, the ones findings point
+        // into, from this one parse.
+        let positions = match (&docs, is_head) {
+            (Ok(docs), true) => yaml::Positions::of(docs),
+            _ => yaml::Positions::default(),
+        };
+        match docs.and_then(|docs| objects(&docs)) {
             Ok(objects) => {
                 if is_head {
                     out.sources.insert(
                         path.to_string(),
-                        SourceFile::new(text, limits).with_items(items(&objects)),
+                        SourceFile::new(text, positions).with_items(items(&objects)),
                     );
                 }
                 Ok(FileState::Read(objects))
@@ -707,7 +717,7 @@ impl Loader<'_> {
                 );
                 if is_head {
                     out.sources
-                        .insert(path.to_string(), SourceFile::new(text, limits));
+                        .insert(path.to_string(), SourceFile::new(text, positions));
                 }
                 Ok(FileState::Failed)
             }
