@@ -211,7 +211,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let mut evaluator = compiler.join()??;
     timing::mark("compile");
     deadline::phase("evaluating the rules");
-    let raw = evaluator.findings(&collection.input)?;
+    let raw = evaluator.findings_releasing(&mut collection.input)?;
     timing::mark("evaluate");
     let input = &collection.input;
     // Deleted objects share a file and document index with the head's; the

@@ -169,7 +169,26 @@ impl Evaluator {
 
     /// Evaluate every rule over `input`.
     pub fn findings(&mut self, input: &Input) -> Result<Vec<RawFinding>> {
-        let input = input_value(input)?;
+        let input = input_value(input, None)?;
+        self.evaluate(input)
+    }
+
+    /// Evaluate every rule over `input`, releasing the manifests' objects
+    /// (`object`, `previous`) as they are converted: a check needs them no
+    /// more, and the two copies of every object, serde's and regorus', were
+    /// most of a large check's peak memory.
+    pub fn findings_releasing(&mut self, input: &mut Input) -> Result<Vec<RawFinding>> {
+        let taken: Vec<Objects> = input
+            .manifests
+            .iter_mut()
+            .map(|m| Mutex::new((std::mem::take(&mut m.object), m.previous.take())))
+            .collect();
+        let input = input_value(input, Some(&taken))?;
+        drop(taken);
+        self.evaluate(input)
+    }
+
+    fn evaluate(&mut self, input: Value) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
         self.engine.set_input(input);
         let packages: Vec<String> = self
@@ -243,11 +262,16 @@ impl Evaluator {
 /// rest of the document (the commits and their files, a third of the work on
 /// a long range) as one more piece, the first taken, so that it is converted
 /// while the other workers start on the manifests.
-fn input_value(input: &Input) -> Result<Value> {
+/// A manifest's `object` and `previous`, taken out of the input document to
+/// be converted and freed one by one.
+type Objects = Mutex<(Json, Option<Json>)>;
+
+fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
     const CHUNK: usize = 64;
     enum Job<'a> {
         Rest,
-        Manifests(&'a [crate::input::Manifest]),
+        /// A piece of the manifests, and the index of its first.
+        Manifests(usize, &'a [crate::input::Manifest]),
     }
     enum Done {
         Rest(Value),
@@ -255,7 +279,13 @@ fn input_value(input: &Input) -> Result<Value> {
     }
     let failed = |e: value::ValueError| Error::Rego(format!("the input document: {e}"));
     let jobs: Vec<Job> = std::iter::once(Job::Rest)
-        .chain(input.manifests.chunks(CHUNK).map(Job::Manifests))
+        .chain(
+            input
+                .manifests
+                .chunks(CHUNK)
+                .enumerate()
+                .map(|(i, part)| Job::Manifests(i * CHUNK, part)),
+        )
         .collect();
     let fan = crate::parallel::Fan {
         what: "the input conversion",
@@ -275,9 +305,25 @@ fn input_value(input: &Input) -> Result<Value> {
                     Job::Rest => conv
                         .convert_spliced(input, "manifests", Value::Null)
                         .map(Done::Rest),
-                    Job::Manifests(part) => part
+                    Job::Manifests(start, part) => part
                         .iter()
-                        .map(|m| conv.convert(m))
+                        .enumerate()
+                        .map(|(i, m)| {
+                            let mut value = conv.convert(m)?;
+                            if let Some(slot) = taken.and_then(|t| t.get(start + i)) {
+                                use serde::ser::Error as _;
+                                let broken =
+                                    || value::ValueError::custom("a manifest's objects were lost");
+                                let (object, previous) =
+                                    std::mem::take(&mut *slot.lock().map_err(|_| broken())?);
+                                let object = conv.convert(&object)?;
+                                let previous = conv.convert(&previous)?;
+                                let fields = value.as_object_mut().map_err(|_| broken())?;
+                                fields.insert(Value::from("object"), object);
+                                fields.insert(Value::from("previous"), previous);
+                            }
+                            Ok(value)
+                        })
                         .collect::<std::result::Result<Vec<Value>, _>>()
                         .map(Done::Manifests),
                 })
