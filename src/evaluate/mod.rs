@@ -169,8 +169,9 @@ impl Evaluator {
 
     /// Evaluate every rule over `input`.
     pub fn findings(&mut self, input: &Input) -> Result<Vec<RawFinding>> {
+        let small = is_small(input);
         let input = input_value(input, None)?;
-        self.evaluate(input)
+        self.evaluate(input, small)
     }
 
     /// Evaluate every rule over `input`, releasing the manifests' objects
@@ -178,6 +179,7 @@ impl Evaluator {
     /// more, and the two copies of every object, serde's and regorus', were
     /// most of a large check's peak memory.
     pub fn findings_releasing(&mut self, input: &mut Input) -> Result<Vec<RawFinding>> {
+        let small = is_small(input);
         let taken: Vec<Objects> = input
             .manifests
             .iter_mut()
@@ -185,10 +187,12 @@ impl Evaluator {
             .collect();
         let input = input_value(input, Some(&taken))?;
         drop(taken);
-        self.evaluate(input)
+        self.evaluate(input, small)
     }
 
-    fn evaluate(&mut self, input: Value) -> Result<Vec<RawFinding>> {
+    /// Evaluate every rule over the converted input; `small` (a hook, a
+    /// short range) keeps it on this thread.
+    fn evaluate(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
         self.engine.set_input(input);
         let packages: Vec<String> = self
@@ -212,7 +216,7 @@ impl Evaluator {
         let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
         let fan = crate::parallel::Fan {
             what: "an evaluation",
-            serial_below: 2,
+            serial_below: if small { usize::MAX } else { 2 },
             pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
         };
         let template = &self.engine;
@@ -262,6 +266,13 @@ impl Evaluator {
 /// rest of the document (the commits and their files, a third of the work on
 /// a long range) as one more piece, the first taken, so that it is converted
 /// while the other workers start on the manifests.
+/// Whether an input is so small that evaluating it on one core is faster
+/// than cloning the engine for another: the commit-msg hook's half
+/// millisecond of rules became one and a half on two threads.
+fn is_small(input: &Input) -> bool {
+    input.manifests.len() + input.commits.len() + input.changes.files.len() < 64
+}
+
 /// A manifest's `object` and `previous`, taken out of the input document to
 /// be converted and freed one by one.
 type Objects = Mutex<(Json, Option<Json>)>;
