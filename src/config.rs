@@ -95,8 +95,8 @@ pub struct Ai {
 #[serde(untagged)]
 pub enum Identities {
     File(String),
-    Tools(Vec<crate::collect::provenance::ToolEntry>),
-    Table(Box<crate::collect::provenance::TableExtension>),
+    Tools(Vec<crate::provenance::ToolEntry>),
+    Table(Box<crate::provenance::TableExtension>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -306,7 +306,7 @@ pub struct Limits {
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 impl Default for Config {
@@ -546,7 +546,7 @@ impl ValidConfig {
             serde_saphyr::from_str(text).map_err(|e| ConfigError {
                 origin: origin.clone(),
                 problems: vec![ConfigProblem {
-                    line: e.location().map(|l| l.line() as u32),
+                    line: e.location().and_then(|l| u32::try_from(l.line()).ok()),
                     key: None,
                     message: first_line(&e.without_snippet().to_string()),
                 }],

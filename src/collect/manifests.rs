@@ -13,7 +13,7 @@
 use crate::collect::git::{EntryKind, Handle, Snapshot};
 use crate::config::ValidConfig;
 use crate::error::Result;
-use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
+use crate::input::{InputError, ListItem, Manifest, ManifestChange, SkipReason, Skipped, Unjudged};
 use crate::source::SourceFile;
 use crate::yaml::{self, Document, NodeKind};
 use git2::Repository;
@@ -170,7 +170,7 @@ pub struct Candidate {
     /// Why the head version is not read, known before reading it: symlink,
     /// gitlink, excluded, not-a-manifest-name. It is a candidate still, for
     /// the list of skipped files and to see whether the base judged it.
-    pub skip: Option<&'static str>,
+    pub skip: Option<SkipReason>,
 }
 
 pub struct Loader<'a> {
@@ -272,13 +272,13 @@ impl Loader<'_> {
                 Some(reason) => Some(reason),
                 None if c.deleted => self
                     .is_helm_template(before.unwrap_or(head), &c.path, &mut base_charts)?
-                    .then_some("helm-template"),
+                    .then_some(SkipReason::HelmTemplate),
                 None => self
                     .is_helm_template(head, &c.path, &mut charts)?
-                    .then_some("helm-template"),
+                    .then_some(SkipReason::HelmTemplate),
             };
             if let Some(reason) = skip {
-                if reason != "not-a-manifest-name" {
+                if reason != SkipReason::NotAManifestName {
                     out.skipped.file(&c.path, reason);
                 }
                 if !c.deleted {
@@ -305,10 +305,10 @@ impl Loader<'_> {
                     FileState::Failed => continue,
                     state => {
                         let reason = if matches!(state, FileState::Link) {
-                            out.skipped.file(&c.path, "symlink");
-                            "symlink"
+                            out.skipped.file(&c.path, SkipReason::Symlink);
+                            SkipReason::Symlink
                         } else {
-                            "not-a-file"
+                            SkipReason::NotAFile
                         };
                         self.judged_at_base(c, before, reason, &mut base_charts, &mut out)?;
                         continue;
@@ -332,13 +332,13 @@ impl Loader<'_> {
                 };
                 let prev = previous_objects.remove(&key).map(|o| o.value);
                 let change = match (&prev, c.unchanged) {
-                    (_, true) => "unchanged",
+                    (_, true) => ManifestChange::Unchanged,
                     // A moved file's objects are changed, whatever their
                     // content: they leave the application that syncs the
                     // old folder (which prunes them) for the new one's.
-                    (Some(p), _) if *p == o.value && !moved => "unchanged",
-                    (Some(_), _) => "modified",
-                    (None, _) => "added",
+                    (Some(p), _) if *p == o.value && !moved => ManifestChange::Unchanged,
+                    (Some(_), _) => ManifestChange::Modified,
+                    (None, _) => ManifestChange::Added,
                 };
                 let was_in = prev.as_ref().and(old_path);
                 out.manifests
@@ -352,7 +352,7 @@ impl Loader<'_> {
                 out.skipped.unjudged.push(Unjudged {
                     path: c.path.clone(),
                     old_path: (old != c.path).then_some(old),
-                    reason: "no-kind",
+                    reason: SkipReason::NoKind,
                     message: format!(
                         "{}: {unkeyed} document(s) without apiVersion or kind, and {} object(s) judged at the base are gone: a document the gate skips is not judged",
                         c.path,
@@ -366,8 +366,13 @@ impl Loader<'_> {
             // renames the object must not judge it as the new folder's).
             for (_, o) in previous_objects {
                 let value = o.value.clone();
-                out.manifests
-                    .push(self.manifest(&c.path, old_path, o, Some(value), "deleted"));
+                out.manifests.push(self.manifest(
+                    &c.path,
+                    old_path,
+                    o,
+                    Some(value),
+                    ManifestChange::Deleted,
+                ));
             }
         }
         Ok(out)
@@ -380,7 +385,7 @@ impl Loader<'_> {
         &self,
         c: &Candidate,
         before: Option<&Snapshot>,
-        reason: &'static str,
+        reason: SkipReason,
         base_charts: &mut HashMap<String, bool>,
         out: &mut Collected,
     ) -> Result<()> {
@@ -401,12 +406,14 @@ impl Loader<'_> {
             return Ok(());
         }
         let what = match reason {
-            "helm-template" => "is now a Helm template (a Chart.yaml above its templates/ folder), which govops does not read",
-            "excluded" => "matches manifests.exclude",
-            "not-a-manifest-name" => "has no manifest file name (manifests.include)",
-            "symlink" => "is now a symbolic link, which govops does not follow",
-            "gitlink" => "is now a submodule (gitlink), another repository's content",
-            _ => "is no longer a regular file",
+            SkipReason::HelmTemplate => "is now a Helm template (a Chart.yaml above its templates/ folder), which govops does not read",
+            SkipReason::Excluded => "matches manifests.exclude",
+            SkipReason::NotAManifestName => "has no manifest file name (manifests.include)",
+            SkipReason::Symlink => "is now a symbolic link, which govops does not follow",
+            SkipReason::Gitlink => "is now a submodule (gitlink), another repository's content",
+            SkipReason::NotAFile | SkipReason::NoKind | SkipReason::LinkAdded => {
+                "is no longer a regular file"
+            }
         };
         let renamed = if old != &c.path {
             format!(" (renamed from {old})")
@@ -500,7 +507,7 @@ impl Loader<'_> {
         previous_file: Option<&str>,
         o: Object,
         previous: Option<Value>,
-        change: &'static str,
+        change: ManifestChange,
     ) -> Manifest {
         let object = o.value;
         let meta = object.get("metadata");
@@ -615,7 +622,7 @@ impl Loader<'_> {
                 continue;
             }
             out.manifests
-                .push(self.manifest(name, None, o, None, "unchanged"));
+                .push(self.manifest(name, None, o, None, ManifestChange::Unchanged));
         }
         out.sources.insert(name.to_string(), source);
     }
@@ -813,12 +820,12 @@ pub fn every_file(
         }
         if !loader.judges(&entry.path) {
             if loader.excluded(&entry.path) {
-                skipped.file(&entry.path, "excluded");
+                skipped.file(&entry.path, SkipReason::Excluded);
             }
             continue;
         }
         if entry.kind == EntryKind::Symlink {
-            skipped.file(&entry.path, "symlink");
+            skipped.file(&entry.path, SkipReason::Symlink);
             continue;
         }
         out.push(Candidate {

@@ -1,6 +1,7 @@
 //! Integration tests: real git repositories built in temp dirs, the real
 //! `govops` binary. All in one test binary so it links once.
 
+mod architecture;
 mod audit;
 mod baseline;
 mod catalog;
@@ -9,6 +10,8 @@ mod commit_msg;
 mod config;
 mod hooks;
 mod hostile;
+#[path = "../common/measure.rs"]
+mod measure;
 mod precommit;
 mod provenance;
 mod release;
