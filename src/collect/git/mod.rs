@@ -35,6 +35,11 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // libgit2 re-hashes every object it reads; git itself does not, and the
     // hashing was most of the time spent reading a range.
     git2::opts::strict_hash_verification(false);
+    // Redoing a merge (remerge) writes its tree, and libgit2 first checks
+    // that every entry's object exists: a pack lookup per file of the
+    // repository for every merge, three quarters of a check of a history of
+    // merges. The entries come from the repository's own trees.
+    git2::opts::strict_object_creation(false);
     // libgit2 caches only trees under 4 KiB; a GitOps folder of a few hundred
     // manifests is a larger tree, re-inflated and re-patched from its delta
     // for every commit that touches it. Cache trees of any realistic size.
