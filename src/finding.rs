@@ -91,10 +91,7 @@ pub struct Finding {
 
 impl Finding {
     /// Build the findings of a run from the rules' output, locating their
-    /// pointers. A file's positions come from parsing it again on first use
-    /// (the loader keeps only its text); when most files carry findings that
-    /// is a second load of every manifest, so those files are parsed first,
-    /// on every core, each once.
+    /// pointers in the positions kept when the files were loaded.
     pub fn locate_all(
         raw: Vec<RawFinding>,
         manifests: &[Manifest],
@@ -110,43 +107,6 @@ impl Finding {
             }
         }
         let manifests = &by_doc;
-        let mut wanted: Vec<&SourceFile> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for r in raw.iter().filter(|r| r.line.is_none()) {
-            let (Some(file), Some(doc)) = (&r.file, r.doc) else {
-                continue;
-            };
-            let deleted = manifests
-                .get(&(file.as_str(), doc))
-                .is_some_and(|m| m.change == ManifestChange::Deleted);
-            if deleted || !seen.insert(file.as_str()) {
-                continue;
-            }
-            if let Some(source) = sources.get(file) {
-                wanted.push(source);
-            }
-        }
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        // A few files (a hook, a small change) are parsed here, on demand:
-        // a thread would cost more than it saves.
-        if threads > 1 && wanted.len() >= 16 {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            std::thread::scope(|scope| {
-                for _ in 0..threads {
-                    scope.spawn(|| loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(source) = wanted.get(i) else {
-                            break;
-                        };
-                        // The first lookup parses the file and keeps
-                        // its positions for the lookups below.
-                        let _ = source.locate(0, "");
-                    });
-                }
-            });
-        }
         raw.into_iter()
             .map(|r| Finding::locate(r, manifests, sources))
             .collect()

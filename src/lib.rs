@@ -20,6 +20,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod input;
 pub mod judge;
+pub mod parallel;
 pub mod policy;
 pub mod provenance;
 pub mod render;

@@ -10,9 +10,9 @@
 //! excluded name, a link, a lost kind) is recorded in `skipped.unjudged`,
 //! which GOV-INPUT-002/003 turn into findings.
 
-use crate::collect::git::{EntryKind, Snapshot};
+use crate::collect::git::{EntryKind, Handle, Snapshot};
 use crate::config::ValidConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::input::{InputError, ListItem, Manifest, ManifestChange, SkipReason, Skipped, Unjudged};
 use crate::source::SourceFile;
 use crate::yaml::{self, Document, NodeKind};
@@ -226,51 +226,37 @@ impl Loader<'_> {
         &self,
         head: &Snapshot,
         before: Option<&Snapshot>,
-        mut candidates: Vec<Candidate>,
+        candidates: Vec<Candidate>,
     ) -> Result<Collected> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        if threads == 1 || candidates.len() < 64 {
-            return self.load_part(head, before, candidates);
-        }
         // Contiguous parts: files of one folder share trees and Helm charts.
-        let size = candidates.len().div_ceil(threads);
-        let mut parts = Vec::with_capacity(threads);
-        while candidates.len() > size {
-            parts.push(candidates.split_off(candidates.len() - size));
-        }
-        parts.push(candidates);
-        parts.reverse();
+        let fan = crate::parallel::Fan {
+            what: "a manifest reader",
+            serial_below: 64,
+            pieces: crate::parallel::Pieces::PerWorker,
+        };
         let path = self.repo.path();
         let (config, include, spent) = (self.config, &self.include_override, self.spent);
-        let mut rest = parts.split_off(1);
-        let mine = parts.pop().unwrap_or_default();
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = rest
-                .drain(..)
-                .map(|part| {
-                    scope.spawn(move || -> Result<Collected> {
-                        let repo = crate::collect::git::reopen(path)?;
-                        let loader = Loader {
-                            repo: &repo,
-                            config,
-                            include_override: include.clone(),
-                            spent,
-                        };
-                        loader.load_part(head, before, part)
-                    })
-                })
-                .collect();
-            let mut out = self.load_part(head, before, mine)?;
-            for helper in helpers {
-                let part = helper
-                    .join()
-                    .map_err(|_| Error::Git("a manifest reader thread panicked".into()))??;
-                out.append(part);
-            }
-            Ok(out)
-        })
+        let parts = crate::parallel::map(
+            &candidates,
+            fan,
+            Handle::Caller(self.repo),
+            || crate::collect::git::reopen(path).map(Handle::Own),
+            |repo, part| {
+                let loader = Loader {
+                    repo,
+                    config,
+                    include_override: include.clone(),
+                    spent,
+                };
+                loader.load_part(head, before, part)
+            },
+        )?;
+        let mut parts = parts.into_iter();
+        let mut out = parts.next().unwrap_or_default();
+        for part in parts {
+            out.append(part);
+        }
+        Ok(out)
     }
 
     /// Load some candidates, in order, on this thread.
@@ -278,7 +264,7 @@ impl Loader<'_> {
         &self,
         head: &Snapshot,
         before: Option<&Snapshot>,
-        candidates: Vec<Candidate>,
+        candidates: &[Candidate],
     ) -> Result<Collected> {
         let mut out = Collected::default();
         // Whether a folder is a chart, per snapshot: one lookup per folder.
@@ -299,7 +285,7 @@ impl Loader<'_> {
                     out.skipped.file(&c.path, reason);
                 }
                 if !c.deleted {
-                    self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                    self.judged_at_base(c, before, reason, &mut base_charts, &mut out)?;
                 }
                 continue;
             }
@@ -327,7 +313,7 @@ impl Loader<'_> {
                         } else {
                             SkipReason::NotAFile
                         };
-                        self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
+                        self.judged_at_base(c, before, reason, &mut base_charts, &mut out)?;
                         continue;
                     }
                 }
@@ -614,8 +600,12 @@ impl Loader<'_> {
     /// judged for what they hold, not for what they change.
     pub fn load_stream(&self, name: &str, text: &str, out: &mut Collected) {
         let limits = yaml::Limits::from(&self.config.config.limits);
-        let loaded = yaml::load(text, limits).and_then(|docs| objects(&docs));
-        let objects = match loaded {
+        let docs = yaml::load(text, limits);
+        let positions = docs
+            .as_ref()
+            .map(|d| yaml::Positions::of(d))
+            .unwrap_or_default();
+        let objects = match docs.and_then(|docs| objects(&docs)) {
             Ok(o) => o,
             Err(e) => {
                 out.errors.push(InputError {
@@ -628,7 +618,7 @@ impl Loader<'_> {
                 return;
             }
         };
-        let source = SourceFile::new(text.to_string(), limits).with_items(items(&objects));
+        let source = SourceFile::new(text.to_string(), positions).with_items(items(&objects));
         for o in objects {
             if object_key(&o.value).is_none() {
                 out.skipped.documents += 1;
@@ -712,13 +702,19 @@ impl Loader<'_> {
             }
         };
         let limits = yaml::Limits::from(limits);
-        let loaded = yaml::load(&text, limits).and_then(|docs| objects(&docs));
-        match loaded {
+        let docs = yaml::load(&text, limits);
+        // Positions are kept for the head's files, the ones findings point
+        // into, from this one parse.
+        let positions = match (&docs, is_head) {
+            (Ok(docs), true) => yaml::Positions::of(docs),
+            _ => yaml::Positions::default(),
+        };
+        match docs.and_then(|docs| objects(&docs)) {
             Ok(objects) => {
                 if is_head {
                     out.sources.insert(
                         path.to_string(),
-                        SourceFile::new(text, limits).with_items(items(&objects)),
+                        SourceFile::new(text, positions).with_items(items(&objects)),
                     );
                 }
                 Ok(FileState::Read(objects))
@@ -731,7 +727,7 @@ impl Loader<'_> {
                 );
                 if is_head {
                     out.sources
-                        .insert(path.to_string(), SourceFile::new(text, limits));
+                        .insert(path.to_string(), SourceFile::new(text, positions));
                 }
                 Ok(FileState::Failed)
             }

@@ -68,9 +68,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let table = policy.identity_table();
     let staged = staged
         .map(|reader| {
-            let files = reader
-                .join()
-                .map_err(|_| Error::Git("the staged-changes reader panicked".into()))?;
+            let files = reader.join()?;
             timing::mark("staged changes");
             files
         })
@@ -111,12 +109,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         return Ok(Exit::Pass);
     }
 
-    let mut evaluator = compiler
-        .join()
-        .map_err(|_| Error::Rego("the rule compiler thread panicked".into()))??;
+    let mut evaluator = compiler.join()??;
     timing::mark("compile");
     deadline::phase("evaluating the rules");
-    let raw = evaluator.findings(&collection.input)?;
+    let raw = evaluator.findings_releasing(&mut collection.input)?;
     timing::mark("evaluate");
     let input = &collection.input;
     let findings = Finding::locate_all(raw, &input.manifests, &collection.sources);
@@ -186,10 +182,12 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
 /// while the policy loads and compiles.
 fn read_staged_ahead(
     repo: &git2::Repository,
-) -> std::thread::JoinHandle<Result<Vec<crate::input::FileChange>>> {
+) -> crate::parallel::Task<Result<Vec<crate::input::FileChange>>> {
     let path = repo.path().to_path_buf();
     let limit = crate::config::Limits::default().max_diff_bytes;
-    std::thread::spawn(move || git::diff_staged(&git::reopen(&path)?, limit))
+    crate::parallel::spawn("the staged-changes reader", move || {
+        git::diff_staged(&git::reopen(&path)?, limit)
+    })
 }
 
 /// What every report says beside the findings: where the policy came from,

@@ -85,7 +85,7 @@ impl Evaluator {
     /// Compile and analyse the policy's rules (tests left out) on another
     /// thread: it does not need the input, so it runs while the repository
     /// is read.
-    pub fn compile_in_background(policy: &Policy) -> std::thread::JoinHandle<Result<Evaluator>> {
+    pub fn compile_in_background(policy: &Policy) -> crate::parallel::Task<Result<Evaluator>> {
         let rules: Vec<RuleFile> = policy
             .rules
             .iter()
@@ -93,7 +93,7 @@ impl Evaluator {
             .cloned()
             .collect();
         let timeout = policy.config.config.limits.eval_timeout_ms;
-        std::thread::spawn(move || {
+        crate::parallel::spawn("the rule compiler", move || {
             let mut evaluator = Evaluator::new(&rules, timeout)?;
             evaluator.prepare()?;
             crate::timing::mark("rules compiled (in parallel)");
@@ -169,7 +169,30 @@ impl Evaluator {
 
     /// Evaluate every rule over `input`.
     pub fn findings(&mut self, input: &Input) -> Result<Vec<RawFinding>> {
-        let input = input_value(input)?;
+        let small = is_small(input);
+        let input = input_value(input, None)?;
+        self.evaluate(input, small)
+    }
+
+    /// Evaluate every rule over `input`, releasing the manifests' objects
+    /// (`object`, `previous`) as they are converted: a check needs them no
+    /// more, and the two copies of every object, serde's and regorus', were
+    /// most of a large check's peak memory.
+    pub fn findings_releasing(&mut self, input: &mut Input) -> Result<Vec<RawFinding>> {
+        let small = is_small(input);
+        let taken: Vec<Objects> = input
+            .manifests
+            .iter_mut()
+            .map(|m| Mutex::new((std::mem::take(&mut m.object), m.previous.take())))
+            .collect();
+        let input = input_value(input, Some(&taken))?;
+        drop(taken);
+        self.evaluate(input, small)
+    }
+
+    /// Evaluate every rule over the converted input; `small` (a hook, a
+    /// short range) keeps it on this thread.
+    fn evaluate(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
         self.engine.set_input(input);
         // One name per package: regorus lists a package once per file that
@@ -187,41 +210,40 @@ impl Evaluator {
         if packages.is_empty() {
             return Ok(Vec::new());
         }
-        // Packages are independent: evaluate them in two halves, one on a
-        // clone of the engine on another core (regorus evaluates on one).
-        // Round robin over the sorted names spreads the built-in families.
-        let half = |parity: usize| -> Vec<String> {
-            packages
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % 2 == parity)
-                .map(|(_, p)| p.clone())
-                .collect()
+        // Packages are independent: each worker evaluates a share of them
+        // on its own clone of the engine (regorus evaluates on one core),
+        // in one query per share. Dealt round robin over the sorted names,
+        // so that every share has some of each built-in family.
+        let workers = crate::parallel::workers().min(packages.len());
+        let dealt: Vec<usize> = (0..workers)
+            .flat_map(|w| (w..packages.len()).step_by(workers))
+            .collect();
+        let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
+        let fan = crate::parallel::Fan {
+            what: "an evaluation",
+            serial_below: if small { usize::MAX } else { 2 },
+            pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
         };
-        let (mine, theirs) = (half(0), half(1));
-        let mut other = self.engine.clone();
-        let (json_mine, json_theirs) = std::thread::scope(|scope| {
-            let helper = scope.spawn(move || finding_sets(&mut other, &theirs));
-            let here = finding_sets(&mut self.engine, &mine);
-            let there = helper
-                .join()
-                .unwrap_or_else(|_| Err(EvalError::Other("the evaluation thread panicked".into())));
-            (here, there)
-        });
-        let (json_mine, json_theirs) = match (json_mine, json_theirs) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(EvalError::Timeout), _) | (_, Err(EvalError::Timeout)) => {
-                return Err(self.timed_out(&packages))
-            }
-            (Err(EvalError::Other(e)), _) | (_, Err(EvalError::Other(e))) => {
+        let template = &self.engine;
+        let shares = crate::parallel::map(
+            &names,
+            fan,
+            template.clone(),
+            || Ok(template.clone()),
+            finding_sets,
+        );
+        let shares = match shares {
+            Ok(shares) => shares,
+            Err(EvalError::Timeout) => return Err(self.timed_out(&packages)),
+            Err(EvalError::Other(e)) => {
                 return Err(Error::Rego(format!("a rule failed while evaluating: {e}")))
             }
         };
-        // Back in package order: evens from here, odds from the helper.
-        let mut halves = [json_mine.into_iter(), json_theirs.into_iter()];
-        let json: Vec<Json> = (0..packages.len())
-            .filter_map(|i| halves[i % 2].next())
-            .collect();
+        // Back in package order.
+        let mut json: Vec<Json> = vec![Json::Null; packages.len()];
+        for (i, sets) in dealt.into_iter().zip(shares.into_iter().flatten()) {
+            json[i] = sets;
+        }
         let mut out = Vec::new();
         for (package, sets) in packages.iter().zip(&json) {
             let package = package.trim_start_matches("data.");
@@ -245,66 +267,102 @@ impl Evaluator {
 }
 
 /// The input document as a regorus value, built on every core: the
-/// manifests (most of it) in chunks that the threads take in turn, and the
+/// manifests (most of it) in pieces that the workers take in turn, and the
 /// rest of the document (the commits and their files, a third of the work on
-/// a long range) by the main thread while the helpers start on the chunks.
-/// Splitting the manifests in fixed halves left the rest serial after them.
-fn input_value(input: &Input) -> Result<Value> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// a long range) as one more piece, the first taken, so that it is converted
+/// while the other workers start on the manifests.
+/// Whether an input is so small that evaluating it on one core is faster
+/// than cloning the engine for another: the commit-msg hook's half
+/// millisecond of rules became one and a half on two threads.
+fn is_small(input: &Input) -> bool {
+    input.manifests.len() + input.commits.len() + input.changes.files.len() < 64
+}
+
+/// A manifest's `object` and `previous`, taken out of the input document to
+/// be converted and freed one by one.
+type Objects = Mutex<(Json, Option<Json>)>;
+
+fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
     const CHUNK: usize = 64;
+    enum Job<'a> {
+        Rest,
+        /// A piece of the manifests, and the index of its first.
+        Manifests(usize, &'a [crate::input::Manifest]),
+    }
+    enum Done {
+        Rest(Value),
+        Manifests(Vec<Value>),
+    }
     let failed = |e: value::ValueError| Error::Rego(format!("the input document: {e}"));
-    let chunks: Vec<&[crate::input::Manifest]> = input.manifests.chunks(CHUNK).collect();
-    let next = AtomicUsize::new(0);
-    // Chunks in any order, each with its index, converted with one
-    // converter per thread (it interns the object keys).
-    let work = || -> std::result::Result<Vec<(usize, Vec<Value>)>, value::ValueError> {
-        let mut conv = value::Converter::default();
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(part) = chunks.get(i) else {
-                return Ok(done);
-            };
-            let values = part
-                .iter()
-                .map(|m| conv.convert(m))
-                .collect::<std::result::Result<Vec<Value>, _>>()?;
-            done.push((i, values));
-        }
-    };
-    let helpers = if chunks.len() < 2 {
+    let jobs: Vec<Job> = std::iter::once(Job::Rest)
+        .chain(
+            input
+                .manifests
+                .chunks(CHUNK)
+                .enumerate()
+                .map(|(i, part)| Job::Manifests(i * CHUNK, part)),
+        )
+        .collect();
+    let fan = crate::parallel::Fan {
+        what: "the input conversion",
         // A hook or a small change: a thread would cost more than it saves.
-        0
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-            - 1
+        serial_below: 3,
+        pieces: crate::parallel::Pieces::Of(1),
     };
-    std::thread::scope(|scope| {
-        let spawned: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
-        let mut doc = value::Converter::default()
-            .convert_spliced(input, "manifests", Value::Null)
-            .map_err(failed)?;
-        let mut parts = work().map_err(failed)?;
-        for helper in spawned {
-            parts.extend(
-                helper
-                    .join()
-                    .map_err(|_| Error::Rego("the input conversion thread panicked".into()))?
-                    .map_err(failed)?,
-            );
+    // One converter per worker (it interns the object keys).
+    let done = crate::parallel::map(
+        &jobs,
+        fan,
+        value::Converter::default(),
+        || Ok(value::Converter::default()),
+        |conv, jobs| -> Result<Vec<Done>> {
+            jobs.iter()
+                .map(|job| match job {
+                    Job::Rest => conv
+                        .convert_spliced(input, "manifests", Value::Null)
+                        .map(Done::Rest),
+                    Job::Manifests(start, part) => part
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| {
+                            let mut value = conv.convert(m)?;
+                            if let Some(slot) = taken.and_then(|t| t.get(start + i)) {
+                                use serde::ser::Error as _;
+                                let broken =
+                                    || value::ValueError::custom("a manifest's objects were lost");
+                                let (object, previous) =
+                                    std::mem::take(&mut *slot.lock().map_err(|_| broken())?);
+                                let object = conv.convert(&object)?;
+                                let previous = conv.convert(&previous)?;
+                                let fields = value.as_object_mut().map_err(|_| broken())?;
+                                fields.insert(Value::from("object"), object);
+                                fields.insert(Value::from("previous"), previous);
+                            }
+                            Ok(value)
+                        })
+                        .collect::<std::result::Result<Vec<Value>, _>>()
+                        .map(Done::Manifests),
+                })
+                .collect::<std::result::Result<Vec<Done>, _>>()
+                .map_err(failed)
+        },
+    )?;
+    let mut doc = None;
+    let mut manifests = Vec::with_capacity(input.manifests.len());
+    for d in done.into_iter().flatten() {
+        match d {
+            Done::Rest(v) => doc = Some(v),
+            Done::Manifests(v) => manifests.extend(v),
         }
-        parts.sort_unstable_by_key(|(i, _)| *i);
-        let manifests: Vec<Value> = parts.into_iter().flat_map(|(_, v)| v).collect();
-        let slot = doc
-            .as_object_mut()
-            .ok()
-            .and_then(|o| o.get_mut(&Value::from("manifests")))
-            .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
-        *slot = Value::from(manifests);
-        Ok(doc)
-    })
+    }
+    let mut doc = doc.ok_or_else(|| Error::Rego("the input document was not converted".into()))?;
+    let slot = doc
+        .as_object_mut()
+        .ok()
+        .and_then(|o| o.get_mut(&Value::from("manifests")))
+        .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
+    *slot = Value::from(manifests);
+    Ok(doc)
 }
 
 enum EvalError {
@@ -312,12 +370,18 @@ enum EvalError {
     Other(String),
 }
 
+impl From<crate::parallel::Panicked> for EvalError {
+    fn from(p: crate::parallel::Panicked) -> Self {
+        EvalError::Other(format!("{} thread panicked", p.0))
+    }
+}
+
 /// The `deny`, `review` and `warn` sets of `packages`, one JSON array of three
 /// per package. Only the finding sets are asked for: the packages' other rules
 /// (helper lists of manifests, for one) are evaluated but never copied out.
 fn finding_sets(
     engine: &mut Engine,
-    packages: &[String],
+    packages: &[&String],
 ) -> std::result::Result<Vec<Json>, EvalError> {
     if packages.is_empty() {
         return Ok(Vec::new());

@@ -35,6 +35,11 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // libgit2 re-hashes every object it reads; git itself does not, and the
     // hashing was most of the time spent reading a range.
     git2::opts::strict_hash_verification(false);
+    // Redoing a merge (remerge) writes its tree, and libgit2 first checks
+    // that every entry's object exists: a pack lookup per file of the
+    // repository for every merge, three quarters of a check of a history of
+    // merges. The entries come from the repository's own trees.
+    git2::opts::strict_object_creation(false);
     // libgit2 caches only trees under 4 KiB; a GitOps folder of a few hundred
     // manifests is a larger tree, re-inflated and re-patched from its delta
     // for every commit that touches it. Cache trees of any realistic size.
@@ -452,42 +457,43 @@ fn copy(e: &git2::IndexEntry) -> git2::IndexEntry {
     }
 }
 
-/// Read many commits, spread over the cores: each thread opens its own
+/// Read many commits, spread over the cores: each worker opens its own
 /// handle on the repository (a `Repository` is not shareable across threads).
 pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<RawCommit>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads == 1 || ids.len() < 64 {
-        return ids
-            .iter()
-            .map(|id| read_commit(repo, *id, max_diff_bytes))
-            .collect();
-    }
-    let path = repo.path().to_path_buf();
-    let chunk = ids.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = ids
-            .chunks(chunk)
-            .map(|part| {
-                let path = &path;
-                scope.spawn(move || -> Result<Vec<RawCommit>> {
-                    let repo = reopen(path)?;
-                    part.iter()
-                        .map(|id| read_commit(&repo, *id, max_diff_bytes))
-                        .collect()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for w in workers {
-            out.extend(
-                w.join()
-                    .map_err(|_| Error::Git("a commit reader thread panicked".into()))??,
-            );
+    let path = repo.path();
+    let fan = crate::parallel::Fan {
+        what: "a commit reader",
+        serial_below: 64,
+        pieces: crate::parallel::Pieces::PerWorker,
+    };
+    let parts = crate::parallel::map(
+        ids,
+        fan,
+        Handle::Caller(repo),
+        || reopen(path).map(Handle::Own),
+        |repo, part| {
+            part.iter()
+                .map(|id| read_commit(repo, *id, max_diff_bytes))
+                .collect::<Result<Vec<_>>>()
+        },
+    )?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// A worker's repository: the caller's, or one the worker opened.
+pub enum Handle<'a> {
+    Caller(&'a Repository),
+    Own(Repository),
+}
+
+impl std::ops::Deref for Handle<'_> {
+    type Target = Repository;
+    fn deref(&self) -> &Repository {
+        match self {
+            Handle::Caller(r) => r,
+            Handle::Own(r) => r,
         }
-        Ok(out)
-    })
+    }
 }
 
 /// Changes between two commits' trees (either may be absent: the empty tree).
