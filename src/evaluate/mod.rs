@@ -386,13 +386,19 @@ fn finding_sets(
     if packages.is_empty() {
         return Ok(Vec::new());
     }
+    // One finding set a line: regorus refuses a line over 1,024 columns,
+    // which one line for all packages reached with seven of them.
     let query = format!(
-        "[{}]",
+        "[\n{}\n]",
         packages
             .iter()
-            .map(|p| format!("[object.get({p}, \"deny\", []), object.get({p}, \"review\", []), object.get({p}, \"warn\", [])]"))
+            .map(|p| {
+                format!(
+                    "[\nobject.get({p}, \"deny\", []),\nobject.get({p}, \"review\", []),\nobject.get({p}, \"warn\", [])\n]"
+                )
+            })
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(",\n")
     );
     let results = engine.eval_query(query, false).map_err(|e| {
         if is_timeout(&e) {

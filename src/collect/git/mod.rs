@@ -324,6 +324,19 @@ fn person(sig: &git2::Signature<'_>) -> Person {
 
 /// Read a commit and its changes against its first parent.
 pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<RawCommit> {
+    read_commit_with(repo, &mut None, oid, max_diff_bytes)
+}
+
+/// `read_commit`, redoing merges in `merger`: a second handle on the
+/// repository whose new objects stay in memory, opened on the first merge
+/// and kept for the next ones (its caches stay warm; a handle per merge
+/// re-read every tree from the packs, most of the time spent on merges).
+fn read_commit_with(
+    repo: &Repository,
+    merger: &mut Option<Repository>,
+    oid: Oid,
+    max_diff_bytes: u64,
+) -> Result<RawCommit> {
     let commit = repo.find_commit(oid)?;
     let parent_tree = match commit.parent(0) {
         Ok(p) => Some(p.tree_id()),
@@ -340,9 +353,9 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
     let ctx = || format!("commit {}", short(oid));
     // A merge is judged by what it adds beyond its parents (what `git show
     // --remerge-diff` shows): its tree against the parents merged again.
-    let files = match remerge(repo, &commit, max_diff_bytes) {
+    let files = match remerge(repo, merger, &commit, max_diff_bytes) {
         Some((handle, merged)) => diff::tree_changes(
-            &Objects::new(&handle)?,
+            &Objects::new(handle)?,
             Some(merged),
             Some(commit.tree_id()),
             &ctx,
@@ -380,16 +393,24 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
 /// Cost: libgit2 merges only the files both sides changed; a conflicted file
 /// over `max_diff_bytes` is not merged line by line (its first parent's
 /// version stands in for the markers, so its resolution counts in full).
-fn remerge(
+fn remerge<'m>(
     repo: &Repository,
+    merger: &'m mut Option<Repository>,
     commit: &git2::Commit<'_>,
     max_diff_bytes: u64,
-) -> Option<(Repository, Oid)> {
+) -> Option<(&'m Repository, Oid)> {
     if commit.parent_count() != 2 {
         return None;
     }
-    let handle = reopen(repo.path()).ok()?;
-    handle.odb().ok()?.add_new_mempack_backend(1000).ok()?;
+    if merger.is_none() {
+        // Objects the merges write (conflict resolutions, merged trees the
+        // repository lacks) go to memory, never into the repository; what
+        // the repository has already is not written again.
+        let handle = reopen(repo.path()).ok()?;
+        handle.odb().ok()?.add_new_mempack_backend(1000).ok()?;
+        *merger = Some(handle);
+    }
+    let handle = merger.as_ref()?;
     let ours = handle.find_commit(commit.parent_id(0).ok()?).ok()?;
     let theirs = handle.find_commit(commit.parent_id(1).ok()?).ok()?;
     let mut index = handle.merge_commits(&ours, &theirs, None).ok()?;
@@ -434,7 +455,7 @@ fn remerge(
             index.add(&entry).ok()?;
         }
     }
-    let merged = index.write_tree_to(&handle).ok()?;
+    let merged = index.write_tree_to(handle).ok()?;
     drop((ours, theirs));
     Some((handle, merged))
 }
@@ -472,8 +493,9 @@ pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Resu
         Handle::Caller(repo),
         || reopen(path).map(Handle::Own),
         |repo, part| {
+            let mut merger = None;
             part.iter()
-                .map(|id| read_commit(repo, *id, max_diff_bytes))
+                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes))
                 .collect::<Result<Vec<_>>>()
         },
     )?;
