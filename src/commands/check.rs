@@ -242,6 +242,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
 
     let mut notes: Vec<String> = policy_ref.note().into_iter().collect();
     notes.extend(env.notes.iter().cloned());
+    notes.extend(input.attribution.notes.iter().cloned());
     if let Some(r) = &range {
         if r.base.is_none() && r.source == "head-only" {
             notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());

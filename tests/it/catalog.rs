@@ -52,8 +52,8 @@ fn rules_list_and_show_the_built_in_catalog() {
     assert!(lines[0].starts_with("ID "), "{}", run.stdout());
     assert_eq!(
         lines.len(),
-        20,
-        "a header and 19 rules:
+        21,
+        "a header and 20 rules:
 {}",
         run.stdout()
     );
@@ -95,7 +95,7 @@ fn user_rules_carry_the_same_documentation() {
     assert_eq!(wip["family"], "acme");
     assert_eq!(wip["severity"], "warn");
     assert_eq!(wip["source"], "policy/ACME-WIP-001.md");
-    assert_eq!(rows.as_array().unwrap().len(), 20);
+    assert_eq!(rows.as_array().unwrap().len(), 21);
 
     let run = repo.govops(&["rules", "show", "acme-wip-001"]);
     assert_eq!(run.code(), 0);

@@ -1,6 +1,7 @@
 //! Integration tests: real git repositories built in temp dirs, the real
 //! `govops` binary. All in one test binary so it links once.
 
+mod attribution;
 mod audit;
 mod baseline;
 mod catalog;

@@ -1,0 +1,328 @@
+//! git-ai authorship notes (`refs/notes/ai`, standard `authorship/3.0.0`):
+//! an attestation section (per file, line ranges per session, legacy prompt
+//! or known human) and, after a `---` line, JSON metadata naming each AI
+//! session's tool and model.
+
+use super::{tool_id, Agent, CommitRecords, Records, Sources};
+use crate::input::InputError;
+use git2::{ObjectType, Oid, Repository, Tree};
+use serde_json::Value;
+
+pub const NOTES_REF: &str = "refs/notes/ai";
+pub const SCHEMA: &str = "authorship/3.0.0";
+const SOURCE: &str = "git-ai-note";
+
+/// Read the note of each commit in the range (notes of other commits are
+/// about other commits and not looked at).
+pub fn read(
+    src: &Sources<'_>,
+    shas: &[&str],
+    records: &mut Records,
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<String>,
+) {
+    let repo = src.repo;
+    let tree = match notes_tree(repo) {
+        Ok(Some(tree)) => tree,
+        Ok(None) => return,
+        Err(e) => {
+            errors.push(error(None, format!("cannot be read: {e}")));
+            return;
+        }
+    };
+    for &sha in shas {
+        let Some(blob) = find_note(repo, &tree, sha) else {
+            continue;
+        };
+        let size = match repo.odb().and_then(|odb| odb.read_header(blob)) {
+            Ok((size, ObjectType::Blob)) => size as u64,
+            Ok((_, kind)) => {
+                errors.push(error(
+                    Some(sha),
+                    format!("the note is a {kind}, not a blob"),
+                ));
+                continue;
+            }
+            Err(e) => {
+                errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
+                continue;
+            }
+        };
+        if size > src.max_bytes {
+            errors.push(error(
+                Some(sha),
+                format!(
+                    "the note is {size} bytes, over limits.max_file_bytes ({}): not read, so which lines AI wrote is unknown",
+                    src.max_bytes
+                ),
+            ));
+            continue;
+        }
+        let content = match repo.find_blob(blob) {
+            Ok(b) => b.content().to_vec(),
+            Err(e) => {
+                errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
+                continue;
+            }
+        };
+        match parse(src, sha, &content, records) {
+            Ok(Parsed::Read) => {}
+            Ok(Parsed::Unused(why)) => notes.push(format!(
+                "the git-ai note ({NOTES_REF}) of commit {}: {why}; its lines are not used",
+                &sha[..sha.len().min(12)]
+            )),
+            Err((line, message)) => {
+                let mut e = error(Some(sha), message);
+                e.line = line;
+                errors.push(e);
+            }
+        }
+    }
+}
+
+fn error(sha: Option<&str>, message: String) -> InputError {
+    InputError {
+        file: NOTES_REF.into(),
+        commit: sha.map(str::to_string),
+        line: None,
+        column: None,
+        message: match sha {
+            Some(sha) => format!(
+                "the git-ai note of commit {}: {message}",
+                &sha[..sha.len().min(12)]
+            ),
+            None => message,
+        },
+    }
+}
+
+fn notes_tree(repo: &Repository) -> Result<Option<Tree<'_>>, git2::Error> {
+    let reference = match repo.find_reference(NOTES_REF) {
+        Ok(r) => r,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(reference.peel_to_commit()?.tree()?))
+}
+
+/// The note blob of a commit, wherever git's fan-out put it (`ab/cdef...`,
+/// `ab/cd/ef...`): at each level, the full remaining name, else a folder
+/// named by its next two digits.
+fn find_note(repo: &Repository, tree: &Tree<'_>, sha: &str) -> Option<Oid> {
+    let mut current = tree.clone();
+    let mut rest = sha;
+    loop {
+        if let Some(entry) = current.get_name(rest) {
+            return (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id());
+        }
+        if rest.len() <= 2 {
+            return None;
+        }
+        let id = match current.get_name(&rest[..2]) {
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => entry.id(),
+            _ => return None,
+        };
+        current = repo.find_tree(id).ok()?;
+        rest = &rest[2..];
+    }
+}
+
+pub enum Parsed {
+    Read,
+    /// Well-formed, but not for this reader or this commit.
+    Unused(String),
+}
+
+/// A malformed note: the line of the note (when one is at fault) and why.
+type Malformed = (Option<u32>, String);
+
+/// Parse one note and add its AI-attributed lines to the commit's records.
+/// Linear in the note's size (spans are collected, not lines).
+pub fn parse(
+    src: &Sources<'_>,
+    sha: &str,
+    content: &[u8],
+    records: &mut Records,
+) -> Result<Parsed, Malformed> {
+    let text =
+        std::str::from_utf8(content).map_err(|e| (None, format!("the note is not UTF-8 ({e})")))?;
+    // The divider is a line of exactly `---`.
+    let (attestation, metadata, meta_line) = if let Some(rest) = text.strip_prefix("---\n") {
+        ("", rest, 2)
+    } else {
+        match text.find("\n---\n") {
+            Some(i) => (
+                &text[..i + 1],
+                &text[i + 5..],
+                text[..i + 1].matches('\n').count() as u32 + 2,
+            ),
+            None => match text.strip_suffix("\n---") {
+                Some(att) => (att, "", 0),
+                None => return Err((None, "no `---` line divides the attestations from the metadata: not an authorship log".into())),
+            },
+        }
+    };
+    let meta: Value = serde_json::from_str(metadata).map_err(|e| {
+        (
+            Some(meta_line + e.line().saturating_sub(1) as u32),
+            format!("the metadata is not JSON: {e}"),
+        )
+    })?;
+    let Some(meta) = meta.as_object() else {
+        return Err((Some(meta_line), "the metadata is not a JSON object".into()));
+    };
+    let version = match meta.get("schema_version") {
+        Some(Value::String(v)) => v.as_str(),
+        _ => return Err((Some(meta_line), "the metadata has no schema_version".into())),
+    };
+    if version != SCHEMA {
+        return Ok(Parsed::Unused(format!(
+            "schema {version:?}, which this govops does not read (it reads {SCHEMA})"
+        )));
+    }
+    // Computed for this commit; notes of git-ai before 1.x name the parent
+    // it was computed against. Any other commit: a note copied without its
+    // lines being recomputed (a rebase, a cherry-pick) may not match.
+    if let Some(Value::String(base)) = meta.get("base_commit_sha") {
+        let parents = src
+            .repo
+            .find_commit(Oid::from_str(sha).map_err(|e| (None, e.to_string()))?)
+            .map(|c| c.parent_ids().map(|p| p.to_string()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        if base != sha && !parents.iter().any(|p| p == base) {
+            return Ok(Parsed::Unused(format!(
+                "it was computed for commit {} (base_commit_sha), neither this commit nor its parent",
+                &base[..base.len().min(12)]
+            )));
+        }
+    } else {
+        return Err((
+            Some(meta_line),
+            "the metadata has no base_commit_sha".into(),
+        ));
+    }
+    let map = |key: &str| meta.get(key).and_then(Value::as_object);
+    let (prompts, sessions, humans) = (map("prompts"), map("sessions"), map("humans"));
+    // Kept apart until the whole note is read: a malformed note gives the
+    // commit no line data at all (its rules then count every line).
+    let mut rec = CommitRecords::default();
+    rec.source(SOURCE);
+    let mut file: Option<String> = None;
+    // Agents resolved once per key: a note repeats its keys in every file.
+    let mut known: std::collections::HashMap<&str, Option<usize>> = Default::default();
+    for (i, line) in attestation.lines().enumerate() {
+        let at = Some(i as u32 + 1);
+        if line.is_empty() {
+            continue;
+        }
+        let Some(entry) = line.strip_prefix("  ") else {
+            if line.starts_with([' ', '\t']) {
+                return Err((
+                    at,
+                    "an attestation line must be indented by exactly two spaces".into(),
+                ));
+            }
+            let path = match line.strip_prefix('"') {
+                Some(quoted) => quoted
+                    .strip_suffix('"')
+                    .ok_or((at, "a quoted file path lacks its closing quote".to_string()))?,
+                None => line,
+            };
+            file = Some(path.to_string());
+            continue;
+        };
+        if entry.starts_with([' ', '\t']) {
+            return Err((
+                at,
+                "an attestation line must be indented by exactly two spaces".into(),
+            ));
+        }
+        let Some(path) = &file else {
+            return Err((at, "an attestation comes before any file path".into()));
+        };
+        let (key, ranges) = entry.split_once(' ').ok_or((
+            at,
+            "an attestation needs a key, a space and line ranges".to_string(),
+        ))?;
+        let agent = match known.get(key) {
+            Some(a) => *a,
+            None => {
+                let found = if key.starts_with("h_") {
+                    // A known human: not AI. The key must still be declared.
+                    humans.and_then(|h| h.get(key)).ok_or((
+                        at,
+                        format!("the human key {key} is not in the metadata's humans"),
+                    ))?;
+                    None
+                } else if let Some(session) = key.strip_prefix("s_") {
+                    let id = key
+                        .split_once("::")
+                        .map(|(s, _)| s)
+                        .filter(|_| session.contains("::t_"))
+                        .ok_or((at, format!("the session key {key} is not SESSION::TRACE")))?;
+                    let record = sessions.and_then(|s| s.get(id)).ok_or((
+                        at,
+                        format!("the session {id} is not in the metadata's sessions"),
+                    ))?;
+                    Some(rec.agent(agent_of(src, record).map_err(|m| (at, m))?))
+                } else {
+                    let record = prompts.and_then(|p| p.get(key)).ok_or((
+                        at,
+                        format!("the prompt key {key} is not in the metadata's prompts"),
+                    ))?;
+                    Some(rec.agent(agent_of(src, record).map_err(|m| (at, m))?))
+                };
+                known.insert(key, found);
+                found
+            }
+        };
+        let spans = rec.files.entry(path.clone()).or_default();
+        for part in ranges.split(',') {
+            let (start, end) = match part.split_once('-') {
+                Some((a, b)) => (number(a), number(b)),
+                None => (number(part), number(part)),
+            };
+            let (Some(start), Some(end)) = (start, end) else {
+                return Err((at, format!("{part:?} is not a line or a range of lines")));
+            };
+            if start == 0 || end < start {
+                return Err((at, format!("{part:?} is not a range of 1-based lines")));
+            }
+            if let Some(a) = agent {
+                spans.push((start, end, a));
+            }
+        }
+    }
+    records.insert(sha.to_string(), rec);
+    Ok(Parsed::Read)
+}
+
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The agent of a session or prompt record (`agent_id: {tool, id, model}`).
+fn agent_of(src: &Sources<'_>, record: &Value) -> Result<Agent, String> {
+    let agent = record
+        .get("agent_id")
+        .and_then(Value::as_object)
+        .ok_or("a session or prompt has no agent_id")?;
+    let text = |key: &str| {
+        agent
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let recorded = text("tool").ok_or("an agent_id has no tool")?;
+    Ok(Agent {
+        tool: tool_id(src.table, &recorded),
+        recorded,
+        model: text("model").filter(|m| m != "unknown"),
+        session: text("id"),
+        source: SOURCE,
+    })
+}

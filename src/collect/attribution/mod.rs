@@ -1,0 +1,256 @@
+//! Line-level AI attribution: which lines of a commit AI wrote, read from
+//! git-ai authorship notes (`refs/notes/ai`) and Agent Trace records, and
+//! counted into the input document (`commits[].ai.lines`,
+//! `commits[].files[].ai_lines`, `changes.ai_lines`, `changes.ai_share`).
+
+pub mod agent_trace;
+pub mod git_ai;
+
+use crate::collect::provenance::IdentityTable;
+use crate::input::{AiLines, Commit, Evidence, InputError, Tool};
+use std::collections::{BTreeMap, HashMap};
+
+/// The tool behind attributed lines, as a record names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// govops' tool id.
+    pub tool: String,
+    /// The name the record gives (git-ai's `agent_id.tool`, Agent Trace's `tool.name`).
+    pub recorded: String,
+    pub model: Option<String>,
+    pub session: Option<String>,
+    pub source: &'static str,
+}
+
+/// One commit's attributed lines: per path, inclusive 1-based spans with
+/// the index of their agent.
+#[derive(Debug, Default)]
+pub struct CommitRecords {
+    pub sources: Vec<&'static str>,
+    pub agents: Vec<Agent>,
+    pub files: HashMap<String, Vec<(u64, u64, usize)>>,
+}
+
+impl CommitRecords {
+    pub fn source(&mut self, source: &'static str) {
+        if !self.sources.contains(&source) {
+            self.sources.push(source);
+        }
+    }
+
+    /// The index of an agent, added when new.
+    pub fn agent(&mut self, agent: Agent) -> usize {
+        match self.agents.iter().position(|a| *a == agent) {
+            Some(i) => i,
+            None => {
+                self.agents.push(agent);
+                self.agents.len() - 1
+            }
+        }
+    }
+}
+
+/// Records by commit sha.
+pub type Records = HashMap<String, CommitRecords>;
+
+/// Where attribution is read from, and what bounds the reading.
+pub struct Sources<'a> {
+    pub repo: &'a git2::Repository,
+    pub head: git2::Oid,
+    /// `ai.agent_trace`.
+    pub trace_path: &'a str,
+    /// `limits.max_file_bytes`: a larger note or trace file is not read.
+    pub max_bytes: u64,
+    pub table: &'a IdentityTable,
+}
+
+/// Read both sources for the range's commits and fill their `ai.lines` and
+/// `files[].ai_lines`; the range's AI lines, None when no commit has a
+/// record (see `share`).
+pub fn collect(
+    src: &Sources<'_>,
+    commits: &mut [Commit],
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<String>,
+) -> Option<u64> {
+    let shas: Vec<&str> = commits.iter().filter_map(|c| c.sha.as_deref()).collect();
+    if shas.is_empty() {
+        return None;
+    }
+    let mut records = Records::new();
+    git_ai::read(src, &shas, &mut records, errors, notes);
+    agent_trace::read(src, &shas, &mut records, errors, notes);
+    apply(commits, &records)
+}
+
+/// The share of the range's added lines that AI wrote, at most 1 (a line
+/// rewritten by a later commit of the range counts in both).
+pub fn share(ai_lines: Option<u64>, additions: u64) -> Option<f64> {
+    ai_lines.map(|n| match additions {
+        0 => 0.0,
+        added => (n as f64 / added as f64).min(1.0),
+    })
+}
+
+/// Map a recorded agent name onto govops' tool id: git-ai's and Agent
+/// Trace's own names first, then the identity table's tool names, else the
+/// name lower-cased (spaces to `-`, as `Assisted-by:` names are).
+pub fn tool_id(table: &IdentityTable, name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    // git-ai's agent presets (src/commands/checkpoint_agent) and the Agent
+    // Trace reference (`claude-code`, `cursor`) where they differ from ours.
+    let alias = match lower.as_str() {
+        "claude" | "claude-web" => Some("claude-code"),
+        "github-copilot-cli" | "copilot-cli" => Some("copilot"),
+        "cursor-agent" | "cursor-cli" => Some("cursor"),
+        "codex-cloud" | "codex-cli" => Some("codex"),
+        "droid" => Some("factory"),
+        "continue-cli" => Some("continue"),
+        _ => None,
+    };
+    if let Some(id) = alias {
+        return id.to_string();
+    }
+    match table.by_name(&lower) {
+        Some((id, "")) => id.to_string(),
+        _ => lower.split_whitespace().collect::<Vec<_>>().join("-"),
+    }
+}
+
+/// The number of distinct lines in spans (sorted in place): overlapping
+/// records of one line count it once.
+fn covered(spans: &mut [(u64, u64)]) -> u64 {
+    spans.sort_unstable();
+    let mut total = 0u64;
+    let mut current: Option<(u64, u64)> = None;
+    for &(start, end) in spans.iter() {
+        match current {
+            Some((s, e)) if start <= e.saturating_add(1) => current = Some((s, e.max(end))),
+            Some((s, e)) => {
+                total = total.saturating_add(e - s + 1);
+                current = Some((start, end));
+            }
+            None => current = Some((start, end)),
+        }
+    }
+    if let Some((s, e)) = current {
+        total = total.saturating_add(e - s + 1);
+    }
+    total
+}
+
+/// Count each commit's attributed lines in the files it changes. A file's
+/// count is at most the lines the commit adds to it: a record cannot charge
+/// a commit with lines it did not write (a merge's parents' lines, a claim
+/// of a billion lines), and the share of added lines stays at most 1.
+pub fn apply(commits: &mut [Commit], records: &Records) -> Option<u64> {
+    let mut range_ai: Option<u64> = None;
+    for c in commits.iter_mut() {
+        let Some(rec) = c.sha.as_deref().and_then(|s| records.get(s)) else {
+            continue;
+        };
+        let mut lines = AiLines {
+            sources: rec.sources.clone(),
+            ..AiLines::default()
+        };
+        let mut per_agent: Vec<u64> = vec![0; rec.agents.len()];
+        for f in c.files.iter_mut() {
+            let spans = rec.files.get(&f.path).map(Vec::as_slice).unwrap_or(&[]);
+            let cap = if f.lines_counted {
+                f.additions
+            } else {
+                u64::MAX
+            };
+            let mut all: Vec<(u64, u64)> = spans.iter().map(|&(s, e, _)| (s, e)).collect();
+            let n = covered(&mut all).min(cap);
+            f.ai_lines = Some(n);
+            lines.ai += n;
+            if n == 0 {
+                continue;
+            }
+            let mut by_agent: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
+            for &(s, e, a) in spans {
+                by_agent.entry(a).or_default().push((s, e));
+            }
+            for (a, mut spans) in by_agent {
+                per_agent[a] += covered(&mut spans).min(n);
+            }
+        }
+        for (agent, &n) in rec.agents.iter().zip(&per_agent) {
+            if n == 0 {
+                continue;
+            }
+            *lines.by_tool.entry(agent.tool.clone()).or_default() += n;
+            record_tool(c, agent);
+        }
+        if lines.ai > 0 {
+            c.ai.assisted = true;
+        }
+        range_ai = Some(range_ai.unwrap_or(0) + lines.ai);
+        c.ai.lines = Some(lines);
+    }
+    range_ai
+}
+
+/// A record that attributes lines to a tool is evidence of that tool, as a
+/// trailer would be: the commit's tools list it, with its model.
+fn record_tool(c: &mut Commit, agent: &Agent) {
+    let evidence = Evidence {
+        source: agent.source,
+        key: match agent.source {
+            "git-ai-note" => "agent_id.tool",
+            _ => "tool.name",
+        }
+        .to_string(),
+        value: agent.recorded.clone(),
+    };
+    let tool = match c.ai.tools.iter_mut().position(|t| t.tool == agent.tool) {
+        Some(i) => &mut c.ai.tools[i],
+        None => {
+            c.ai.tools.push(Tool {
+                tool: agent.tool.clone(),
+                model: None,
+                models: Vec::new(),
+                session: None,
+                evidence: Vec::new(),
+            });
+            c.ai.tools.last_mut().expect("just pushed")
+        }
+    };
+    if let Some(m) = &agent.model {
+        if !tool.models.contains(m) {
+            tool.models.push(m.clone());
+        }
+        tool.model.get_or_insert_with(|| m.clone());
+    }
+    if let Some(s) = &agent.session {
+        tool.session.get_or_insert_with(|| s.clone());
+    }
+    if !tool.evidence.contains(&evidence) {
+        tool.evidence.push(evidence);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_and_adjacent_spans_count_once() {
+        assert_eq!(covered(&mut [(1, 4), (3, 6), (7, 7), (10, 10)]), 8);
+        assert_eq!(covered(&mut []), 0);
+        assert_eq!(covered(&mut [(5, u64::MAX), (1, 2)]), u64::MAX - 2);
+        assert_eq!(covered(&mut [(1, u64::MAX), (1, u64::MAX)]), u64::MAX);
+    }
+
+    #[test]
+    fn recorded_names_map_onto_tool_ids() {
+        let table = IdentityTable::builtin();
+        assert_eq!(tool_id(&table, "claude"), "claude-code");
+        assert_eq!(tool_id(&table, "claude-code"), "claude-code");
+        assert_eq!(tool_id(&table, "github-copilot"), "copilot");
+        assert_eq!(tool_id(&table, "droid"), "factory");
+        assert_eq!(tool_id(&table, "Cursor"), "cursor");
+        assert_eq!(tool_id(&table, "My Agent"), "my-agent");
+    }
+}
