@@ -311,6 +311,14 @@ fn unknown_versions_and_foreign_records_are_noted() {
     ];
     repo.write(".agent-trace/traces.jsonl", lines.join("\n"));
     repo.commit("traces");
+    // Keys the metadata lacks (git-ai writes such notes): an AI key's lines
+    // count as AI by an unknown tool, a human key's do not.
+    repo.write("c.txt", numbered(10, "c"));
+    let undeclared = repo.commit("c");
+    let text = legacy_note(&undeclared, "c.txt")
+        .replace("abcd1234abcd1234 1-10,15-20", "ffff0000ffff0000 1-4")
+        .replace("ef0b5678ef0b5678 25,30-35", "h_0000000000aaaa 5-10");
+    note(&repo, &undeclared, &text);
 
     let doc = input(&repo, &base);
     assert!(commit(&doc, &newer)["ai"].get("lines").is_none());
@@ -328,6 +336,18 @@ fn unknown_versions_and_foreign_records_are_noted() {
         text.contains("2222222222222222222222222222222222222222"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "2 attestation key(s) are not in its metadata (ffff0000ffff0000, h_0000000000aaaa)"
+        ),
+        "{text}"
+    );
+    let u = commit(&doc, &undeclared);
+    assert_eq!(
+        u["ai"]["lines"],
+        json!({"ai": 4, "by_tool": {"unknown": 4}, "sources": ["git-ai-note"]})
+    );
+    assert_eq!(u["ai"]["tools"], json!([]));
     assert!(
         !ids(&report).contains(&"GOV-INPUT-001".to_string()),
         "{report}"
@@ -349,7 +369,7 @@ fn malformed_notes_and_traces_are_input_findings() {
         vec![
             "f.txt\n  abcd1234abcd1234 1-10\n".to_string(),
             good.replace("1-10,15-20", "10-2"),
-            good.replace("abcd1234abcd1234 1-10", "ffff0000ffff0000 1-10"),
+            good.replace("abcd1234abcd1234 1-10", "s_c9883b05a2487d 1-10"),
             good.replace("\"schema_version\": \"authorship/3.0.0\",", ""),
             good.replace("  \"prompts\": {", "  \"prompts\": {{"),
             good.replace("  abcd1234abcd1234", "   abcd1234abcd1234"),
@@ -394,10 +414,7 @@ fn malformed_notes_and_traces_are_input_findings() {
         .join("\n");
     assert!(messages.contains("no `---` line"), "{messages}");
     assert!(messages.contains("\"10-2\""), "{messages}");
-    assert!(
-        messages.contains("ffff0000ffff0000 is not in the metadata"),
-        "{messages}"
-    );
+    assert!(messages.contains("is not SESSION::TRACE"), "{messages}");
     assert!(messages.contains("no schema_version"), "{messages}");
     assert!(messages.contains("not JSON"), "{messages}");
     assert!(messages.contains("exactly two spaces"), "{messages}");

@@ -97,26 +97,20 @@ pub fn read(
         rec.source(SOURCE);
         let recorded = record.tool.clone().unwrap_or_else(|| "unknown".into());
         for (path, spans) in record.files {
-            let entry = rec.files.entry(path).or_default();
-            for span in spans {
-                let agent = rec.agents.len();
-                let candidate = Agent {
+            for span in spans.into_iter().filter(|s| s.ai) {
+                let index = rec.agent(Agent {
                     tool: tool_id(src.table, &recorded),
                     recorded: recorded.clone(),
                     model: span.model,
                     session: span.session,
                     source: SOURCE,
-                };
-                let index = match rec.agents.iter().position(|a| *a == candidate) {
-                    Some(i) => i,
-                    None => {
-                        rec.agents.push(candidate);
-                        agent
-                    }
-                };
-                if span.ai {
-                    entry.push((span.start, span.end, index));
-                }
+                });
+                let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+                rec.files.entry(path.clone()).or_default().push((
+                    clamp(span.start),
+                    clamp(span.end),
+                    index,
+                ));
             }
         }
     }

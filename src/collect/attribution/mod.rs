@@ -8,7 +8,10 @@ pub mod git_ai;
 
 use crate::collect::provenance::IdentityTable;
 use crate::input::{AiLines, Commit, Evidence, InputError, Tool};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+/// The tool id of AI lines whose record does not name a tool.
+pub const UNKNOWN: &str = "unknown";
 
 /// The tool behind attributed lines, as a record names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +25,16 @@ pub struct Agent {
     pub source: &'static str,
 }
 
-/// One commit's attributed lines: per path, inclusive 1-based spans with
-/// the index of their agent.
+/// An inclusive 1-based span of lines, with the index of its agent. Lines
+/// past u32::MAX are clamped: no file git diffs has as many.
+pub type Span = (u32, u32, u32);
+
+/// One commit's attributed lines: per path, its spans.
 #[derive(Debug, Default)]
 pub struct CommitRecords {
     pub sources: Vec<&'static str>,
     pub agents: Vec<Agent>,
-    pub files: HashMap<String, Vec<(u64, u64, usize)>>,
+    pub files: HashMap<String, Vec<Span>>,
 }
 
 impl CommitRecords {
@@ -39,14 +45,15 @@ impl CommitRecords {
     }
 
     /// The index of an agent, added when new.
-    pub fn agent(&mut self, agent: Agent) -> usize {
-        match self.agents.iter().position(|a| *a == agent) {
+    pub fn agent(&mut self, agent: Agent) -> u32 {
+        let i = match self.agents.iter().position(|a| *a == agent) {
             Some(i) => i,
             None => {
                 self.agents.push(agent);
                 self.agents.len() - 1
             }
-        }
+        };
+        u32::try_from(i).unwrap_or(u32::MAX)
     }
 }
 
@@ -80,7 +87,7 @@ pub fn collect(
     let mut records = Records::new();
     git_ai::read(src, &shas, &mut records, errors, notes);
     agent_trace::read(src, &shas, &mut records, errors, notes);
-    apply(commits, &records)
+    apply(commits, records)
 }
 
 /// The share of the range's added lines that AI wrote, at most 1 (a line
@@ -117,36 +124,35 @@ pub fn tool_id(table: &IdentityTable, name: &str) -> String {
     }
 }
 
-/// The number of distinct lines in spans (sorted in place): overlapping
+/// The number of distinct lines in spans sorted by start: overlapping
 /// records of one line count it once.
-fn covered(spans: &mut [(u64, u64)]) -> u64 {
-    spans.sort_unstable();
+fn covered(spans: &[Span]) -> u64 {
     let mut total = 0u64;
     let mut current: Option<(u64, u64)> = None;
-    for &(start, end) in spans.iter() {
+    for &(start, end, _) in spans {
+        let (start, end) = (u64::from(start), u64::from(end));
         match current {
-            Some((s, e)) if start <= e.saturating_add(1) => current = Some((s, e.max(end))),
+            Some((s, e)) if start <= e + 1 => current = Some((s, e.max(end))),
             Some((s, e)) => {
-                total = total.saturating_add(e - s + 1);
+                total += e - s + 1;
                 current = Some((start, end));
             }
             None => current = Some((start, end)),
         }
     }
-    if let Some((s, e)) = current {
-        total = total.saturating_add(e - s + 1);
-    }
-    total
+    total + current.map_or(0, |(s, e)| e - s + 1)
 }
 
 /// Count each commit's attributed lines in the files it changes. A file's
 /// count is at most the lines the commit adds to it: a record cannot charge
 /// a commit with lines it did not write (a merge's parents' lines, a claim
 /// of a billion lines), and the share of added lines stays at most 1.
-pub fn apply(commits: &mut [Commit], records: &Records) -> Option<u64> {
+/// Spans are sorted in place, never copied: a note of millions of ranges
+/// costs its 12 bytes a range once.
+pub fn apply(commits: &mut [Commit], mut records: Records) -> Option<u64> {
     let mut range_ai: Option<u64> = None;
     for c in commits.iter_mut() {
-        let Some(rec) = c.sha.as_deref().and_then(|s| records.get(s)) else {
+        let Some(rec) = c.sha.as_deref().and_then(|s| records.get_mut(s)) else {
             continue;
         };
         let mut lines = AiLines {
@@ -155,25 +161,26 @@ pub fn apply(commits: &mut [Commit], records: &Records) -> Option<u64> {
         };
         let mut per_agent: Vec<u64> = vec![0; rec.agents.len()];
         for f in c.files.iter_mut() {
-            let spans = rec.files.get(&f.path).map(Vec::as_slice).unwrap_or(&[]);
+            let spans = rec
+                .files
+                .get_mut(&f.path)
+                .map(Vec::as_mut_slice)
+                .unwrap_or(&mut []);
             let cap = if f.lines_counted {
                 f.additions
             } else {
                 u64::MAX
             };
-            let mut all: Vec<(u64, u64)> = spans.iter().map(|&(s, e, _)| (s, e)).collect();
-            let n = covered(&mut all).min(cap);
+            spans.sort_unstable();
+            let n = covered(spans).min(cap);
             f.ai_lines = Some(n);
             lines.ai += n;
             if n == 0 {
                 continue;
             }
-            let mut by_agent: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
-            for &(s, e, a) in spans {
-                by_agent.entry(a).or_default().push((s, e));
-            }
-            for (a, mut spans) in by_agent {
-                per_agent[a] += covered(&mut spans).min(n);
+            spans.sort_unstable_by_key(|&(s, e, a)| (a, s, e));
+            for group in spans.chunk_by(|x, y| x.2 == y.2) {
+                per_agent[group[0].2 as usize] += covered(group).min(n);
             }
         }
         for (agent, &n) in rec.agents.iter().zip(&per_agent) {
@@ -181,7 +188,10 @@ pub fn apply(commits: &mut [Commit], records: &Records) -> Option<u64> {
                 continue;
             }
             *lines.by_tool.entry(agent.tool.clone()).or_default() += n;
-            record_tool(c, agent);
+            // No tool named, no evidence of one: counted, not listed.
+            if agent.tool != UNKNOWN {
+                record_tool(c, agent);
+            }
         }
         if lines.ai > 0 {
             c.ai.assisted = true;
@@ -237,10 +247,11 @@ mod tests {
 
     #[test]
     fn overlapping_and_adjacent_spans_count_once() {
-        assert_eq!(covered(&mut [(1, 4), (3, 6), (7, 7), (10, 10)]), 8);
-        assert_eq!(covered(&mut []), 0);
-        assert_eq!(covered(&mut [(5, u64::MAX), (1, 2)]), u64::MAX - 2);
-        assert_eq!(covered(&mut [(1, u64::MAX), (1, u64::MAX)]), u64::MAX);
+        assert_eq!(covered(&[(1, 4, 0), (3, 6, 1), (7, 7, 0), (10, 10, 0)]), 8);
+        assert_eq!(covered(&[]), 0);
+        let max = u64::from(u32::MAX);
+        assert_eq!(covered(&[(1, 2, 0), (5, u32::MAX, 0)]), max - 2);
+        assert_eq!(covered(&[(1, u32::MAX, 0), (1, u32::MAX, 0)]), max);
     }
 
     #[test]
