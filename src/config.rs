@@ -296,7 +296,9 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Manifest bytes read in one run, all files together (head and base
     /// versions): past it, each further file is a GOV-INPUT-001 finding, not
-    /// read. Bounds memory when a change adds many large files.
+    /// read. Bounds memory when a change adds many large files. The line
+    /// attribution records (git-ai notes, the Agent Trace file) have a
+    /// budget of the same size of their own.
     pub max_total_bytes: u64,
     /// A changed file larger than this counts as changed, but its lines are
     /// not counted (`lines_counted: false`) and its content is not read.

@@ -87,6 +87,8 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
                 head: range.head,
                 trace_path: &cfg.config.ai.agent_trace,
                 max_bytes: cfg.config.limits.max_file_bytes,
+                max_total: cfg.config.limits.max_total_bytes,
+                spent: std::cell::Cell::new(0),
                 table,
             };
             range_ai_lines =

@@ -636,3 +636,60 @@ fn a_note_with_a_million_ranges_is_linear() {
     );
     run.assert_bounded(60, 400);
 }
+
+/// A note and a trace record of the same commit add up: a line both name
+/// counts once, and both sources are listed.
+#[test]
+fn a_note_and_a_trace_of_one_commit_are_merged() {
+    let repo = Repo::new();
+    repo.write("README.md", "x\n");
+    let base = repo.commit("base");
+    repo.write("f.txt", numbered(100, "f"));
+    let sha = repo.commit("f");
+    // The note: 1-10, 15-20, 25, 30-35 (cursor); the trace: 30-49 (claude-code).
+    note(&repo, &sha, &legacy_note(&sha, "f.txt"));
+    let record = json!({"version": "0.1.0", "id": "x", "timestamp": "2026-01-01T00:00:00Z",
+        "vcs": {"type": "git", "revision": sha}, "tool": {"name": "claude-code"},
+        "files": [{"path": "f.txt", "conversations": [{"contributor": {"type": "ai", "model_id": "anthropic/claude-opus-4-6"}, "ranges": [{"start_line": 30, "end_line": 49}]}]}]});
+    repo.write(".agent-trace/traces.jsonl", format!("{record}\n"));
+    repo.commit("traces");
+    let doc = input(&repo, &base);
+    let c = commit(&doc, &sha);
+    assert_eq!(
+        c["ai"]["lines"],
+        json!({"ai": 37, "by_tool": {"claude-code": 20, "cursor": 23}, "sources": ["agent-trace", "git-ai-note"]}),
+        "{c}"
+    );
+}
+
+/// The notes and the trace file read in one run share a byte budget
+/// (limits.max_total_bytes): past it, each further note is a finding, not
+/// read, and its commit has no line data.
+#[test]
+fn line_records_share_a_byte_budget() {
+    let repo = Repo::new();
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nlimits:\n  max_total_bytes: 2500\n",
+    );
+    let base = repo.commit("base");
+    let mut shas = Vec::new();
+    for i in 0..3 {
+        repo.write(&format!("f{i}.txt"), numbered(40, "f"));
+        let sha = repo.commit(&format!("f{i}"));
+        note(&repo, &sha, &legacy_note(&sha, &format!("f{i}.txt")));
+        shas.push(sha);
+    }
+    let doc = input(&repo, &base);
+    assert_eq!(commit(&doc, &shas[0])["ai"]["lines"]["ai"], 23);
+    assert!(commit(&doc, &shas[2])["ai"].get("lines").is_none());
+    let errors = doc["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["commit"] == shas[2].as_str()
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("limits.max_total_bytes")),
+        "{errors:?}"
+    );
+}

@@ -46,6 +46,10 @@ pub fn read(
         ));
         return;
     }
+    if let Err(message) = src.charge(size) {
+        errors.push(error(None, message));
+        return;
+    }
     let content = match head.read(src.repo, path) {
         Ok(Some(c)) => c,
         Ok(None) => return,

@@ -12,74 +12,80 @@ pub const NOTES_REF: &str = "refs/notes/ai";
 pub const SCHEMA: &str = "authorship/3.0.0";
 const SOURCE: &str = "git-ai-note";
 
-/// Read the note of each commit in the range (notes of other commits are
+/// The notes tree, when the repository has `refs/notes/ai`.
+pub fn open<'r>(src: &Sources<'r>, errors: &mut Vec<InputError>) -> Option<Tree<'r>> {
+    match notes_tree(src.repo) {
+        Ok(tree) => tree,
+        Err(e) => {
+            errors.push(error(None, format!("cannot be read: {e}")));
+            None
+        }
+    }
+}
+
+/// Read the note of one commit of the range (notes of other commits are
 /// about other commits and not looked at).
 pub fn read(
     src: &Sources<'_>,
-    shas: &[&str],
+    tree: &Tree<'_>,
+    sha: &str,
     records: &mut Records,
     errors: &mut Vec<InputError>,
     notes: &mut Vec<String>,
 ) {
     let repo = src.repo;
-    let tree = match notes_tree(repo) {
-        Ok(Some(tree)) => tree,
-        Ok(None) => return,
+    let Some(blob) = find_note(repo, tree, sha) else {
+        return;
+    };
+    let size = match repo.odb().and_then(|odb| odb.read_header(blob)) {
+        Ok((size, ObjectType::Blob)) => size as u64,
+        Ok((_, kind)) => {
+            errors.push(error(
+                Some(sha),
+                format!("the note is a {kind}, not a blob"),
+            ));
+            return;
+        }
         Err(e) => {
-            errors.push(error(None, format!("cannot be read: {e}")));
+            errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
             return;
         }
     };
-    for &sha in shas {
-        let Some(blob) = find_note(repo, &tree, sha) else {
-            continue;
-        };
-        let size = match repo.odb().and_then(|odb| odb.read_header(blob)) {
-            Ok((size, ObjectType::Blob)) => size as u64,
-            Ok((_, kind)) => {
-                errors.push(error(
-                    Some(sha),
-                    format!("the note is a {kind}, not a blob"),
-                ));
-                continue;
-            }
-            Err(e) => {
-                errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
-                continue;
-            }
-        };
-        if size > src.max_bytes {
-            errors.push(error(
-                Some(sha),
-                format!(
-                    "the note is {size} bytes, over limits.max_file_bytes ({}): not read, so which lines AI wrote is unknown",
-                    src.max_bytes
-                ),
-            ));
-            continue;
+    if size > src.max_bytes {
+        errors.push(error(
+            Some(sha),
+            format!(
+                "the note is {size} bytes, over limits.max_file_bytes ({}): not read, so which lines AI wrote is unknown",
+                src.max_bytes
+            ),
+        ));
+        return;
+    }
+    if let Err(message) = src.charge(size) {
+        errors.push(error(Some(sha), message));
+        return;
+    }
+    let content = match repo.find_blob(blob) {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
+            return;
         }
-        let content = match repo.find_blob(blob) {
-            Ok(b) => b.content().to_vec(),
-            Err(e) => {
-                errors.push(error(Some(sha), format!("the note cannot be read: {e}")));
-                continue;
-            }
-        };
-        match parse(src, sha, &content, records) {
-            Ok(Parsed::Read(None)) => {}
-            Ok(Parsed::Read(Some(note))) => notes.push(format!(
-                "the git-ai note ({NOTES_REF}) of commit {}: {note}",
-                &sha[..sha.len().min(12)]
-            )),
-            Ok(Parsed::Unused(why)) => notes.push(format!(
-                "the git-ai note ({NOTES_REF}) of commit {}: {why}; its lines are not used",
-                &sha[..sha.len().min(12)]
-            )),
-            Err((line, message)) => {
-                let mut e = error(Some(sha), message);
-                e.line = line;
-                errors.push(e);
-            }
+    };
+    match parse(src, sha, content.content(), records) {
+        Ok(Parsed::Read(None)) => {}
+        Ok(Parsed::Read(Some(note))) => notes.push(format!(
+            "the git-ai note ({NOTES_REF}) of commit {}: {note}",
+            &sha[..sha.len().min(12)]
+        )),
+        Ok(Parsed::Unused(why)) => notes.push(format!(
+            "the git-ai note ({NOTES_REF}) of commit {}: {why}; its lines are not used",
+            &sha[..sha.len().min(12)]
+        )),
+        Err((line, message)) => {
+            let mut e = error(Some(sha), message);
+            e.line = line;
+            errors.push(e);
         }
     }
 }
@@ -310,7 +316,12 @@ pub fn parse(
             }
         }
     }
-    records.insert(sha.to_string(), rec);
+    match records.get_mut(sha) {
+        Some(existing) => existing.merge(rec),
+        None => {
+            records.insert(sha.to_string(), rec);
+        }
+    }
     if undeclared.is_empty() {
         return Ok(Parsed::Read(None));
     }

@@ -44,6 +44,18 @@ impl CommitRecords {
         }
     }
 
+    /// Add another source's records of the same commit.
+    pub fn merge(&mut self, other: CommitRecords) {
+        for s in other.sources {
+            self.source(s);
+        }
+        let index: Vec<u32> = other.agents.into_iter().map(|a| self.agent(a)).collect();
+        for (path, spans) in other.files {
+            let mine = self.files.entry(path).or_default();
+            mine.extend(spans.into_iter().map(|(s, e, a)| (s, e, index[a as usize])));
+        }
+    }
+
     /// The index of an agent, added when new.
     pub fn agent(&mut self, agent: Agent) -> u32 {
         let i = match self.agents.iter().position(|a| *a == agent) {
@@ -68,7 +80,27 @@ pub struct Sources<'a> {
     pub trace_path: &'a str,
     /// `limits.max_file_bytes`: a larger note or trace file is not read.
     pub max_bytes: u64,
+    /// `limits.max_total_bytes`: the notes and the trace file read in one
+    /// run, together (a budget of their own, beside the manifests'); past
+    /// it, each further one is a finding, not read.
+    pub max_total: u64,
+    pub spent: std::cell::Cell<u64>,
     pub table: &'a IdentityTable,
+}
+
+impl Sources<'_> {
+    /// Take `size` bytes from the run's budget; why not, when over it.
+    pub fn charge(&self, size: u64) -> Result<(), String> {
+        let spent = self.spent.get().saturating_add(size);
+        if spent > self.max_total {
+            return Err(format!(
+                "not read: the line attribution records of this run pass limits.max_total_bytes ({}), so which lines AI wrote is unknown",
+                self.max_total
+            ));
+        }
+        self.spent.set(spent);
+        Ok(())
+    }
 }
 
 /// Read both sources for the range's commits and fill their `ai.lines` and
@@ -84,10 +116,24 @@ pub fn collect(
     if shas.is_empty() {
         return None;
     }
+    // The trace file first (one file, bounded), then one note at a time,
+    // counted and dropped: memory holds one note's spans, not the range's.
     let mut records = Records::new();
-    git_ai::read(src, &shas, &mut records, errors, notes);
     agent_trace::read(src, &shas, &mut records, errors, notes);
-    apply(commits, records)
+    let tree = git_ai::open(src, errors);
+    let mut range_ai: Option<u64> = None;
+    for c in commits.iter_mut() {
+        let Some(sha) = c.sha.clone() else {
+            continue;
+        };
+        if let Some(tree) = &tree {
+            git_ai::read(src, tree, &sha, &mut records, errors, notes);
+        }
+        if let Some(rec) = records.remove(&sha) {
+            range_ai = Some(range_ai.unwrap_or(0) + apply(c, rec));
+        }
+    }
+    range_ai
 }
 
 /// The share of the range's added lines that AI wrote, at most 1 (a line
@@ -149,57 +195,51 @@ fn covered(spans: &[Span]) -> u64 {
 /// of a billion lines), and the share of added lines stays at most 1.
 /// Spans are sorted in place, never copied: a note of millions of ranges
 /// costs its 12 bytes a range once.
-pub fn apply(commits: &mut [Commit], mut records: Records) -> Option<u64> {
-    let mut range_ai: Option<u64> = None;
-    for c in commits.iter_mut() {
-        let Some(rec) = c.sha.as_deref().and_then(|s| records.get_mut(s)) else {
+pub fn apply(c: &mut Commit, mut rec: CommitRecords) -> u64 {
+    let mut lines = AiLines {
+        sources: rec.sources.clone(),
+        ..AiLines::default()
+    };
+    let mut per_agent: Vec<u64> = vec![0; rec.agents.len()];
+    for f in c.files.iter_mut() {
+        let spans = rec
+            .files
+            .get_mut(&f.path)
+            .map(Vec::as_mut_slice)
+            .unwrap_or(&mut []);
+        let cap = if f.lines_counted {
+            f.additions
+        } else {
+            u64::MAX
+        };
+        spans.sort_unstable();
+        let n = covered(spans).min(cap);
+        f.ai_lines = Some(n);
+        lines.ai += n;
+        if n == 0 {
             continue;
-        };
-        let mut lines = AiLines {
-            sources: rec.sources.clone(),
-            ..AiLines::default()
-        };
-        let mut per_agent: Vec<u64> = vec![0; rec.agents.len()];
-        for f in c.files.iter_mut() {
-            let spans = rec
-                .files
-                .get_mut(&f.path)
-                .map(Vec::as_mut_slice)
-                .unwrap_or(&mut []);
-            let cap = if f.lines_counted {
-                f.additions
-            } else {
-                u64::MAX
-            };
-            spans.sort_unstable();
-            let n = covered(spans).min(cap);
-            f.ai_lines = Some(n);
-            lines.ai += n;
-            if n == 0 {
-                continue;
-            }
-            spans.sort_unstable_by_key(|&(s, e, a)| (a, s, e));
-            for group in spans.chunk_by(|x, y| x.2 == y.2) {
-                per_agent[group[0].2 as usize] += covered(group).min(n);
-            }
         }
-        for (agent, &n) in rec.agents.iter().zip(&per_agent) {
-            if n == 0 {
-                continue;
-            }
-            *lines.by_tool.entry(agent.tool.clone()).or_default() += n;
-            // No tool named, no evidence of one: counted, not listed.
-            if agent.tool != UNKNOWN {
-                record_tool(c, agent);
-            }
+        spans.sort_unstable_by_key(|&(s, e, a)| (a, s, e));
+        for group in spans.chunk_by(|x, y| x.2 == y.2) {
+            per_agent[group[0].2 as usize] += covered(group).min(n);
         }
-        if lines.ai > 0 {
-            c.ai.assisted = true;
-        }
-        range_ai = Some(range_ai.unwrap_or(0) + lines.ai);
-        c.ai.lines = Some(lines);
     }
-    range_ai
+    for (agent, &n) in rec.agents.iter().zip(&per_agent) {
+        if n == 0 {
+            continue;
+        }
+        *lines.by_tool.entry(agent.tool.clone()).or_default() += n;
+        // No tool named, no evidence of one: counted, not listed.
+        if agent.tool != UNKNOWN {
+            record_tool(c, agent);
+        }
+    }
+    if lines.ai > 0 {
+        c.ai.assisted = true;
+    }
+    let n = lines.ai;
+    c.ai.lines = Some(lines);
+    n
 }
 
 /// A record that attributes lines to a tool is evidence of that tool, as a
