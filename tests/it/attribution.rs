@@ -199,6 +199,8 @@ fn a_git_ai_note_counts_ai_lines_per_file_and_tool() {
     let models = &l["ai"]["tools"][0]["models"];
     assert_eq!(models, &json!(["claude-4.5-opus", "claude-3-sonnet"]));
 
+    // The notes name only files their commits change: nothing to say.
+    assert_eq!(doc["attribution"]["notes"], json!([]));
     let h = commit(&doc, &human);
     assert!(h["ai"].get("lines").is_none(), "{h}");
     assert_eq!(file(h, "docs/a.md")["ai_lines"], Value::Null);
@@ -499,6 +501,12 @@ fn merges_count_their_own_lines_only() {
     assert_eq!(c["files"], json!([]), "{c}");
     assert_eq!(c["ai"]["lines"]["ai"], 0, "{c}");
     assert_eq!(c["ai"]["assisted"], false, "{c}");
+    // Its note's lines are in a file it does not change itself: said.
+    let notes = doc["attribution"]["notes"].to_string();
+    assert!(
+        notes.contains("in 1 file(s) the commit does not change (late.txt)"),
+        "{notes}"
+    );
 }
 
 /// The rules, end to end: an AI squash whose note puts every AI line in

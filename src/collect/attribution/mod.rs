@@ -130,7 +130,11 @@ pub fn collect(
             git_ai::read(src, tree, &sha, &mut records, errors, notes);
         }
         if let Some(rec) = records.remove(&sha) {
-            range_ai = Some(range_ai.unwrap_or(0) + apply(c, rec));
+            let (n, elsewhere) = apply(c, rec);
+            range_ai = Some(range_ai.unwrap_or(0) + n);
+            if !elsewhere.is_empty() {
+                notes.push(unchanged_note(&sha, elsewhere));
+            }
         }
     }
     range_ai
@@ -195,7 +199,9 @@ fn covered(spans: &[Span]) -> u64 {
 /// of a billion lines), and the share of added lines stays at most 1.
 /// Spans are sorted in place, never copied: a note of millions of ranges
 /// costs its 12 bytes a range once.
-pub fn apply(c: &mut Commit, mut rec: CommitRecords) -> u64 {
+/// Returns the commit's AI lines, and the files records attribute AI lines
+/// in that the commit does not change (not counted: said in the report).
+pub fn apply(c: &mut Commit, mut rec: CommitRecords) -> (u64, Vec<String>) {
     let mut lines = AiLines {
         sources: rec.sources.clone(),
         ..AiLines::default()
@@ -239,7 +245,27 @@ pub fn apply(c: &mut Commit, mut rec: CommitRecords) -> u64 {
     }
     let n = lines.ai;
     c.ai.lines = Some(lines);
-    n
+    let changed: std::collections::HashSet<&str> =
+        c.files.iter().map(|f| f.path.as_str()).collect();
+    let mut elsewhere: Vec<String> = rec
+        .files
+        .into_iter()
+        .filter(|(path, spans)| !spans.is_empty() && !changed.contains(path.as_str()))
+        .map(|(path, _)| path)
+        .collect();
+    elsewhere.sort();
+    (n, elsewhere)
+}
+
+fn unchanged_note(sha: &str, mut paths: Vec<String>) -> String {
+    let n = paths.len();
+    paths.truncate(3);
+    format!(
+        "the line records of commit {} attribute AI lines in {n} file(s) the commit does not change ({}{}): those lines are not counted",
+        &sha[..sha.len().min(12)],
+        paths.join(", "),
+        if n > 3 { ", ..." } else { "" }
+    )
 }
 
 /// A record that attributes lines to a tool is evidence of that tool, as a
