@@ -11,13 +11,21 @@
 //! A log named by a config file is opened without following symbolic links
 //! and never inside the git dir (`LogTarget::Config`).
 
+/// The audit record written for this run, when there is one.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct AuditRef {
+    pub log: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
 pub mod signing;
 
+use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Status};
+use crate::finding::Finding;
 use crate::input::Input;
-use crate::judge::{FailOn, Judgement, Verdict};
-use crate::render::AuditRef;
+use crate::judge::{Judgement, Verdict};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -41,19 +49,14 @@ pub fn statement(
     rule_ids: &[String],
     subject_name: &str,
 ) -> Value {
-    let failing = |f: &Finding| {
-        f.status == Status::Open
-            && match judgement.fail_on {
-                FailOn::Deny => f.severity == crate::finding::Severity::Deny,
-                FailOn::Review => f.severity >= crate::finding::Severity::Review,
-                FailOn::Warn => true,
-                FailOn::Never => false,
-            }
-    };
     let mut failed: Vec<String> = Vec::new();
     let mut warned: Vec<String> = Vec::new();
     for f in &judgement.findings {
-        let list = if failing(f) { &mut failed } else { &mut warned };
+        let list = if judgement.fail_on.fails(f) {
+            &mut failed
+        } else {
+            &mut warned
+        };
         if !list.contains(&f.id) {
             list.push(f.id.clone());
         }
@@ -255,6 +258,7 @@ impl LogTarget {
 /// `O_NOFOLLOW`), so that no symbolic link, in a parent or the file itself,
 /// is followed, even one swapped in while govops runs.
 #[cfg(unix)]
+#[allow(unsafe_code)] // openat/mkdirat/fstat: std has no "open below this fd without following links"
 mod confined {
     use std::ffi::CString;
     use std::fs::File;
@@ -331,7 +335,7 @@ mod confined {
                     }
                     // Linux says ENOTDIR for a link opened with O_DIRECTORY,
                     // ELOOP otherwise (EMLINK on FreeBSD): look at what it is.
-                    Some(libc::ELOOP) | Some(libc::EMLINK) | Some(libc::ENOTDIR) => {
+                    Some(libc::ELOOP | libc::EMLINK | libc::ENOTDIR) => {
                         // SAFETY: as above; an all-zero stat is valid.
                         let mut st: libc::stat = unsafe { std::mem::zeroed() };
                         let is_link = unsafe {
@@ -437,7 +441,7 @@ fn last_line(file: &mut File, path: &Path) -> Result<(Option<Vec<u8>>, u64)> {
         let start = len.saturating_sub(window);
         file.seek(SeekFrom::Start(start))
             .map_err(|e| Error::io(path.display(), e))?;
-        let mut buf = Vec::with_capacity((len - start) as usize);
+        let mut buf = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
         file.read_to_end(&mut buf)
             .map_err(|e| Error::io(path.display(), e))?;
         if buf.last() != Some(&b'\n') {
@@ -599,7 +603,7 @@ pub fn repair(
             ..
         } => (records, head, intact_len),
     };
-    let tail = &bytes[keep as usize..];
+    let tail = &bytes[usize::try_from(keep).expect("an offset into bytes in memory")..];
     let side = side_file(&path, recorded_at);
     let mut out = std::fs::OpenOptions::new()
         .write(true)
@@ -752,6 +756,80 @@ pub fn verify(bytes: &[u8]) -> Verification {
     }
 }
 
+/// Where this run's audit record goes: `--audit-log` as the operator gave it,
+/// else the config's `audit.log`, confined to the repository (the change may
+/// control that config). `--sign-key` without either is a usage error.
+pub fn target(
+    repo: &git2::Repository,
+    root: &Path,
+    config: &ValidConfig,
+    audit_log: Option<&Path>,
+    signing: bool,
+) -> Result<Option<LogTarget>> {
+    if let Some(path) = audit_log {
+        return Ok(Some(LogTarget::Operator(path.to_path_buf())));
+    }
+    let Some(rel) = &config.config.audit.log else {
+        if signing {
+            return Err(Error::Usage(
+                "--sign-key signs audit records, but there is no audit log: pass --audit-log FILE or set audit.log in the config".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    // The git dirs and the hooks dir, wherever they are: a log there would
+    // run code (hooks, `core.fsmonitor` in .git/config).
+    let mut forbidden = vec![repo.path().to_path_buf(), repo.commondir().to_path_buf()];
+    if let Ok(hooks) = repo.config().and_then(|c| c.get_path("core.hooksPath")) {
+        forbidden.push(if hooks.is_absolute() {
+            hooks
+        } else {
+            root.join(hooks)
+        });
+    }
+    forbidden.push(repo.commondir().join("hooks"));
+    let origin = match config.line_of("/audit/log") {
+        Some(line) if line > 0 => format!("{}:{line}", config.origin),
+        _ => config.origin.clone(),
+    };
+    Ok(Some(LogTarget::Config {
+        root: root.to_path_buf(),
+        rel: rel.clone(),
+        origin,
+        forbidden,
+    }))
+}
+
+/// Record a run: its statement (the judged range, policy and verdict, with
+/// every rule id the run knew) appended to the log, signed when a key is
+/// given. Written before any report, so reports can name it.
+pub fn record(
+    repo: &git2::Repository,
+    target: &LogTarget,
+    rule_ids: &[&str],
+    input: &Input,
+    judgement: &Judgement,
+    sign_key: Option<&Path>,
+) -> Result<AuditRef> {
+    let ids: Vec<String> = rule_ids
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
+    let subject = repository_name(repo);
+    let statement = statement(input, judgement, &ids, &subject);
+    let context = context(input, judgement);
+    let recorded_at = crate::clock::format_utc(time::OffsetDateTime::now_utc());
+    let signer = sign_key.map(signing::Signer::load).transpose()?;
+    append(
+        target,
+        statement,
+        &judgement.findings,
+        context,
+        &recorded_at,
+        signer.as_ref(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,7 +864,7 @@ mod tests {
         let lines: Vec<&str> = good.lines().collect();
         let broken = |text: String| match verify(text.as_bytes()) {
             Verification::Broken(why) | Verification::Torn { why, .. } => why,
-            v => panic!("not detected: {v:?}"),
+            v @ Verification::Intact { .. } => panic!("not detected: {v:?}"),
         };
         let altered = good
             .replacen("\"findings\":[]", "\"findings\":[1]", 2)
@@ -809,7 +887,7 @@ mod tests {
                 ..
             } => {
                 assert_eq!(records, 2);
-                assert_eq!(intact_len as usize, lines[0].len() + lines[1].len() + 2);
+                assert_eq!(intact_len, (lines[0].len() + lines[1].len() + 2) as u64);
                 assert_eq!(head.unwrap(), hash_line(lines[1].as_bytes()));
             }
             v => panic!("{v:?}"),

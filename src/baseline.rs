@@ -244,7 +244,8 @@ impl Baseline {
                 })
                 .collect(),
         };
-        let mut text = serde_json::to_string_pretty(&form).unwrap_or_default();
+        let mut text =
+            serde_json::to_string_pretty(&form).expect("the baseline serialises in memory");
         text.push('\n');
         text
     }
@@ -301,7 +302,6 @@ mod tests {
             name: Some(name.into()),
             waiver: None,
             approval: None,
-            package: "govops.rules.tags".into(),
         }
     }
 

@@ -2,8 +2,8 @@
 //! validation. Parsing (serde-saphyr, unknown keys rejected) and validation
 //! are two phases; validation collects every problem, each with file, line and key.
 
-use crate::collect::yaml;
 use crate::error::{ConfigError, ConfigProblem};
+use crate::yaml;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -102,8 +102,8 @@ pub struct Ai {
 #[serde(untagged)]
 pub enum Identities {
     File(String),
-    Tools(Vec<crate::collect::provenance::ToolEntry>),
-    Table(Box<crate::collect::provenance::TableExtension>),
+    Tools(Vec<crate::provenance::ToolEntry>),
+    Table(Box<crate::provenance::TableExtension>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -315,7 +315,7 @@ pub struct Limits {
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 impl Default for Config {
@@ -557,7 +557,7 @@ impl ValidConfig {
             serde_saphyr::from_str(text).map_err(|e| ConfigError {
                 origin: origin.clone(),
                 problems: vec![ConfigProblem {
-                    line: e.location().map(|l| l.line() as u32),
+                    line: e.location().and_then(|l| u32::try_from(l.line()).ok()),
                     key: None,
                     message: first_line(&e.without_snippet().to_string()),
                 }],

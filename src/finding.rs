@@ -2,43 +2,58 @@
 //! becomes a `Finding` here, with its manifest pointer turned into file, line
 //! and column, and the object's name attached for waivers.
 
-use crate::collect::manifests::SourceFile;
-use crate::evaluate::RawFinding;
-use crate::input::{Commit, Manifest};
+use crate::input::{named_enum, ApprovalSource, Commit, Manifest, ManifestChange};
+use crate::source::SourceFile;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::fmt;
 
-/// How bad a finding is; its rule's set, or the config's override.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warn,
-    Review,
-    Deny,
+/// A finding as a rule produced it, before it is located and judged.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: Option<String>,
+    pub doc: Option<usize>,
+    pub pointer: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub commit: Option<String>,
 }
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Deny => "deny",
-            Severity::Review => "review",
-            Severity::Warn => "warn",
-        })
+named_enum! {
+    /// How bad a finding is; its rule's set, or the config's override.
+    #[derive(PartialOrd, Ord)]
+    // Declared least severe first: `>=` compares severities.
+    pub enum Severity {
+        Warn = "warn",
+        Review = "review",
+        Deny = "deny",
     }
 }
 
-/// Whether a finding still counts against the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Open,
-    Waived,
-    Approved,
-    /// Listed in the baseline file: it existed when govops was adopted, is
-    /// shown and counted, and does not fail the gate.
-    Baselined,
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .iter()
+            .copied()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("severity {s:?} is not one of deny, review, warn"))
+    }
+}
+
+named_enum! {
+    /// Whether a finding still counts against the verdict. A `baselined`
+    /// one is listed in the baseline file: it existed when govops was
+    /// adopted, is shown and counted, and does not fail the gate.
+    pub enum Status {
+        Open = "open",
+        Waived = "waived",
+        Approved = "approved",
+        Baselined = "baselined",
+    }
 }
 
 /// The waiver that accepted a finding: who answers for it, and why.
@@ -54,8 +69,7 @@ pub struct WaiverRef {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Approval {
     pub by: Vec<String>,
-    /// label | cli | review | trailer
-    pub via: Vec<String>,
+    pub via: Vec<ApprovalSource>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -73,9 +87,6 @@ pub struct Finding {
     pub name: Option<String>,
     pub waiver: Option<WaiverRef>,
     pub approval: Option<Approval>,
-    /// The rule package that produced it.
-    #[serde(skip)]
-    pub package: String,
 }
 
 impl Finding {
@@ -86,9 +97,19 @@ impl Finding {
     /// on every core, each once.
     pub fn locate_all(
         raw: Vec<RawFinding>,
-        manifests: &HashMap<(&str, usize), &Manifest>,
+        manifests: &[Manifest],
         sources: &HashMap<String, SourceFile>,
     ) -> Vec<Finding> {
+        // Deleted objects share a file and document index with the head's;
+        // the head's object is the one a finding can point into.
+        let mut by_doc: HashMap<(&str, usize), &Manifest> = HashMap::with_capacity(manifests.len());
+        for m in manifests {
+            let slot = by_doc.entry((m.file.as_str(), m.doc)).or_insert(m);
+            if slot.change == ManifestChange::Deleted {
+                *slot = m;
+            }
+        }
+        let manifests = &by_doc;
         let mut wanted: Vec<&SourceFile> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in raw.iter().filter(|r| r.line.is_none()) {
@@ -97,7 +118,7 @@ impl Finding {
             };
             let deleted = manifests
                 .get(&(file.as_str(), doc))
-                .is_some_and(|m| m.change == "deleted");
+                .is_some_and(|m| m.change == ManifestChange::Deleted);
             if deleted || !seen.insert(file.as_str()) {
                 continue;
             }
@@ -145,7 +166,7 @@ impl Finding {
         let (mut line, mut column) = (raw.line, raw.column);
         if line.is_none() {
             if let (Some(file), Some(doc)) = (&raw.file, raw.doc) {
-                let deleted = manifest.is_some_and(|m| m.change == "deleted");
+                let deleted = manifest.is_some_and(|m| m.change == ManifestChange::Deleted);
                 if !deleted {
                     if let Some(pos) = sources
                         .get(file)
@@ -169,7 +190,6 @@ impl Finding {
             name: manifest.and_then(|m| m.name.clone()),
             waiver: None,
             approval: None,
-            package: raw.package,
         }
     }
 

@@ -2,12 +2,50 @@
 //! Collectors fill it; the evaluator hands it to Rego as `input`; `--dump-input`
 //! prints it. Fields may be added within v1, never renamed or removed.
 
-use crate::collect::trailers::Trailer;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 pub const SCHEMA: &str = "govops.input/v1";
+
+/// An enum of words: each variant's word is written once and is the same in
+/// JSON (serde, so Rego rules and reports see it; schemars, so the schema
+/// lists every word) and in text (`as_str`, `Display`), so the two cannot
+/// drift apart and code compares variants, never strings.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            /// Every variant, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The variant's word, as JSON spells it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            /// The word; `pad`, so that `{:<8}` aligns it in tables.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Input {
@@ -36,12 +74,31 @@ pub struct Attribution {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    Range,
-    CommitMsg,
-    Staged,
+named_enum! {
+    /// What is checked: a range of commits, the pending commit of the
+    /// commit-msg hook, or the staged changes.
+    pub enum Mode {
+        Range = "range",
+        CommitMsg = "commit-msg",
+        Staged = "staged",
+    }
+}
+
+named_enum! {
+    /// How the range was chosen: `flags` (--base), the CI's hint
+    /// (`github-event`, `pre-push`), the merge-base with the `upstream` or a
+    /// `default-branch`, a `new-branch`'s first push, `head-only` (HEAD
+    /// alone), or `baseline` (the tree at HEAD, for `govops baseline`).
+    pub enum RangeSource {
+        Flags = "flags",
+        GithubEvent = "github-event",
+        PrePush = "pre-push",
+        Upstream = "upstream",
+        DefaultBranch = "default-branch",
+        NewBranch = "new-branch",
+        HeadOnly = "head-only",
+        Baseline = "baseline",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -52,7 +109,8 @@ pub struct Repo {
     pub merge_base: Option<String>,
     pub branch: Option<String>,
     pub shallow: bool,
-    /// How the range was chosen (flags, github-event, pre-push, upstream, head-only, ...).
+    /// How the range was chosen (a `RangeSource`), or the mode checked
+    /// when there is no range (commit-msg, staged).
     pub range_source: String,
 }
 
@@ -66,6 +124,19 @@ pub struct Context {
     /// Link to the CI run, when known.
     pub run_url: Option<String>,
     pub run_id: Option<String>,
+}
+
+named_enum! {
+    /// What a human approval of review findings came through: a pull
+    /// request `label` listed in `approvals.labels`, `--approved-by` (`cli`),
+    /// an approving pull request `review`, a review `trailer` of the commit
+    /// (`approvals.trailers`).
+    pub enum ApprovalSource {
+        Label = "label",
+        Cli = "cli",
+        Review = "review",
+        Trailer = "trailer",
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -108,6 +179,13 @@ pub struct PolicyFile {
     pub sha256: String,
 }
 
+/// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Person {
     pub name: String,
@@ -139,7 +217,8 @@ pub struct Commit {
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Ai {
     pub assisted: bool,
-    pub declared: Option<&'static str>,
+    /// What the commit's declaration trailer says, when it has one.
+    pub declared: Option<Declared>,
     pub tools: Vec<Tool>,
     /// Tools seen only as the commit's committer (aider suffixes the
     /// committer of a human's dirty files it committed with `(aider)`):
@@ -160,8 +239,8 @@ pub struct AiLines {
     pub ai: u64,
     /// The same, per tool id (a line two tools claim counts for both).
     pub by_tool: std::collections::BTreeMap<String, u64>,
-    /// Where they were read: `git-ai-note`, `agent-trace`.
-    pub sources: Vec<&'static str>,
+    /// Where they were read.
+    pub sources: Vec<LineSource>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -176,10 +255,53 @@ pub struct Tool {
     pub evidence: Vec<Evidence>,
 }
 
+named_enum! {
+    /// A commit's own declaration of AI use (`AI-Assisted: yes`, or a
+    /// human-authorship trailer for `no`).
+    pub enum Declared {
+        Yes = "yes",
+        No = "no",
+    }
+}
+
+named_enum! {
+    /// The part of a commit a piece of provenance evidence was read from:
+    /// `trailer` (the message's last paragraph), `body` (a `Key: value` line
+    /// higher up, or a tool's body marker), `author`, `committer`, `subject`;
+    /// or a line-level record beside the commit (`git-ai-note`, `agent-trace`).
+    pub enum EvidenceSource {
+        Trailer = "trailer",
+        Body = "body",
+        Author = "author",
+        Committer = "committer",
+        Subject = "subject",
+        GitAiNote = "git-ai-note",
+        AgentTrace = "agent-trace",
+    }
+}
+
+named_enum! {
+    /// Where line-level AI attribution was read: a git-ai authorship note
+    /// (`refs/notes/ai`) or an Agent Trace record.
+    pub enum LineSource {
+        GitAiNote = "git-ai-note",
+        AgentTrace = "agent-trace",
+    }
+}
+
+impl From<LineSource> for EvidenceSource {
+    fn from(source: LineSource) -> Self {
+        match source {
+            LineSource::GitAiNote => EvidenceSource::GitAiNote,
+            LineSource::AgentTrace => EvidenceSource::AgentTrace,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Evidence {
-    /// Where it was read: trailer, body, author, committer or subject.
-    pub source: &'static str,
+    /// Where it was read.
+    pub source: EvidenceSource,
     pub key: String,
     pub value: String,
 }
@@ -205,11 +327,23 @@ pub enum FileKind {
     Gitlink,
 }
 
+named_enum! {
+    /// How a path changed, as git shows it: `renamed` is moved (and maybe
+    /// edited), from `old_path`. A path whose type changed (a file turned
+    /// into a link) is a deletion and an addition.
+    pub enum FileStatus {
+        Added = "added",
+        Modified = "modified",
+        Deleted = "deleted",
+        Renamed = "renamed",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FileChange {
     pub path: String,
     pub old_path: Option<String>,
-    pub status: &'static str,
+    pub status: FileStatus,
     /// What the path is at the head (at the base for a deleted path).
     pub kind: FileKind,
     pub additions: u64,
@@ -243,7 +377,7 @@ pub struct Changes {
 pub struct RangeFile {
     pub path: String,
     pub old_path: Option<String>,
-    pub status: &'static str,
+    pub status: FileStatus,
     pub kind: FileKind,
     pub additions: u64,
     pub deletions: u64,
@@ -277,10 +411,7 @@ pub struct Manifest {
     /// (null when there is none): a change of it is a move between
     /// environments.
     pub previous_environment: Option<String>,
-    /// `added`, `modified` (content, or the file it lives in: a moved
-    /// object leaves one Argo CD application for another), `deleted`,
-    /// `unchanged`.
-    pub change: &'static str,
+    pub change: ManifestChange,
     pub object: Value,
     pub previous: Option<Value>,
     /// The file the previous version was in, when it was another (a rename
@@ -291,6 +422,18 @@ pub struct Manifest {
     /// the file's documents, so that `file` and `doc` still name one object
     /// and a finding's pointer leads to the item's own lines.
     pub item: Option<ListItem>,
+}
+
+named_enum! {
+    /// What the range did to a manifest object: `added`, `modified` (its
+    /// content, or the file it lives in: a moved object leaves one Argo CD
+    /// application for another), `deleted`, `unchanged`.
+    pub enum ManifestChange {
+        Added = "added",
+        Modified = "modified",
+        Deleted = "deleted",
+        Unchanged = "unchanged",
+    }
 }
 
 /// Where a List's item sits: the document of the outermost List, and the JSON
@@ -325,11 +468,31 @@ pub struct Skipped {
     pub unjudged: Vec<Unjudged>,
 }
 
+named_enum! {
+    /// Why the gate did not judge a file: `helm-template` (below a chart's
+    /// templates/ folder), `symlink`, `gitlink` (a submodule), `excluded`
+    /// (`manifests.exclude`) list skipped files; a change that takes judged
+    /// content out of judgement may also give `not-a-manifest-name`
+    /// (renamed past `manifests.include`), `not-a-file` (no regular file at
+    /// the head), `no-kind` (its documents lost apiVersion or kind) or
+    /// `link-added` (a link or submodule in a folder that holds manifests).
+    pub enum SkipReason {
+        HelmTemplate = "helm-template",
+        Symlink = "symlink",
+        Gitlink = "gitlink",
+        Excluded = "excluded",
+        NotAManifestName = "not-a-manifest-name",
+        NotAFile = "not-a-file",
+        NoKind = "no-kind",
+        LinkAdded = "link-added",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SkippedFile {
     pub path: String,
     /// helm-template | symlink | gitlink | excluded
-    pub reason: &'static str,
+    pub reason: SkipReason,
 }
 
 /// Content the change took out of judgement, or a link it put into a
@@ -339,9 +502,7 @@ pub struct Unjudged {
     pub path: String,
     /// The path at the merge-base, when it differs.
     pub old_path: Option<String>,
-    /// helm-template | excluded | not-a-manifest-name | symlink | gitlink |
-    /// not-a-file | no-kind | link-added
-    pub reason: &'static str,
+    pub reason: SkipReason,
     /// What happened, for the finding's message.
     pub message: String,
     /// The environments of the objects no longer judged (of the path, for a link).
@@ -350,13 +511,17 @@ pub struct Unjudged {
 
 impl Skipped {
     /// Count a skipped file by its reason, and list it while there is room.
-    pub fn file(&mut self, path: &str, reason: &'static str) {
+    pub fn file(&mut self, path: &str, reason: SkipReason) {
         match reason {
-            "helm-template" => self.helm_templates += 1,
-            "symlink" => self.symlinks += 1,
-            "gitlink" => self.gitlinks += 1,
-            "excluded" => self.excluded += 1,
-            _ => {}
+            SkipReason::HelmTemplate => self.helm_templates += 1,
+            SkipReason::Symlink => self.symlinks += 1,
+            SkipReason::Gitlink => self.gitlinks += 1,
+            SkipReason::Excluded => self.excluded += 1,
+            // Not a class of skipped files: listed, not counted.
+            SkipReason::NotAManifestName
+            | SkipReason::NotAFile
+            | SkipReason::NoKind
+            | SkipReason::LinkAdded => {}
         }
         self.list(SkippedFile {
             path: path.to_string(),
@@ -396,4 +561,39 @@ pub struct InputError {
     pub line: Option<u32>,
     pub column: Option<u32>,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use std::fmt::Display;
+
+    /// Each word is written once, in `named_enum!`: JSON, `as_str` and
+    /// `Display` (padded, for tables) agree for every variant.
+    fn agree<T: Serialize + Display>(all: &[T]) {
+        for v in all {
+            let json = serde_json::to_value(v).unwrap();
+            let word = json.as_str().unwrap();
+            assert_eq!(v.to_string(), word);
+            assert_eq!(format!("{v:<20}|"), format!("{word:<20}|"));
+        }
+    }
+
+    #[test]
+    fn every_word_is_its_json() {
+        use crate::finding::{Severity, Status};
+        use crate::judge::{FailOn, Verdict};
+        agree(super::Mode::ALL);
+        agree(super::Declared::ALL);
+        agree(super::EvidenceSource::ALL);
+        agree(super::FileStatus::ALL);
+        agree(super::ManifestChange::ALL);
+        agree(super::SkipReason::ALL);
+        agree(super::RangeSource::ALL);
+        agree(Severity::ALL);
+        agree(Status::ALL);
+        agree(super::ApprovalSource::ALL);
+        agree(FailOn::ALL);
+        agree(Verdict::ALL);
+    }
 }

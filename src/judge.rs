@@ -5,37 +5,51 @@
 
 use crate::baseline::Baseline;
 use crate::clock;
+use crate::collect::context::Approver;
 use crate::config::{SeverityOverride, ValidConfig};
 use crate::finding::{Approval, Finding, Severity, Status, WaiverRef};
-use crate::input::Input;
-use serde::Serialize;
+use crate::input::{named_enum, ApprovalSource, Input};
 use time::OffsetDateTime;
 
 /// The rule raised by the judge itself.
 pub const WAIVER_RULE: &str = "GOV-WAIVER-001";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FailOn {
-    Deny,
-    Review,
-    Warn,
-    Never,
+named_enum! {
+    /// The least severity an open finding needs to fail the gate (`never`:
+    /// nothing fails it).
+    #[derive(clap::ValueEnum)]
+    pub enum FailOn {
+        Deny = "deny",
+        Review = "review",
+        Warn = "warn",
+        Never = "never",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
+impl FailOn {
+    /// The least severity that fails the gate; None for `never`.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Deny => Some(Severity::Deny),
+            FailOn::Review => Some(Severity::Review),
+            FailOn::Warn => Some(Severity::Warn),
+            FailOn::Never => None,
+        }
+    }
+
+    /// Whether a finding fails the gate at this threshold: open, and at
+    /// least as severe. The verdict, every report and the audit record ask
+    /// this one question.
+    pub fn fails(self, f: &Finding) -> bool {
+        f.status == Status::Open && self.threshold().is_some_and(|t| f.severity >= t)
+    }
 }
 
-/// An approval the CI system or the repository knows of.
-#[derive(Debug, Clone)]
-pub struct Approver {
-    pub name: String,
-    /// label | cli | review
-    pub via: &'static str,
+named_enum! {
+    pub enum Verdict {
+        Pass = "pass",
+        Fail = "fail",
+    }
 }
 
 #[derive(Debug)]
@@ -140,11 +154,11 @@ pub fn judge(
             f.status = Status::Baselined;
         } else if f.severity == Severity::Review {
             let mut by: Vec<String> = humans.iter().map(|a| a.name.clone()).collect();
-            let mut via: Vec<String> = humans.iter().map(|a| a.via.to_string()).collect();
+            let mut via: Vec<ApprovalSource> = humans.iter().map(|a| a.via).collect();
             if cfg.approvals.trailers {
                 for r in trailer_reviewers(input, &f) {
                     by.push(r);
-                    via.push("trailer".into());
+                    via.push(ApprovalSource::Trailer);
                 }
             }
             if !by.is_empty() {
@@ -182,17 +196,7 @@ pub fn judge(
         }
         findings.push(f);
     }
-    let threshold = match fail_on {
-        FailOn::Deny => Some(Severity::Deny),
-        FailOn::Review => Some(Severity::Review),
-        FailOn::Warn => Some(Severity::Warn),
-        FailOn::Never => None,
-    };
-    let failed = threshold.is_some_and(|t| {
-        findings
-            .iter()
-            .any(|f| f.status == Status::Open && f.severity >= t)
-    });
+    let failed = findings.iter().any(|f| fail_on.fails(f));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -329,6 +333,5 @@ fn waiver_finding(config: &ValidConfig, input: &Input, index: usize, message: St
         name: None,
         waiver: None,
         approval: None,
-        package: "govops.judge".into(),
     }
 }

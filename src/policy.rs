@@ -3,16 +3,15 @@
 //! cannot weaken the gate that judges it; the policy's digest goes into every
 //! report and audit record.
 
-use crate::catalog::{self, RuleDoc};
+use crate::catalog::{self, RuleDoc, BUILTIN_RULES};
 use crate::collect::git::{EntryKind, Snapshot};
 use crate::config::{self, ValidConfig};
 use crate::error::{ConfigError, ConfigProblem, Error, Result};
 use crate::input::{PolicyFile, PolicySource};
+use crate::provenance::{IdentityTable, TableExtension};
 use git2::Repository;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// A Rego file to evaluate (or test).
 #[derive(Debug, Clone)]
@@ -41,7 +40,7 @@ pub struct Policy {
     pub docs: Vec<RuleDoc>,
     pub source: PolicySource,
     /// What the config adds to the AI identity table (`ai.identities`).
-    pub identities: crate::collect::provenance::TableExtension,
+    pub identities: crate::provenance::TableExtension,
 }
 
 /// Where to read config and user rules from.
@@ -63,6 +62,45 @@ pub enum PolicyRef {
 }
 
 impl PolicyRef {
+    /// Where this run reads its policy: `--policy-ref` (`worktree`, `base`
+    /// or a revision) when given; else the base of the range, else a
+    /// revision the change does not control (`without_base`); the hooks
+    /// (no range) judge the developer's own pending change by the worktree's.
+    pub fn choose(
+        repo: &Repository,
+        flag: Option<&str>,
+        range: Option<&crate::collect::git::Range>,
+        default_branch: Option<&str>,
+    ) -> Result<PolicyRef> {
+        Ok(match flag {
+            Some("worktree") => PolicyRef::Worktree,
+            Some("base") => match range.and_then(|r| r.base) {
+                Some(base) => PolicyRef::Base(base),
+                None => {
+                    return Err(Error::Usage(
+                        "--policy-ref base: this run has no base revision".into(),
+                    ))
+                }
+            },
+            Some(rev) => {
+                let oid = repo
+                    .revparse_single(rev)
+                    .and_then(|o| o.peel_to_commit())
+                    .map_err(|_| Error::Git(format!("--policy-ref {rev}: no such revision")))?
+                    .id();
+                PolicyRef::Revision(oid, rev.to_string())
+            }
+            None => match range {
+                Some(r) => match r.base {
+                    Some(base) => PolicyRef::Base(base),
+                    // No base: never the judged commit's own policy.
+                    None => PolicyRef::without_base(repo, r.head, default_branch),
+                },
+                None => PolicyRef::Worktree,
+            },
+        })
+    }
+
     /// The policy for a range without a base revision: never from the
     /// commit being judged, whose `.govops.yaml` could switch off the rules
     /// that judge it. First the merge-base of `head` with the default branch
@@ -105,11 +143,24 @@ impl PolicyRef {
     }
 }
 
+impl Policy {
+    /// The AI identity table to read provenance with: the team's identities
+    /// (`ai.identities`) before the built-in ones.
+    pub fn identity_table(&self) -> IdentityTable {
+        let builtin = IdentityTable::builtin();
+        if self.identities.tools.is_empty() && !self.identities.has_trailers() {
+            builtin
+        } else {
+            builtin.extended(&self.identities)
+        }
+    }
+}
+
 /// The built-in Rego rules (tests included), in path order.
 pub fn builtin_rules() -> Vec<RuleFile> {
     BUILTIN_RULES
         .iter()
-        .filter(|(p, _)| p.ends_with(".rego"))
+        .filter(|(p, _)| Path::new(p).extension().is_some_and(|e| e == "rego"))
         .map(|(p, t)| RuleFile {
             name: p.to_string(),
             text: t.to_string(),
@@ -216,13 +267,13 @@ pub fn load(
     // dirs are, into the digest like them.
     let identities = match &config.config.ai.identities {
         None => Default::default(),
-        Some(config::Identities::Tools(tools)) => crate::collect::provenance::TableExtension {
+        Some(config::Identities::Tools(tools)) => crate::provenance::TableExtension {
             tools: tools.clone(),
             ..Default::default()
         },
         Some(config::Identities::Table(table)) => (**table).clone(),
         Some(config::Identities::File(path)) => {
-            let (ext, bytes) = crate::collect::provenance::read_extension(
+            let (ext, bytes) = read_identities(
                 repo,
                 &dirs_snapshot,
                 path,
@@ -346,14 +397,16 @@ fn policy_files(
     let mut out = Vec::new();
     let mut docs = Vec::new();
     for entry in snapshot.list(repo, dir)? {
-        if entry.path.ends_with(".md") && entry.kind != EntryKind::Symlink {
+        // Extensions as OPA and the catalog take them: lower case.
+        let extension = Path::new(&entry.path).extension();
+        if extension.is_some_and(|e| e == "md") && entry.kind != EntryKind::Symlink {
             if let Some(bytes) = snapshot.read(repo, &entry.path)? {
                 let text = String::from_utf8_lossy(&bytes);
                 docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
             }
             continue;
         }
-        if !entry.path.ends_with(".rego") {
+        if extension.is_none_or(|e| e != "rego") {
             continue;
         }
         if entry.kind == EntryKind::Symlink {
@@ -425,4 +478,64 @@ impl Policy {
             }))
         }
     }
+}
+
+/// The identity file a config names (`ai.identities: PATH`), read from the
+/// snapshot the policy comes from: a regular file, within the size limit,
+/// of the table's shape. Its problems stop the run, naming the file.
+fn read_identities(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    path: &str,
+    max_bytes: u64,
+) -> Result<(TableExtension, Vec<u8>)> {
+    let path = path.trim_start_matches("./");
+    let origin = format!("{path} (ai.identities, in {})", snapshot.describe());
+    let Some(stat) = snapshot.stat(repo, path)? else {
+        return Err(Error::io(
+            origin,
+            "the AI identity file named by ai.identities does not exist",
+        ));
+    };
+    if stat.symlink {
+        return Err(Error::io(
+            origin,
+            "the AI identity file is a symbolic link; govops reads policy only from a regular file",
+        ));
+    }
+    if stat.size > max_bytes {
+        return Err(Error::io(
+            origin,
+            format!(
+                "the AI identity file has {} bytes, more than limits.max_file_bytes ({max_bytes})",
+                stat.size
+            ),
+        ));
+    }
+    let bytes = snapshot.read_stat(repo, path, &stat)?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| Error::io(&origin, format!("not UTF-8: {e}")))?;
+    let ext: TableExtension = serde_saphyr::from_str(text)
+        .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
+    Ok((ext, bytes))
+}
+
+/// Whether the range changes the config file, the baseline or a file of a
+/// rule dir (as the policy in force names them): then the head's policy is
+/// validated too (`evaluate::head_policy_problems`).
+pub fn edited_by(input: &crate::input::Input) -> bool {
+    let policy = &input.policy;
+    let baseline = input.config.get("baseline").and_then(|b| b.as_str());
+    input.changes.files.iter().any(|f| {
+        std::iter::once(f.path.as_str())
+            .chain(f.old_path.as_deref())
+            .any(|path| {
+                path == policy.config_path
+                    || baseline == Some(path)
+                    || policy.dirs.iter().any(|d| {
+                        path.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+            })
+    })
 }

@@ -75,7 +75,7 @@ pub fn unescape(path: &str) -> Cow<'_, [u8]> {
                 Some(b'x') => {
                     let hex = |k: usize| bytes.get(k).and_then(|b| (*b as char).to_digit(16));
                     if let (Some(hi), Some(lo)) = (hex(i + 2), hex(i + 3)) {
-                        out.push((hi * 16 + lo) as u8);
+                        out.push(u8::try_from(hi * 16 + lo).expect("two hex digits make a byte"));
                         i += 4;
                         continue;
                     }

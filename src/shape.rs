@@ -104,7 +104,7 @@ impl<'a> Walk<'a> {
             out.push(Problem {
                 pointer: at.to_string(),
                 message,
-            })
+            });
         };
         for key in ["anyOf", "oneOf"] {
             if let Some(branches) = schema.get(key).and_then(Value::as_array) {

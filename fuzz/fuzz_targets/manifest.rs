@@ -4,7 +4,7 @@
 #![no_main]
 
 use govops::collect::manifests::decode;
-use govops::collect::yaml::{self, Limits, Node, NodeKind, Pos};
+use govops::yaml::{self, Limits, Node, NodeKind, Pos};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: Limits = Limits {

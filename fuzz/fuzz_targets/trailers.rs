@@ -4,8 +4,9 @@
 #![no_main]
 
 use govops::collect::git::RawCommit;
-use govops::collect::provenance::IdentityTable;
-use govops::collect::{build_commit, trailers};
+use govops::collect::build_commit;
+use govops::provenance::IdentityTable;
+use govops::trailers;
 use govops::input::Person;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;

@@ -157,12 +157,11 @@ pub fn sshsig_parts(record: &Value) -> Option<(Vec<u8>, String)> {
     let env = record.get("envelope")?;
     let payload = B64.decode(env.get("payload")?.as_str()?).ok()?;
     let payload_type = env.get("payloadType")?.as_str()?;
-    let sig = match record.get("sshsig").and_then(Value::as_str) {
-        Some(s) => s.to_string(),
-        None => {
-            let sig = env.pointer("/signatures/0/sig")?.as_str()?;
-            is_sshsig(sig).then(|| sig.to_string())?
-        }
+    let sig = if let Some(s) = record.get("sshsig").and_then(Value::as_str) {
+        s.to_string()
+    } else {
+        let sig = env.pointer("/signatures/0/sig")?.as_str()?;
+        is_sshsig(sig).then(|| sig.to_string())?
     };
     Some((pae(payload_type, &payload), sig))
 }

@@ -3,18 +3,18 @@
 //! range to check when no flag does, and the approvals the CI system knows.
 
 use crate::error::{Error, Result};
-use crate::input::{Context, PullRequest};
+use crate::input::{ApprovalSource, Context, PullRequest, RangeSource};
 use serde_json::Value;
 
 /// What the environment says about the range to check.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RangeHint {
     pub base: Option<String>,
     pub head: Option<String>,
     /// A push that created a branch: the commits not on the default branch
     /// (`default_branch`, else origin/HEAD, main, master), else `head` alone.
     pub head_only: bool,
-    pub source: &'static str,
+    pub source: RangeSource,
     /// The repository's default branch, when the CI names it.
     pub default_branch: Option<String>,
 }
@@ -59,7 +59,7 @@ pub fn detect(approved_by: &[String]) -> Result<Environment> {
                 base: (!is_zero(&from)).then_some(from),
                 head: Some(to),
                 head_only: false,
-                source: "pre-push",
+                source: RangeSource::PrePush,
                 default_branch: None,
             });
         }
@@ -109,7 +109,7 @@ fn github(env: &mut Environment) -> Result<()> {
             base: str_at(pr, "/base/sha"),
             head: str_at(pr, "/head/sha"),
             head_only: false,
-            source: "github-event",
+            source: RangeSource::GithubEvent,
             default_branch: None,
         });
         if env.branch.is_none() {
@@ -123,7 +123,7 @@ fn github(env: &mut Environment) -> Result<()> {
             base: (!new_branch).then_some(before),
             head: Some(after),
             head_only: new_branch,
-            source: "github-event",
+            source: RangeSource::GithubEvent,
             default_branch: env.default_branch.clone(),
         });
     }
@@ -170,4 +170,57 @@ fn review_approver(payload: &Value) -> std::result::Result<String, String> {
         ));
     }
     Ok(login.to_string())
+}
+
+/// Someone (or a label) that approved the change, and how the CI system
+/// said so.
+#[derive(Debug, Clone)]
+pub struct Approver {
+    pub name: String,
+    /// Label, cli or review (a trailer is read from the commit by `judge`).
+    pub via: ApprovalSource,
+}
+
+impl Environment {
+    /// Approvals the CI system knows: PR labels from `approvals.labels`, an
+    /// approving review event, and `--approved-by`.
+    pub fn approvers(&self, approval_labels: &[String]) -> Vec<Approver> {
+        let mut out = Vec::new();
+        if let Some(pr) = &self.context.pr {
+            for label in &pr.labels {
+                if approval_labels.contains(label) {
+                    out.push(Approver {
+                        name: format!("label:{label}"),
+                        via: ApprovalSource::Label,
+                    });
+                }
+            }
+        }
+        if let Some(reviewer) = &self.review_approved_by {
+            out.push(Approver {
+                name: reviewer.clone(),
+                via: ApprovalSource::Review,
+            });
+        }
+        for name in &self.context.approvals {
+            if self.review_approved_by.as_ref() != Some(name) {
+                out.push(Approver {
+                    name: name.clone(),
+                    via: ApprovalSource::Cli,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Where a report links a file at the judged head, on GitHub Actions
+/// (`GITHUB_SERVER_URL/GITHUB_REPOSITORY/blob/HEAD`); none elsewhere.
+pub fn blob_url(head: Option<&str>) -> Option<String> {
+    match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), head) {
+        (Some(server), Some(repo), Some(head)) if !server.is_empty() && !repo.is_empty() => {
+            Some(format!("{server}/{repo}/blob/{head}"))
+        }
+        _ => None,
+    }
 }

@@ -11,61 +11,29 @@
 //! which GOV-INPUT-002/003 turn into findings.
 
 use crate::collect::git::{EntryKind, Snapshot};
-use crate::collect::yaml::{self, Document, NodeKind, Pos};
 use crate::config::ValidConfig;
 use crate::error::{Error, Result};
-use crate::input::{InputError, ListItem, Manifest, Skipped, Unjudged};
+use crate::input::{InputError, ListItem, Manifest, ManifestChange, SkipReason, Skipped, Unjudged};
+use crate::source::SourceFile;
+use crate::yaml::{self, Document, NodeKind};
 use git2::Repository;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
 
-/// A loaded file: its text (for snippets and positions).
-#[derive(Debug)]
-pub struct SourceFile {
-    pub text: String,
-    /// The positioned documents, parsed again on first use: findings point
-    /// into few files, and keeping every node of every file alive until the
-    /// report cost 20 MB and a twentieth of a large check.
-    docs: OnceLock<Vec<Document>>,
-    limits: yaml::Limits,
-    /// The doc numbers of List items: their document and pointer prefix.
-    items: HashMap<usize, ListItem>,
+impl From<&crate::config::Limits> for yaml::Limits {
+    fn from(l: &crate::config::Limits) -> Self {
+        yaml::Limits {
+            max_documents: l.max_documents,
+            max_alias_expansion: l.max_alias_expansion,
+        }
+    }
 }
 
-impl SourceFile {
-    pub fn new(text: String, limits: yaml::Limits) -> Self {
-        SourceFile {
-            text,
-            docs: OnceLock::new(),
-            limits,
-            items: HashMap::new(),
-        }
-    }
-
-    fn with_items<'a>(mut self, objects: impl IntoIterator<Item = &'a Object>) -> Self {
-        for o in objects {
-            if let Some(item) = &o.item {
-                self.items.insert(o.doc, item.clone());
-            }
-        }
-        self
-    }
-
-    /// Position of a JSON Pointer inside document `doc` (or inside the List
-    /// item numbered `doc`).
-    pub fn locate(&self, doc: usize, pointer: &str) -> Option<Pos> {
-        let docs = self
-            .docs
-            .get_or_init(|| yaml::load(&self.text, self.limits).unwrap_or_default());
-        let (doc, pointer) = match self.items.get(&doc) {
-            Some(item) => (item.doc, format!("{}{pointer}", item.pointer)),
-            None => (doc, pointer.to_string()),
-        };
-        // Documents are in stream order: a search, not a scan per finding.
-        let i = docs.binary_search_by_key(&doc, |d| d.index).ok()?;
-        Some(docs[i].root.locate(&pointer))
-    }
+/// The List items among a file's objects, by doc number.
+fn items(objects: &[Object]) -> impl Iterator<Item = (usize, &ListItem)> {
+    objects
+        .iter()
+        .filter_map(|o| o.item.as_ref().map(|item| (o.doc, item)))
 }
 
 /// One object of a file: a document, or an item of a List in one.
@@ -202,7 +170,7 @@ pub struct Candidate {
     /// Why the head version is not read, known before reading it: symlink,
     /// gitlink, excluded, not-a-manifest-name. It is a candidate still, for
     /// the list of skipped files and to see whether the base judged it.
-    pub skip: Option<&'static str>,
+    pub skip: Option<SkipReason>,
 }
 
 pub struct Loader<'a> {
@@ -318,13 +286,13 @@ impl Loader<'_> {
                 Some(reason) => Some(reason),
                 None if c.deleted => self
                     .is_helm_template(before.unwrap_or(head), &c.path, &mut base_charts)?
-                    .then_some("helm-template"),
+                    .then_some(SkipReason::HelmTemplate),
                 None => self
                     .is_helm_template(head, &c.path, &mut charts)?
-                    .then_some("helm-template"),
+                    .then_some(SkipReason::HelmTemplate),
             };
             if let Some(reason) = skip {
-                if reason != "not-a-manifest-name" {
+                if reason != SkipReason::NotAManifestName {
                     out.skipped.file(&c.path, reason);
                 }
                 if !c.deleted {
@@ -351,10 +319,10 @@ impl Loader<'_> {
                     FileState::Failed => continue,
                     state => {
                         let reason = if matches!(state, FileState::Link) {
-                            out.skipped.file(&c.path, "symlink");
-                            "symlink"
+                            out.skipped.file(&c.path, SkipReason::Symlink);
+                            SkipReason::Symlink
                         } else {
-                            "not-a-file"
+                            SkipReason::NotAFile
                         };
                         self.judged_at_base(&c, before, reason, &mut base_charts, &mut out)?;
                         continue;
@@ -378,13 +346,13 @@ impl Loader<'_> {
                 };
                 let prev = previous_objects.remove(&key).map(|o| o.value);
                 let change = match (&prev, c.unchanged) {
-                    (_, true) => "unchanged",
+                    (_, true) => ManifestChange::Unchanged,
                     // A moved file's objects are changed, whatever their
                     // content: they leave the application that syncs the
                     // old folder (which prunes them) for the new one's.
-                    (Some(p), _) if *p == o.value && !moved => "unchanged",
-                    (Some(_), _) => "modified",
-                    (None, _) => "added",
+                    (Some(p), _) if *p == o.value && !moved => ManifestChange::Unchanged,
+                    (Some(_), _) => ManifestChange::Modified,
+                    (None, _) => ManifestChange::Added,
                 };
                 let was_in = prev.as_ref().and(old_path);
                 out.manifests
@@ -398,7 +366,7 @@ impl Loader<'_> {
                 out.skipped.unjudged.push(Unjudged {
                     path: c.path.clone(),
                     old_path: (old != c.path).then_some(old),
-                    reason: "no-kind",
+                    reason: SkipReason::NoKind,
                     message: format!(
                         "{}: {unkeyed} document(s) without apiVersion or kind, and {} object(s) judged at the base are gone: a document the gate skips is not judged",
                         c.path,
@@ -412,8 +380,13 @@ impl Loader<'_> {
             // renames the object must not judge it as the new folder's).
             for (_, o) in previous_objects {
                 let value = o.value.clone();
-                out.manifests
-                    .push(self.manifest(&c.path, old_path, o, Some(value), "deleted"));
+                out.manifests.push(self.manifest(
+                    &c.path,
+                    old_path,
+                    o,
+                    Some(value),
+                    ManifestChange::Deleted,
+                ));
             }
         }
         Ok(out)
@@ -426,7 +399,7 @@ impl Loader<'_> {
         &self,
         c: &Candidate,
         before: Option<&Snapshot>,
-        reason: &'static str,
+        reason: SkipReason,
         base_charts: &mut HashMap<String, bool>,
         out: &mut Collected,
     ) -> Result<()> {
@@ -447,12 +420,14 @@ impl Loader<'_> {
             return Ok(());
         }
         let what = match reason {
-            "helm-template" => "is now a Helm template (a Chart.yaml above its templates/ folder), which govops does not read",
-            "excluded" => "matches manifests.exclude",
-            "not-a-manifest-name" => "has no manifest file name (manifests.include)",
-            "symlink" => "is now a symbolic link, which govops does not follow",
-            "gitlink" => "is now a submodule (gitlink), another repository's content",
-            _ => "is no longer a regular file",
+            SkipReason::HelmTemplate => "is now a Helm template (a Chart.yaml above its templates/ folder), which govops does not read",
+            SkipReason::Excluded => "matches manifests.exclude",
+            SkipReason::NotAManifestName => "has no manifest file name (manifests.include)",
+            SkipReason::Symlink => "is now a symbolic link, which govops does not follow",
+            SkipReason::Gitlink => "is now a submodule (gitlink), another repository's content",
+            SkipReason::NotAFile | SkipReason::NoKind | SkipReason::LinkAdded => {
+                "is no longer a regular file"
+            }
         };
         let renamed = if old != &c.path {
             format!(" (renamed from {old})")
@@ -546,7 +521,7 @@ impl Loader<'_> {
         previous_file: Option<&str>,
         o: Object,
         previous: Option<Value>,
-        change: &'static str,
+        change: ManifestChange,
     ) -> Manifest {
         let object = o.value;
         let meta = object.get("metadata");
@@ -650,14 +625,14 @@ impl Loader<'_> {
                 return;
             }
         };
-        let source = SourceFile::new(text.to_string(), limits).with_items(&objects);
+        let source = SourceFile::new(text.to_string(), limits).with_items(items(&objects));
         for o in objects {
             if object_key(&o.value).is_none() {
                 out.skipped.documents += 1;
                 continue;
             }
             out.manifests
-                .push(self.manifest(name, None, o, None, "unchanged"));
+                .push(self.manifest(name, None, o, None, ManifestChange::Unchanged));
         }
         out.sources.insert(name.to_string(), source);
     }
@@ -740,7 +715,7 @@ impl Loader<'_> {
                 if is_head {
                     out.sources.insert(
                         path.to_string(),
-                        SourceFile::new(text, limits).with_items(&objects),
+                        SourceFile::new(text, limits).with_items(items(&objects)),
                     );
                 }
                 Ok(FileState::Read(objects))
@@ -849,12 +824,12 @@ pub fn every_file(
         }
         if !loader.judges(&entry.path) {
             if loader.excluded(&entry.path) {
-                skipped.file(&entry.path, "excluded");
+                skipped.file(&entry.path, SkipReason::Excluded);
             }
             continue;
         }
         if entry.kind == EntryKind::Symlink {
-            skipped.file(&entry.path, "symlink");
+            skipped.file(&entry.path, SkipReason::Symlink);
             continue;
         }
         out.push(Candidate {

@@ -6,22 +6,21 @@ pub mod attribution;
 pub mod context;
 pub mod git;
 pub mod manifests;
-pub mod provenance;
-pub mod trailers;
-pub mod yaml;
 
-use crate::config::Limits;
+use crate::config::{Limits, ValidConfig};
 use crate::error::Result;
 use crate::input::{
-    self, Changes, Commit, FileChange, FileKind, Input, InputError, Mode, RangeFile,
+    self, Changes, Commit, FileChange, FileKind, FileStatus, Input, InputError, Mode, PolicySource,
+    RangeFile, SkipReason,
 };
-use crate::policy::Policy;
+use crate::provenance::{CommitFacts, IdentityTable};
+use crate::source::SourceFile;
 use crate::timing;
+use crate::trailers;
 use context::Environment;
 use git::{Range, RawCommit, Snapshot};
 use git2::Repository;
-use manifests::{Candidate, Collected, Loader, SourceFile};
-use provenance::{CommitFacts, IdentityTable};
+use manifests::{Candidate, Collected, Loader};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -40,7 +39,11 @@ pub struct Request<'a> {
     /// The staged changes when they were read ahead (commit-msg and staged
     /// modes); read here when None.
     pub staged: Option<Vec<FileChange>>,
-    pub policy: &'a Policy,
+    pub config: &'a ValidConfig,
+    /// Where the policy was read from, for `input.policy`.
+    pub policy_source: PolicySource,
+    /// The AI identities: the built-in table with the team's additions
+    /// (`Policy::identity_table`).
     pub table: &'a IdentityTable,
     pub env: &'a Environment,
     pub all_manifests: bool,
@@ -59,14 +62,8 @@ pub struct Collection {
 }
 
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
-    // The team's identities (ai.identities) before the built-in ones.
-    let extended;
-    let mut table = req.table;
-    if !req.policy.identities.tools.is_empty() || req.policy.identities.has_trailers() {
-        extended = req.table.extended(&req.policy.identities);
-        table = &extended;
-    }
-    let cfg = &req.policy.config;
+    let table = req.table;
+    let cfg = req.config;
     let review_keys = &cfg.config.approvals.review_trailers;
     let max_diff_bytes = cfg.config.limits.max_diff_bytes;
     let mut errors: Vec<InputError> = Vec::new();
@@ -210,7 +207,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     }
     let range_source = req
         .range
-        .map_or_else(|| req.mode_name(), |r| r.source.clone());
+        .map_or_else(|| req.mode.to_string(), |r| r.source.to_string());
     let additions = changes.iter().map(|f| f.additions).sum();
     let input = Input {
         schema: input::SCHEMA,
@@ -226,8 +223,11 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             range_source,
         },
         context,
-        config: serde_json::to_value(&cfg.config).unwrap_or_default(),
-        policy: req.policy.source.clone(),
+        // An empty config here would judge by no config at all: never
+        // default it. A config of strings, numbers and string-keyed maps
+        // always converts.
+        config: serde_json::to_value(&cfg.config).expect("the config converts to JSON"),
+        policy: req.policy_source,
         commits,
         changes: Changes {
             additions,
@@ -268,16 +268,16 @@ fn change_candidates(
     // one path that was a manifest at the base.
     let added: std::collections::HashSet<&str> = changes
         .iter()
-        .filter(|f| f.status == "added")
+        .filter(|f| f.status == FileStatus::Added)
         .map(|f| f.path.as_str())
         .collect();
     let retyped: std::collections::HashSet<&str> = changes
         .iter()
-        .filter(|f| f.status == "deleted" && added.contains(f.path.as_str()))
+        .filter(|f| f.status == FileStatus::Deleted && added.contains(f.path.as_str()))
         .map(|f| f.path.as_str())
         .collect();
     for f in changes {
-        if f.status == "deleted" {
+        if f.status == FileStatus::Deleted {
             if loader.judges(&f.path) && !retyped.contains(f.path.as_str()) {
                 deleted.push(Candidate {
                     path: f.path.clone(),
@@ -290,22 +290,22 @@ fn change_candidates(
             continue;
         }
         let before_path = match f.status {
-            "added" if retyped.contains(f.path.as_str()) => Some(f.path.clone()),
-            "added" => None,
-            "renamed" => f.old_path.clone(),
-            _ => Some(f.path.clone()),
+            FileStatus::Added if retyped.contains(f.path.as_str()) => Some(f.path.clone()),
+            FileStatus::Added => None,
+            FileStatus::Renamed => f.old_path.clone(),
+            FileStatus::Modified | FileStatus::Deleted => Some(f.path.clone()),
         };
         let skip = match f.kind {
-            FileKind::Gitlink => Some("gitlink"),
-            FileKind::Symlink => Some("symlink"),
-            FileKind::File if loader.excluded(&f.path) => Some("excluded"),
-            FileKind::File if !loader.judges(&f.path) => Some("not-a-manifest-name"),
+            FileKind::Gitlink => Some(SkipReason::Gitlink),
+            FileKind::Symlink => Some(SkipReason::Symlink),
+            FileKind::File if loader.excluded(&f.path) => Some(SkipReason::Excluded),
+            FileKind::File if !loader.judges(&f.path) => Some(SkipReason::NotAManifestName),
             FileKind::File => None,
         };
         let judged_before = before_path.as_deref().is_some_and(|p| loader.judges(p));
         let wanted = match skip {
-            None | Some("excluded") => true,
-            Some("not-a-manifest-name") => judged_before,
+            None | Some(SkipReason::Excluded) => true,
+            Some(SkipReason::NotAManifestName) => judged_before,
             // Links and submodules: listed where the globs take them; those in
             // manifest folders are findings (see links_in_manifest_folders).
             _ => judged_before || loader.judges(&f.path),
@@ -328,7 +328,7 @@ fn change_candidates(
     let mut new_charts: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for f in changes {
         let is_chart = f.path == "Chart.yaml" || f.path.ends_with("/Chart.yaml");
-        if f.status == "deleted" || f.kind != FileKind::File || !is_chart {
+        if f.status == FileStatus::Deleted || f.kind != FileKind::File || !is_chart {
             continue;
         }
         let existed = match before {
@@ -376,7 +376,7 @@ fn links_in_manifest_folders(
 ) -> Result<()> {
     let links: Vec<&FileChange> = changes
         .iter()
-        .filter(|f| f.status != "deleted" && f.kind != FileKind::File)
+        .filter(|f| f.status != FileStatus::Deleted && f.kind != FileKind::File)
         .collect();
     if links.is_empty() {
         return Ok(());
@@ -415,14 +415,14 @@ fn links_in_manifest_folders(
             continue;
         }
         let (what, reason) = match f.kind {
-            FileKind::Gitlink => ("a submodule (gitlink)", "gitlink"),
-            _ => ("a symbolic link", "symlink"),
+            FileKind::Gitlink => ("a submodule (gitlink)", SkipReason::Gitlink),
+            _ => ("a symbolic link", SkipReason::Symlink),
         };
         if !loader.judges(&f.path) {
             // Listed with the skipped files, as the judged names are.
             collected.skipped.file(&f.path, reason);
         }
-        let verb = if f.status == "added" {
+        let verb = if f.status == FileStatus::Added {
             "adds"
         } else {
             "changes"
@@ -430,7 +430,7 @@ fn links_in_manifest_folders(
         collected.skipped.unjudged.push(input::Unjudged {
             path: f.path.clone(),
             old_path: f.old_path.clone(),
-            reason: "link-added",
+            reason: SkipReason::LinkAdded,
             message: format!(
                 "this change {verb} {what} at {} in a folder that holds manifests: what it points to is not judged",
                 f.path
@@ -442,17 +442,6 @@ fn links_in_manifest_folders(
         });
     }
     Ok(())
-}
-
-impl Request<'_> {
-    fn mode_name(&self) -> String {
-        match self.mode {
-            Mode::Range => "range",
-            Mode::CommitMsg => "commit-msg",
-            Mode::Staged => "staged",
-        }
-        .to_string()
-    }
 }
 
 /// A commit as rules see it: trailers as git parses them, provenance, people.
@@ -583,7 +572,7 @@ mod tests {
         let change = |path: &str| FileChange {
             path: path.into(),
             old_path: None,
-            status: "added",
+            status: FileStatus::Added,
             kind: FileKind::Gitlink,
             additions: 0,
             deletions: 0,

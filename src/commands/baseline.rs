@@ -6,11 +6,11 @@ use super::print;
 use crate::baseline::{self, Baseline};
 use crate::cli::{BaselineArgs, Global};
 use crate::clock;
-use crate::collect::{self, context, git, provenance::IdentityTable, Request};
+use crate::collect::{self, context, git, Request};
 use crate::error::{Error, Exit, Result};
 use crate::evaluate::Evaluator;
 use crate::finding::{Finding, Status};
-use crate::input::Mode;
+use crate::input::{Mode, RangeSource};
 use crate::judge::{self, FailOn};
 use crate::policy::{self, PolicyRef};
 use std::path::{Path, PathBuf};
@@ -45,10 +45,10 @@ pub fn run(global: &Global, args: &BaselineArgs) -> Result<Exit> {
         base: Some(head),
         head,
         merge_base: Some(head),
-        source: "baseline".into(),
+        source: RangeSource::Baseline,
     };
     let now = time::OffsetDateTime::now_utc();
-    let table = IdentityTable::builtin();
+    let table = policy.identity_table();
     let env = context::Environment::default();
     let collection = collect::collect(Request {
         repo: &repo,
@@ -57,7 +57,8 @@ pub fn run(global: &Global, args: &BaselineArgs) -> Result<Exit> {
         range: Some(&range),
         message: None,
         staged: None,
-        policy: &policy,
+        config: &policy.config,
+        policy_source: policy.source.clone(),
         table: &table,
         env: &env,
         all_manifests: true,

@@ -10,8 +10,9 @@ use serde_json::Value;
 
 /// The commented default config, generated from the config model.
 pub fn default_config_text() -> String {
-    let schema = serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default();
-    let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
+    let schema =
+        serde_json::to_value(schemars::schema_for!(Config)).expect("the config schema is JSON");
+    let defaults = serde_json::to_value(Config::default()).expect("the config converts to JSON");
     let mut out = String::from(
         "# govops configuration: the built-in defaults, each key explained.\n\
          # Reference: `govops schema config`; rules: `govops rules list`.\n\
@@ -59,7 +60,7 @@ fn write_object(out: &mut String, root: &Value, schema: &Value, value: &Value, d
             }
             _ => out.push_str(&format!(
                 "{indent}{key}: {}\n",
-                serde_json::to_string(v).unwrap_or_default()
+                serde_json::to_string(v).expect("a JSON value serialises in memory")
             )),
         }
     }
@@ -94,7 +95,7 @@ pub fn schema(kind: SchemaKind) -> Result<Exit> {
     .map_err(|e| Error::Usage(e.to_string()))?;
     print(&format!(
         "{}\n",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
+        serde_json::to_string_pretty(&schema).expect("a JSON value serialises in memory")
     ))?;
     Ok(Exit::Pass)
 }

@@ -20,7 +20,7 @@ pub fn run(global: &Global, cmd: &RulesCommand) -> Result<Exit> {
                     .collect();
                 print(&format!(
                     "{}\n",
-                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    serde_json::to_string_pretty(&rows).expect("JSON values serialise in memory")
                 ))?;
             } else {
                 let width = docs.iter().map(|d| d.id.len()).max().unwrap_or(0).max(15);

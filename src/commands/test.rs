@@ -3,12 +3,9 @@
 
 use super::print;
 use crate::cli::{Global, TestArgs};
-use crate::config::Config;
 use crate::error::{Error, Exit, Result};
-use crate::evaluate::Evaluator;
+use crate::evaluate::testing;
 use crate::policy::{self, RuleFile};
-use regorus::Value;
-use std::collections::BTreeMap;
 
 pub fn run(_global: &Global, args: &TestArgs) -> Result<Exit> {
     let mut files = policy::builtin_rules();
@@ -22,91 +19,26 @@ pub fn run(_global: &Global, args: &TestArgs) -> Result<Exit> {
         }
         files.extend(found);
     }
-    let mut evaluator = Evaluator::new(&files, args.timeout_ms)?;
-    let defaults = serde_json::json!({"govops": {"defaults": {"config": Config::default()}}});
-    let engine = evaluator.engine_mut();
-    engine
-        .add_data(
-            Value::from_json_str(&defaults.to_string()).map_err(|e| Error::Rego(e.to_string()))?,
-        )
-        .map_err(|e| Error::Rego(e.to_string()))?;
-    engine.set_enable_coverage(args.coverage || args.threshold.is_some());
-
-    let test_name = regex::Regex::new(r"(?m)^(test_[A-Za-z0-9_]+)\b").expect("valid regex");
-    let package = regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)").expect("valid regex");
+    let measure = args.coverage || args.threshold.is_some();
+    let (outcomes, coverage) = testing::run(&files, args.timeout_ms, measure)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut out = String::new();
-    for file in files.iter().filter(|f| f.is_test()) {
-        let Some(pkg) = package.captures(&file.text).map(|c| c[1].to_string()) else {
-            continue;
-        };
-        let mut seen = Vec::new();
-        for cap in test_name.captures_iter(&file.text) {
-            let name = cap[1].to_string();
-            if seen.contains(&name) {
-                continue;
+    for o in &outcomes {
+        match &o.failure {
+            None => {
+                passed += 1;
+                if args.verbose_tests {
+                    out.push_str(&format!("PASS {} ({})\n", o.rule, o.file));
+                }
             }
-            seen.push(name.clone());
-            let rule = format!("data.{pkg}.{name}");
-            let outcome = engine.eval_rule(rule.clone());
-            match outcome {
-                Ok(Value::Bool(true)) => {
-                    passed += 1;
-                    if args.verbose_tests {
-                        out.push_str(&format!("PASS {rule} ({})\n", file.name));
-                    }
-                }
-                Ok(v) => {
-                    failed += 1;
-                    let why = if v == Value::Undefined {
-                        "undefined".to_string()
-                    } else {
-                        format!("{v}")
-                    };
-                    out.push_str(&format!("FAIL {rule} ({}): {why}\n", file.name));
-                }
-                Err(e) => {
-                    failed += 1;
-                    out.push_str(&format!("FAIL {rule} ({}): error: {e}\n", file.name));
-                }
+            Some(why) => {
+                failed += 1;
+                out.push_str(&format!("FAIL {} ({}): {why}\n", o.rule, o.file));
             }
         }
     }
     let mut coverage_failed = false;
-    if args.coverage || args.threshold.is_some() {
-        let report = engine
-            .get_coverage_report()
-            .map_err(|e| Error::Rego(e.to_string()))?;
-        let mut per_file: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for f in &report.files {
-            if f.path.ends_with("_test.rego") {
-                continue;
-            }
-            per_file.insert(
-                f.path.clone(),
-                (f.covered.len(), f.covered.len() + f.not_covered.len()),
-            );
-        }
-        // regorus reports only the files some test reached; a rule file no
-        // test touches is 0% covered, not absent from the report (which would
-        // let it slip under --threshold). Its size is its code lines.
-        let mut untouched = BTreeMap::new();
-        for f in files.iter().filter(|f| !f.is_test()) {
-            if !per_file.contains_key(&f.name) {
-                let code = f
-                    .text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| {
-                        !l.is_empty()
-                            && !l.starts_with('#')
-                            && !l.starts_with("package ")
-                            && !l.starts_with("import ")
-                    })
-                    .count();
-                untouched.insert(f.name.clone(), code);
-            }
-        }
+    if let Some(coverage) = coverage {
         // The threshold judges the files under test: the DIRs' when DIRs are
         // given (the built-in rules are govops' own concern), else the built-ins.
         let judged = |path: &str| {
@@ -115,7 +47,7 @@ pub fn run(_global: &Global, args: &TestArgs) -> Result<Exit> {
         };
         let (mut covered, mut total) = (0, 0);
         out.push_str("\ncoverage:\n");
-        for (path, (c, t)) in &per_file {
+        for (path, (c, t)) in &coverage.reached {
             if judged(path) {
                 covered += c;
                 total += t;
@@ -125,7 +57,7 @@ pub fn run(_global: &Global, args: &TestArgs) -> Result<Exit> {
                 percent(*c, *t)
             ));
         }
-        for (path, code) in &untouched {
+        for (path, code) in &coverage.untouched {
             if judged(path) {
                 total += code;
             }

@@ -4,7 +4,7 @@
 //! `warn`; their elements are findings.
 
 use crate::error::{Error, Result};
-use crate::finding::Severity;
+use crate::finding::{RawFinding, Severity};
 use crate::input::Input;
 use crate::input::PolicyProblem;
 use crate::policy::{Policy, PolicyRef, RuleFile};
@@ -15,26 +15,11 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+pub mod testing;
 mod value;
 
 /// The root package of govops rules.
 pub const ROOT: &str = "data.govops.rules";
-
-/// A finding as a rule produced it, before it is located and judged.
-#[derive(Debug, Clone)]
-pub struct RawFinding {
-    pub id: String,
-    pub severity: Severity,
-    pub message: String,
-    pub file: Option<String>,
-    pub doc: Option<usize>,
-    pub pointer: Option<String>,
-    pub line: Option<u32>,
-    pub column: Option<u32>,
-    pub commit: Option<String>,
-    /// The package that produced it, e.g. `govops.rules.tags`.
-    pub package: String,
-}
 
 pub struct Evaluator {
     engine: Engine,
@@ -97,6 +82,25 @@ fn is_timeout(e: &impl std::fmt::Display) -> bool {
 
 impl Evaluator {
     /// Compile `rules` into a fresh engine. A syntax error names file and line.
+    /// Compile and analyse the policy's rules (tests left out) on another
+    /// thread: it does not need the input, so it runs while the repository
+    /// is read.
+    pub fn compile_in_background(policy: &Policy) -> std::thread::JoinHandle<Result<Evaluator>> {
+        let rules: Vec<RuleFile> = policy
+            .rules
+            .iter()
+            .filter(|r| !r.is_test())
+            .cloned()
+            .collect();
+        let timeout = policy.config.config.limits.eval_timeout_ms;
+        std::thread::spawn(move || {
+            let mut evaluator = Evaluator::new(&rules, timeout)?;
+            evaluator.prepare()?;
+            crate::timing::mark("rules compiled (in parallel)");
+            Ok(evaluator)
+        })
+    }
+
     pub fn new(rules: &[RuleFile], timeout_ms: u64) -> Result<Self> {
         let mut engine = Engine::new();
         engine.set_rego_v0(false);
@@ -161,10 +165,6 @@ impl Evaluator {
             .eval_query("true".to_string(), false)
             .map(|_| ())
             .map_err(|e| Error::Rego(format!("invalid Rego: {e}")))
-    }
-
-    pub fn engine_mut(&mut self) -> &mut Engine {
-        &mut self.engine
     }
 
     /// Evaluate every rule over `input`.
@@ -390,7 +390,6 @@ fn parse_finding(item: &Json, severity: Severity, package: &str) -> Result<RawFi
         line: num("line").map(|l| l as u32),
         column: num("column").map(|c| c as u32),
         commit: text("commit"),
-        package: package.to_string(),
     })
 }
 

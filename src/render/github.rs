@@ -7,9 +7,9 @@
 //! notice says how many more there are and where.
 
 use super::escape::{workflow_data, workflow_property};
-use super::{fails_gate, Rendered, Report};
+use super::{Rendered, Report};
 use crate::finding::{Finding, Status};
-use crate::judge::Verdict;
+use crate::input::FileStatus;
 
 /// Annotations GitHub shows per step, of each kind.
 pub const SHOWN_PER_KIND: usize = 10;
@@ -26,7 +26,7 @@ enum Kind {
 fn kind(f: &Finding, report: &Report<'_>) -> Kind {
     if f.status != Status::Open {
         Kind::Notice
-    } else if fails_gate(f, report.judgement.fail_on) {
+    } else if report.judgement.fail_on.fails(f) {
         Kind::Error
     } else {
         Kind::Warning
@@ -59,7 +59,10 @@ pub(super) fn place_of<'a>(
             .or_else(|| commit?.files.iter().find(|c| c.path == *file)?.first_line);
         return Some((file, line));
     }
-    let changed = commit?.files.iter().find(|c| c.status != "deleted")?;
+    let changed = commit?
+        .files
+        .iter()
+        .find(|c| c.status != FileStatus::Deleted)?;
     Some((&changed.path, changed.first_line))
 }
 
@@ -84,11 +87,8 @@ fn command(f: &Finding, kind: Kind, report: &Report<'_>) -> String {
     if let Some(label) = f.commit_label(&report.input.commits) {
         message.push_str(&format!(" (commit {label})"));
     }
-    match f.status {
-        Status::Waived => message.push_str(" [waived]"),
-        Status::Approved => message.push_str(" [approved]"),
-        Status::Baselined => message.push_str(" [baselined]"),
-        Status::Open => {}
+    if f.status != Status::Open {
+        message.push_str(&format!(" [{}]", f.status));
     }
     format!(
         "::{name} {}::{}\n",
@@ -135,12 +135,9 @@ pub fn render(report: &Report<'_>) -> Rendered {
         ));
         notices.push(format!("github annotations: {line}"));
     }
-    let verdict = match report.judgement.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-    };
     out.push_str(&format!(
-        "govops: {verdict}: {} open finding(s), {} waived, {} baselined, {} approved\n",
+        "govops: {}: {} open finding(s), {} waived, {} baselined, {} approved\n",
+        report.judgement.verdict.as_str().to_uppercase(),
         report.judgement.count_status(Status::Open),
         report.judgement.count_status(Status::Waived),
         report.judgement.count_status(Status::Baselined),
@@ -151,12 +148,9 @@ pub fn render(report: &Report<'_>) -> Rendered {
 
 /// `$GITHUB_OUTPUT` lines: verdict, open findings, the audit record's hash.
 pub fn outputs(report: &Report<'_>) -> String {
-    let verdict = match report.judgement.verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-    };
     format!(
-        "verdict={verdict}\nfindings={}\naudit-hash={}\nversion={}\n",
+        "verdict={}\nfindings={}\naudit-hash={}\nversion={}\n",
+        report.judgement.verdict,
         report.judgement.count_status(Status::Open),
         report.audit.as_ref().map(|a| a.hash.as_str()).unwrap_or(""),
         env!("CARGO_PKG_VERSION")

@@ -5,7 +5,6 @@
 use super::escape::{visible, visible_text, visible_text_offset};
 use super::{Report, Style};
 use crate::finding::{Finding, Severity, Status};
-use crate::judge::Verdict;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
@@ -93,7 +92,7 @@ fn status_text(f: &Finding) -> String {
                 visible(w.map_or("", |w| &w.reason))
             )
         }
-        Status::Baselined => " [baselined]".into(),
+        Status::Baselined => format!(" [{}]", f.status),
         Status::Approved => format!(
             " [approved by {}]",
             visible(
@@ -307,10 +306,7 @@ fn summary(report: &Report<'_>, style: Style, hidden: usize) -> String {
     let i = report.input;
     let open = |s| j.count(s, Status::Open);
     let (commits, ai, manifests, files) = report.counts();
-    let verdict = match j.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-    };
+    let verdict = j.verdict.as_str().to_uppercase();
     let mut out = format!(
         "govops: {verdict}: {} deny, {} review, {} warn open; {} waived, {} baselined, {} approved\n",
         open(Severity::Deny),

@@ -1,6 +1,7 @@
 //! The `json` report (`govops.report/v1`).
 
-use super::{AuditRef, Report};
+use super::Report;
+use crate::audit::AuditRef;
 use crate::finding::{Finding, Severity, Status};
 use crate::judge::Verdict;
 use serde::Serialize;
@@ -98,7 +99,9 @@ impl<'a> JsonReport<'a> {
 }
 
 pub fn render(report: &Report<'_>) -> String {
-    let mut out = serde_json::to_string_pretty(&JsonReport::new(report)).unwrap_or_default();
+    // Our own types, string keys only, written to memory: nothing can fail.
+    let mut out = serde_json::to_string_pretty(&JsonReport::new(report))
+        .expect("the json report serialises in memory");
     out.push('\n');
     out
 }

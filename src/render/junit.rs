@@ -6,7 +6,7 @@
 //! Repository text goes through `escape::xml`.
 
 use super::escape::{truncate, xml};
-use super::{fails_gate, Report};
+use super::Report;
 use crate::finding::{Finding, Status};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use std::collections::HashMap;
@@ -17,12 +17,9 @@ const MESSAGE_BYTES: usize = 2_000;
 
 pub fn render(report: &Report<'_>) -> String {
     let findings = &report.judgement.findings;
-    let mut ids: Vec<&str> = report.catalog.iter().map(|d| d.id.as_str()).collect();
+    let ids = crate::catalog::rule_ids(&report.catalog, findings);
     let mut by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in findings {
-        if !by_rule.contains_key(f.id.as_str()) && !ids.contains(&f.id.as_str()) {
-            ids.push(&f.id);
-        }
         by_rule.entry(&f.id).or_default().push(f);
     }
     let mut families: Vec<&str> = ids.iter().map(|id| Finding::family(id)).collect();
@@ -52,7 +49,7 @@ pub fn render(report: &Report<'_>) -> String {
                     None => title.clone(),
                 };
                 let message = xml(&truncate(&f.message, MESSAGE_BYTES)).into_owned();
-                let status = if fails_gate(f, report.judgement.fail_on) {
+                let status = if report.judgement.fail_on.fails(f) {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(message);
                     status.set_type(f.severity.to_string());
@@ -77,7 +74,11 @@ pub fn render(report: &Report<'_>) -> String {
         notes.set_system_out(text.join("\n"));
         junit.add_test_suite(notes);
     }
-    junit.to_string().unwrap_or_default()
+    // XML written to memory: no I/O to fail, and every string was made
+    // valid text by `escape::xml`.
+    junit
+        .to_string()
+        .expect("the junit report serialises in memory")
 }
 
 fn case(name: String, file: Option<String>, family: &str, status: TestCaseStatus) -> TestCase {
@@ -131,11 +132,7 @@ fn why_not_failed(f: &Finding, report: &Report<'_>) -> String {
         ),
         Status::Open => format!(
             "{} is below --fail-on {}",
-            f.severity,
-            serde_json::to_value(report.judgement.fail_on)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            f.severity, report.judgement.fail_on
         ),
     }
 }

@@ -42,12 +42,7 @@ fn row(f: &Finding, report: &Report<'_>) -> String {
         "| {} | {} | {} | {} | {} |\n",
         markdown(&f.id),
         f.severity,
-        match f.status {
-            Status::Open => "open",
-            Status::Waived => "waived",
-            Status::Approved => "approved",
-            Status::Baselined => "baselined",
-        },
+        f.status,
         location(f, report),
         markdown(&truncate(&f.message, MESSAGE_BYTES))
     )

@@ -9,13 +9,16 @@ mod junit;
 mod markdown;
 mod sarif;
 
+use crate::audit::AuditRef;
 use crate::catalog::RuleDoc;
-use crate::collect::manifests::SourceFile;
 use crate::config::ValidConfig;
-use crate::finding::{Finding, Severity, Status};
-use crate::input::Input;
-use crate::judge::{FailOn, Judgement};
+use crate::error::{Error, Result};
+use crate::finding::{Finding, Status};
+use crate::input::{Input, SkipReason, Skipped};
+use crate::judge::Judgement;
+use crate::source::SourceFile;
 use std::collections::HashMap;
+use std::path::Path;
 
 pub use json::JsonReport;
 
@@ -45,14 +48,6 @@ impl std::str::FromStr for Format {
         <Format as clap::ValueEnum>::from_str(s, true)
             .map_err(|_| format!("unknown report format {s:?} (expected human, json, sarif, junit, github or markdown)"))
     }
-}
-
-/// The audit record written for this run, when there is one.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-pub struct AuditRef {
-    pub log: String,
-    pub seq: u64,
-    pub hash: String,
 }
 
 /// Everything a renderer may read.
@@ -113,17 +108,6 @@ pub fn render(format: Format, report: &Report<'_>, style: Style) -> Rendered {
     }
 }
 
-/// Whether an open finding fails the gate at `--fail-on`.
-pub fn fails_gate(f: &Finding, fail_on: FailOn) -> bool {
-    let threshold = match fail_on {
-        FailOn::Deny => Severity::Deny,
-        FailOn::Review => Severity::Review,
-        FailOn::Warn => Severity::Warn,
-        FailOn::Never => return false,
-    };
-    f.status == Status::Open && f.severity >= threshold
-}
-
 /// The order in which reports that cannot show everything keep findings:
 /// open before waived, baselined and approved, most severe first, then those that
 /// point at a line before those that do not.
@@ -163,4 +147,88 @@ impl Report<'_> {
             None => "`govops check --format json`".into(),
         }
     }
+}
+
+/// Skipped paths named per class in a report's notes; the input document
+/// lists more (`skipped.files`).
+const NOTE_PATHS: usize = 10;
+
+/// What was not judged, by class, with the paths (bounded): a skip must be
+/// visible in every report, whatever its format.
+pub fn skipped_notes(skipped: &Skipped) -> Vec<String> {
+    let paths = |reason: SkipReason, count: usize| {
+        let listed: Vec<&str> = skipped
+            .files
+            .iter()
+            .filter(|f| f.reason == reason)
+            .map(|f| f.path.as_str())
+            .take(NOTE_PATHS)
+            .collect();
+        let more = count.saturating_sub(listed.len());
+        let mut text = listed.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    };
+    let mut notes = Vec::new();
+    if skipped.helm_templates > 0 {
+        notes.push(format!(
+            "{} Helm template file(s) skipped: {}; render them and pipe the output, e.g. `helm template CHART | govops check --manifests -`",
+            skipped.helm_templates,
+            paths(SkipReason::HelmTemplate, skipped.helm_templates)
+        ));
+    }
+    if skipped.documents > 0 {
+        notes.push(format!(
+            "{} YAML/JSON document(s) without apiVersion and kind skipped",
+            skipped.documents
+        ));
+    }
+    if skipped.symlinks > 0 {
+        notes.push(format!(
+            "{} symbolic link(s) not followed: {}",
+            skipped.symlinks,
+            paths(SkipReason::Symlink, skipped.symlinks)
+        ));
+    }
+    if skipped.gitlinks > 0 {
+        notes.push(format!(
+            "{} submodule(s) (gitlinks) not judged: {}",
+            skipped.gitlinks,
+            paths(SkipReason::Gitlink, skipped.gitlinks)
+        ));
+    }
+    if skipped.excluded > 0 {
+        notes.push(format!(
+            "{} file(s) left out by manifests.exclude: {}",
+            skipped.excluded,
+            paths(SkipReason::Excluded, skipped.excluded)
+        ));
+    }
+    notes
+}
+
+/// Write each `--report FMT:PATH` file, uncoloured. Returns what the
+/// reports' limits left out, to say on stderr.
+pub fn write_reports(
+    report: &Report<'_>,
+    targets: &[(Format, &Path)],
+    style: Style,
+) -> Result<Vec<String>> {
+    let mut notices = Vec::new();
+    for (format, path) in targets {
+        let rendered = render(
+            *format,
+            report,
+            Style {
+                color: false,
+                ..style
+            },
+        );
+        notices.extend(rendered.notices);
+        std::fs::write(path, rendered.text)
+            .map_err(|e| Error::io(path.display(), format!("cannot write the report: {e}")))?;
+    }
+    Ok(notices)
 }

@@ -11,6 +11,7 @@ use super::escape::{sarif_message, truncate, uri, uri_path, visible};
 use super::github::place_of;
 use super::{Rendered, Report};
 use crate::finding::{Finding, Severity, Status};
+use crate::input::FileStatus;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -24,6 +25,10 @@ const MAX_RULES: usize = 25_000;
 const RESULT_BYTES: usize = 9_000_000;
 /// A result message is cut to this many bytes.
 const MESSAGE_BYTES: usize = 2_000;
+/// govops' home (Cargo.toml `repository`), where the tool and the built-in
+/// rules' documents are described.
+const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+const _: () = assert!(!REPOSITORY.is_empty(), "Cargo.toml sets `repository`");
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -69,7 +74,7 @@ fn artifact<'a>(f: &'a Finding, report: &'a Report<'_>) -> (&'a str, u32, u32) {
         .changes
         .files
         .iter()
-        .find(|c| c.status != "deleted")
+        .find(|c| c.status != FileStatus::Deleted)
     {
         Some(c) => (&c.path, 1, 1),
         None => (&report.input.policy.config_path, 1, 1),
@@ -113,14 +118,15 @@ fn rule(id: &str, report: &Report<'_>) -> Value {
         "shortDescription": {"text": d.title},
         "fullDescription": {"text": section(&d.body, "What it checks")},
         "help": {"text": d.body, "markdown": d.body},
-        "defaultConfiguration": {"level": level(match d.severity.as_str() { "deny" => Severity::Deny, "review" => Severity::Review, _ => Severity::Warn })},
+        "defaultConfiguration": {"level": level(d.severity)},
         "properties": {"tags": ["govops", d.family]}
     });
     // A built-in rule's page is in govops' repository; a user rule's is in
     // the checked repository, when its URL is known.
     let uri = match (&d.source, &report.blob_url) {
         (None, _) => Some(format!(
-            "https://github.com/govops/govops/blob/main/rules/{}/{}.md",
+            "{}/blob/main/rules/{}/{}.md",
+            REPOSITORY.trim_end_matches('/'),
             uri_path(&d.family),
             uri_path(&d.id)
         )),
@@ -204,28 +210,27 @@ pub fn render(report: &Report<'_>) -> Rendered {
     // Most severe first, within the limits.
     let mut order: Vec<&Finding> = findings.iter().collect();
     order.sort_by_key(|f| super::priority(f));
-    let mut ids: Vec<&str> = report.catalog.iter().map(|d| d.id.as_str()).collect();
-    let mut index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    // The catalog's rules, then others the findings name, most severe
+    // first, as many as SARIF consumers take; a finding of a rule left out
+    // is left out too.
+    let mut ids = crate::catalog::rule_ids(&report.catalog, order.iter().copied());
+    ids.truncate(MAX_RULES.max(report.catalog.len()));
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut occurrences = HashMap::new();
     let mut results = Vec::new();
     let mut bytes = 0;
     let mut left_out = 0;
     for f in &order {
         let known = index.get(f.id.as_str()).copied();
-        if results.len() >= MAX_RESULTS
-            || bytes >= RESULT_BYTES
-            || (known.is_none() && ids.len() >= MAX_RULES)
-        {
+        let (Some(i), false) = (known, results.len() >= MAX_RESULTS || bytes >= RESULT_BYTES)
+        else {
             left_out += 1;
             continue;
-        }
-        let i = known.unwrap_or_else(|| {
-            ids.push(&f.id);
-            index.insert(&f.id, ids.len() - 1);
-            ids.len() - 1
-        });
+        };
         let r = result(f, i, &mut occurrences, report);
-        bytes += serde_json::to_string(&r).map_or(0, |s| s.len());
+        bytes += serde_json::to_string(&r)
+            .expect("a JSON value serialises in memory")
+            .len();
         results.push(r);
     }
     let rules: Vec<Value> = ids.iter().map(|id| rule(id, report)).collect();
@@ -252,7 +257,7 @@ pub fn render(report: &Report<'_>) -> Rendered {
                 "name": "govops",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/govops/govops",
+                "informationUri": REPOSITORY,
                 "rules": rules,
             }},
             "invocations": [{
@@ -270,7 +275,7 @@ pub fn render(report: &Report<'_>) -> Rendered {
             },
         }],
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises in memory");
     text.push('\n');
     Rendered { text, notices }
 }

@@ -313,13 +313,10 @@ fn the_baseline_path_stays_in_the_repository() {
 fn a_broken_baseline_file_stops_the_gate() {
     // The baseline is policy: an unreadable one is exit 2 naming the file,
     // never a silent empty baseline (that would fail everything) nor a pass.
-    let repo = Repo::new();
-    repo.write(
+    let repo = Repo::with_main(&[(
         BASELINE,
         "{\"schema\": \"govops.baseline/v1\", \"findings\": [\n",
-    );
-    repo.commit("Broken baseline");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    )]);
     repo.write("README.md", "x\n");
     repo.commit("Edit");
     let run = repo.govops(&["check", "--base", "main"]);
@@ -379,10 +376,7 @@ waivers:
 fn waivers_max_days_bounds_how_far_a_waiver_reaches() {
     // --now is 2026-11-21: 2026-12-21 is 30 days ahead, 2026-12-22 is 31.
     for (expires, waived) in [("2026-12-21", true), ("2026-12-22", false)] {
-        let repo = Repo::new();
-        repo.write(".govops.yaml", waiver_config(30, expires));
-        repo.commit("Config");
-        repo.git(&["checkout", "-q", "-b", "feature"]);
+        let repo = Repo::with_main(&[(".govops.yaml", &waiver_config(30, expires))]);
         repo.write("deploy/dev/web.yaml", unlabelled("web"));
         repo.commit("Add web");
         let (code, report) = repo.check_json(&["--base", "main"]);

@@ -1,6 +1,7 @@
 //! Integration tests: real git repositories built in temp dirs, the real
 //! `govops` binary. All in one test binary so it links once.
 
+mod architecture;
 mod attribution;
 mod audit;
 mod baseline;
@@ -10,6 +11,8 @@ mod commit_msg;
 mod config;
 mod hooks;
 mod hostile;
+#[path = "../common/measure.rs"]
+mod measure;
 mod precommit;
 mod provenance;
 mod release;

@@ -49,11 +49,8 @@ fn numbered(n: usize, tag: &str) -> String {
 /// range totals still hold everything.
 #[test]
 fn a_clean_merge_adds_nothing_of_its_own() {
-    let repo = Repo::new();
-    repo.write("app/a.txt", "a\n");
-    repo.commit("base");
+    let repo = Repo::with_main(&[("app/a.txt", "a\n")]);
     let base = repo.git(&["rev-parse", "HEAD"]);
-    repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write("app/a.txt", "a\nfeature\n");
     repo.commit(&format!("feature work{CLAUDE}"));
     repo.git(&["checkout", "-q", "main"]);
@@ -96,11 +93,8 @@ fn a_clean_merge_adds_nothing_of_its_own() {
 /// slips in beyond both parents; neither counts what the parents brought.
 #[test]
 fn a_conflict_resolution_and_an_evil_merge_count_their_own_lines() {
-    let repo = Repo::new();
-    repo.write("app/conf.txt", "one\ntwo\nthree\n");
-    repo.commit("base");
+    let repo = Repo::with_main(&[("app/conf.txt", "one\ntwo\nthree\n")]);
     let base = repo.git(&["rev-parse", "HEAD"]);
-    repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write("app/conf.txt", "one\nTWO feature\nthree\n");
     repo.commit("feature edit");
     repo.git(&["checkout", "-q", "main"]);

@@ -1,5 +1,6 @@
 //! A throwaway git repository and a way to run govops in it.
 
+pub use crate::measure::{run_measured, Run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -104,7 +105,6 @@ impl Repo {
         std::fs::remove_file(self.dir.path().join(path)).unwrap();
     }
 
-    /// Commit everything as the configured human; returns the sha.
     /// The usual production change of these tests: scale `api` in prod to two
     /// replicas, committed with `message`. Its sha.
     pub fn scale_prod(&self, message: &str) -> String {
@@ -115,6 +115,7 @@ impl Repo {
         self.commit(message)
     }
 
+    /// Commit everything as the configured human; returns the sha.
     pub fn commit(&self, message: &str) -> String {
         self.commit_as("Ada Lovelace", "ada@example.com", message)
     }
@@ -144,16 +145,37 @@ impl Repo {
         self.git(&["rev-parse", "HEAD"])
     }
 
-    /// A GitOps repository on main (two labelled dev manifests), and a
-    /// `feature` branch checked out on top of it.
-    pub fn gitops() -> Repo {
+    /// The setup of a change under review: `main` holds `files` (a config,
+    /// a policy, manifests), committed as "base", and a `feature` branch is
+    /// checked out on top of it, so that `check` judges feature against
+    /// main with main's policy.
+    pub fn with_main(files: &[(&str, &str)]) -> Repo {
+        Repo::branched("base", files)
+    }
+
+    /// `with_main`, with main's commit message.
+    fn branched(message: &str, files: &[(&str, &str)]) -> Repo {
         let repo = Repo::new();
-        repo.write("deploy/dev/api.yaml", deployment("api", "dev"));
-        repo.write("deploy/prod/api.yaml", deployment("api", "prod"));
-        repo.write("README.md", "# service\n");
-        repo.commit("Initial deployment");
+        for (path, content) in files {
+            repo.write(path, content);
+        }
+        repo.commit(message);
         repo.git(&["checkout", "-q", "-b", "feature"]);
         repo
+    }
+
+    /// A GitOps repository on main (labelled dev and prod manifests), and a
+    /// `feature` branch checked out on top of it. (Its commit message is
+    /// part of the snapshots' commit shas.)
+    pub fn gitops() -> Repo {
+        Repo::branched(
+            "Initial deployment",
+            &[
+                ("deploy/dev/api.yaml", &deployment("api", "dev")),
+                ("deploy/prod/api.yaml", &deployment("api", "prod")),
+                ("README.md", "# service\n"),
+            ],
+        )
     }
 
     pub fn govops(&self, args: &[&str]) -> Run {
@@ -196,131 +218,6 @@ impl Repo {
             )
         });
         (run, report)
-    }
-}
-
-/// One run of govops: what it printed, how long it took, its peak memory.
-pub struct Run {
-    pub output: Output,
-    pub elapsed: std::time::Duration,
-    /// Peak resident memory of the govops process, in KiB (from wait4).
-    pub peak_kib: u64,
-}
-
-impl Run {
-    pub fn code(&self) -> i32 {
-        self.output.status.code().unwrap_or(-1)
-    }
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
-    }
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.output.stderr).into_owned()
-    }
-    /// Assert the run stayed within a time and a memory bound.
-    pub fn assert_bounded(&self, seconds: u64, mib: u64) {
-        assert!(
-            self.elapsed < std::time::Duration::from_secs(seconds),
-            "took {:?}, over {seconds} s",
-            self.elapsed
-        );
-        assert!(
-            self.peak_kib < mib * 1024,
-            "peak memory {} MiB, over {mib} MiB",
-            self.peak_kib / 1024
-        );
-    }
-}
-
-/// Run a command, measuring its time and its own peak memory.
-///
-/// The peak comes from GNU time, which forks the command from its own small
-/// process: a child forked (or spawned) straight from this test process
-/// would report, through wait4, this process's high-water mark when that is
-/// higher (Linux carries it over to the child and across exec), and late in
-/// a long test run it is. scripts/test installs GNU time.
-fn run_measured(cmd: Command) -> Run {
-    const TIME: &str = "/usr/bin/time";
-    assert!(
-        Path::new(TIME).exists(),
-        "GNU time is needed to measure memory (scripts/test installs it)"
-    );
-    let mut timed = Command::new(TIME);
-    timed
-        .args(["-f", "GOVOPS_PEAK_KIB=%M"])
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
-    let mut run = run_waited(timed);
-    let stderr = String::from_utf8_lossy(&run.output.stderr).into_owned();
-    let (rest, peak) = stderr
-        .trim_end()
-        .rsplit_once("GOVOPS_PEAK_KIB=")
-        .unwrap_or_else(|| panic!("GNU time's report in: {stderr}"));
-    run.peak_kib = peak.trim().parse().expect("GNU time's %M");
-    // GNU time adds a line of its own for a failing or killed command.
-    let rest = match rest.trim_end_matches('\n').rsplit_once('\n') {
-        Some((before, last))
-            if last.starts_with("Command exited with non-zero status")
-                || last.starts_with("Command terminated by signal") =>
-        {
-            format!("{before}\n")
-        }
-        None if rest.starts_with("Command exited with non-zero status")
-            || rest.starts_with("Command terminated by signal") =>
-        {
-            String::new()
-        }
-        _ => rest.to_string(),
-    };
-    run.output.stderr = rest.into_bytes();
-    run
-}
-
-/// Run `cmd` to completion, reaping it with `wait4` (its exit status and
-/// time; getrusage of all children would mix in other tests').
-#[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot see
-fn run_waited(mut cmd: Command) -> Run {
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    use std::process::Stdio;
-    let started = std::time::Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("govops runs");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            pipe.read_to_end(&mut buf).expect("read the pipe");
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and the pid is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert!(pid > 0, "wait4: {}", std::io::Error::last_os_error());
-    Run {
-        output: Output {
-            status: std::process::ExitStatus::from_raw(status),
-            stdout: stdout.join().unwrap(),
-            stderr: stderr.join().unwrap(),
-        },
-        elapsed: started.elapsed(),
-        peak_kib: usage.ru_maxrss as u64,
     }
 }
 

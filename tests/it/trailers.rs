@@ -1,6 +1,6 @@
 //! The trailer parser, tested differentially against `git interpret-trailers --parse`.
 
-use govops::collect::trailers;
+use govops::trailers;
 
 /// Messages that trip naive parsers: one file each in `fixtures/trailers/`.
 fn corpus() -> Vec<(String, Vec<u8>)> {

@@ -80,11 +80,11 @@ fn a_config_audit_log_cannot_leave_the_repository_or_enter_git() {
 
 #[test]
 fn a_config_audit_log_follows_no_symbolic_link() {
+    type Setup<'a> = Box<dyn Fn(&Repo) + 'a>;
     let outside = tempfile::tempdir().unwrap();
     let profile = outside.path().join(".bash_profile");
     // Empty, as a fresh start-up file is: nothing stops a blind append.
     std::fs::write(&profile, "").unwrap();
-    type Setup<'a> = Box<dyn Fn(&Repo) + 'a>;
     let cases: Vec<(&str, Setup)> = vec![
         // The file itself is a link out.
         (
@@ -101,7 +101,7 @@ fn a_config_audit_log_follows_no_symbolic_link() {
             "ci/logs/.bash_profile",
             Box::new(|r: &Repo| {
                 std::fs::create_dir(r.path().join("ci")).unwrap();
-                symlink(outside.path(), r.path().join("ci/logs")).unwrap()
+                symlink(outside.path(), r.path().join("ci/logs")).unwrap();
             }),
         ),
         // A link into the git dir.
@@ -165,6 +165,7 @@ fn govops_with_fsize(repo: &Repo, args: &[&str], limit: u64, killed: bool) -> st
         cmd.env_remove(v);
     }
     // SAFETY: only async-signal-safe calls between fork and exec.
+    #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(move || {
             if !killed {

@@ -63,14 +63,11 @@ fn a_relabel_out_of_production_is_a_production_change() {
 /// production goes with it.
 #[test]
 fn dropping_the_environment_annotation_is_a_production_change() {
-    let repo = Repo::new();
     let with = deployment("api", "prod").replace(
         "    environment: prod\n",
         "    owner2: x\n  annotations:\n    environment: prod\n",
     );
-    repo.write("deploy/api.yaml", &with);
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = Repo::with_main(&[("deploy/api.yaml", &with)]);
     repo.write(
         "deploy/api.yaml",
         with.replace("  annotations:\n    environment: prod\n", "")
@@ -89,10 +86,7 @@ fn dropping_the_environment_annotation_is_a_production_change() {
 /// Attack B: a new object labelled dev in the folder Argo CD syncs to prod.
 #[test]
 fn a_label_cannot_take_an_object_out_of_its_production_folder() {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", PATHS);
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = Repo::with_main(&[(".govops.yaml", PATHS)]);
     repo.write("deploy/prod/api.yaml", deployment("api", "dev"));
     repo.commit("Add api");
     let (code, report) = repo.check_json(&[]);
@@ -116,13 +110,10 @@ fn a_label_cannot_take_an_object_out_of_its_production_folder() {
 /// the production folder still claims it.
 #[test]
 fn an_earlier_glob_cannot_take_a_file_out_of_its_production_folder() {
-    let repo = Repo::new();
-    repo.write(
+    let repo = Repo::with_main(&[(
         ".govops.yaml",
         "version: 1\nenvironments:\n  paths: {dev: [\"**/*-dev.yaml\"], prod: [\"deploy/prod/**\"]}\n",
-    );
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    )]);
     let unlabelled = deployment("api", "prod").replace("    environment: prod\n", "");
     repo.write("deploy/prod/api-dev.yaml", &unlabelled);
     repo.commit("Add api");
@@ -135,11 +126,7 @@ fn an_earlier_glob_cannot_take_a_file_out_of_its_production_folder() {
 /// CD's prod application prunes the object.
 #[test]
 fn moving_a_manifest_out_of_a_production_folder_is_a_production_change() {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", PATHS);
-    repo.write("deploy/prod/netpol.yaml", NETPOL);
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = Repo::with_main(&[(".govops.yaml", PATHS), ("deploy/prod/netpol.yaml", NETPOL)]);
     std::fs::create_dir_all(repo.path().join("deploy/dev")).unwrap();
     repo.git(&["mv", "deploy/prod/netpol.yaml", "deploy/dev/netpol.yaml"]);
     repo.commit("Reorganise");
@@ -158,11 +145,7 @@ fn moving_a_manifest_out_of_a_production_folder_is_a_production_change() {
 /// deleted, and it was deleted from the old folder, not the new one.
 #[test]
 fn an_object_deleted_in_a_moved_file_is_judged_by_its_old_folder() {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", PATHS);
-    repo.write("deploy/prod/netpol.yaml", NETPOL);
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = Repo::with_main(&[(".govops.yaml", PATHS), ("deploy/prod/netpol.yaml", NETPOL)]);
     repo.remove("deploy/prod/netpol.yaml");
     repo.write(
         "deploy/dev/netpol.yaml",
@@ -188,11 +171,10 @@ fn an_object_deleted_in_a_moved_file_is_judged_by_its_old_folder() {
 /// judgement (GOV-INPUT-003, deny), not only some content (002).
 #[test]
 fn a_label_cannot_lower_what_a_skipped_file_took_out_of_judgement() {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", PATHS);
-    repo.write("deploy/prod/api.yaml", deployment("api", "dev"));
-    repo.commit("base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = Repo::with_main(&[
+        (".govops.yaml", PATHS),
+        ("deploy/prod/api.yaml", &deployment("api", "dev")),
+    ]);
     std::fs::create_dir_all(repo.path().join(".github")).unwrap();
     repo.git(&["mv", "deploy/prod/api.yaml", ".github/api.yaml"]);
     repo.commit("Park it");

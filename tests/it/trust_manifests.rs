@@ -99,11 +99,11 @@ fn a_chart_yaml_cannot_turn_a_production_manifest_into_an_unjudged_template() {
 
 #[test]
 fn a_chart_yaml_added_above_unchanged_manifests_is_a_finding() {
-    let repo = Repo::new();
-    repo.write("deploy/dev/templates/api.yaml", deployment("api", "dev"));
-    repo.write("deploy/prod/templates/api.yaml", deployment("api", "prod"));
-    repo.commit("Manifests in folders named templates");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    // Manifests in folders named templates.
+    let repo = Repo::with_main(&[
+        ("deploy/dev/templates/api.yaml", &deployment("api", "dev")),
+        ("deploy/prod/templates/api.yaml", &deployment("api", "prod")),
+    ]);
     repo.write(
         "deploy/dev/Chart.yaml",
         "apiVersion: v2\nname: api\nversion: 1.0.0\n",

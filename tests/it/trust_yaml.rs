@@ -27,12 +27,10 @@ deny contains f if {
 "#;
 
 fn team_repo() -> Repo {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", "version: 1\npolicy: [policy]\n");
-    repo.write("policy/team.rego", POLICY);
-    repo.commit("Team policy");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo
+    Repo::with_main(&[
+        (".govops.yaml", "version: 1\npolicy: [policy]\n"),
+        ("policy/team.rego", POLICY),
+    ])
 }
 
 fn deployment(name: &str, security_context: &str) -> String {

@@ -5,11 +5,11 @@
 
 use super::{tool_id, Agent, Records, Sources};
 use crate::collect::git::Snapshot;
-use crate::input::InputError;
+use crate::input::{InputError, LineSource};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
-const SOURCE: &str = "agent-trace";
+const SOURCE: LineSource = LineSource::AgentTrace;
 
 /// Read the trace file and add each record to the commit it names.
 pub fn read(

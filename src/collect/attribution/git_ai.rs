@@ -4,13 +4,13 @@
 //! session's tool and model.
 
 use super::{tool_id, Agent, CommitRecords, Records, Sources, UNKNOWN};
-use crate::input::InputError;
+use crate::input::{InputError, LineSource};
 use git2::{ObjectType, Oid, Repository, Tree};
 use serde_json::Value;
 
 pub const NOTES_REF: &str = "refs/notes/ai";
 pub const SCHEMA: &str = "authorship/3.0.0";
-const SOURCE: &str = "git-ai-note";
+const SOURCE: LineSource = LineSource::GitAiNote;
 
 /// The notes tree, when the repository has `refs/notes/ai`.
 pub fn open<'r>(src: &Sources<'r>, errors: &mut Vec<InputError>) -> Option<Tree<'r>> {

@@ -6,8 +6,8 @@
 pub mod agent_trace;
 pub mod git_ai;
 
-use crate::collect::provenance::IdentityTable;
-use crate::input::{AiLines, Commit, Evidence, InputError, Tool};
+use crate::input::{AiLines, Commit, Evidence, InputError, LineSource, Tool};
+use crate::provenance::IdentityTable;
 use std::collections::HashMap;
 
 /// The tool id of AI lines whose record does not name a tool.
@@ -22,7 +22,7 @@ pub struct Agent {
     pub recorded: String,
     pub model: Option<String>,
     pub session: Option<String>,
-    pub source: &'static str,
+    pub source: LineSource,
 }
 
 /// An inclusive 1-based span of lines, with the index of its agent. Lines
@@ -32,13 +32,13 @@ pub type Span = (u32, u32, u32);
 /// One commit's attributed lines: per path, its spans.
 #[derive(Debug, Default)]
 pub struct CommitRecords {
-    pub sources: Vec<&'static str>,
+    pub sources: Vec<LineSource>,
     pub agents: Vec<Agent>,
     pub files: HashMap<String, Vec<Span>>,
 }
 
 impl CommitRecords {
-    pub fn source(&mut self, source: &'static str) {
+    pub fn source(&mut self, source: LineSource) {
         if !self.sources.contains(&source) {
             self.sources.push(source);
         }
@@ -272,10 +272,10 @@ fn unchanged_note(sha: &str, mut paths: Vec<String>) -> String {
 /// trailer would be: the commit's tools list it, with its model.
 fn record_tool(c: &mut Commit, agent: &Agent) {
     let evidence = Evidence {
-        source: agent.source,
+        source: agent.source.into(),
         key: match agent.source {
-            "git-ai-note" => "agent_id.tool",
-            _ => "tool.name",
+            LineSource::GitAiNote => "agent_id.tool",
+            LineSource::AgentTrace => "tool.name",
         }
         .to_string(),
         value: agent.recorded.clone(),

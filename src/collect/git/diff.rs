@@ -8,7 +8,7 @@
 use super::objects::Objects;
 use super::tree::{self, Context, EntryType, RawChange, Side};
 use crate::error::{Error, Result};
-use crate::input::{FileChange, FileKind};
+use crate::input::{FileChange, FileKind, FileStatus};
 use crate::repo_path;
 use git2::{DiffFindOptions, DiffOptions, Oid, Repository};
 use std::collections::HashMap;
@@ -300,10 +300,10 @@ fn count(
         path: repo_path::escape(&path).into_owned(),
         old_path: p.from.as_deref().map(|f| repo_path::escape(f).into_owned()),
         status: match (old, new, &p.from) {
-            (_, _, Some(_)) => "renamed",
-            (None, _, _) => "added",
-            (_, None, _) => "deleted",
-            _ => "modified",
+            (_, _, Some(_)) => FileStatus::Renamed,
+            (None, _, _) => FileStatus::Added,
+            (_, None, _) => FileStatus::Deleted,
+            _ => FileStatus::Modified,
         },
         kind,
         additions: additions as u64,

@@ -6,7 +6,7 @@
 use crate::clock;
 use crate::collect::context::RangeHint;
 use crate::error::{Error, Result};
-use crate::input::{FileChange, Person};
+use crate::input::{FileChange, Person, RangeSource};
 use git2::{Oid, Repository};
 use objects::Objects;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ pub use snapshot::{Entry, EntryKind, Snapshot, Stat};
 const CACHE_BYTES: usize = 48 << 20;
 
 /// Open the repository that contains `dir` (or the current directory).
+#[allow(unsafe_code)] // libgit2's global options; see each block
 pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // CI containers check out as one user and run as another; git's
     // safe.directory check would refuse them, and govops only reads.
@@ -49,8 +50,8 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
     // SAFETY: as above. (git2 does not wrap this option.)
     unsafe {
         libgit2_sys::git_libgit2_opts(
-            libgit2_sys::GIT_OPT_SET_CACHE_MAX_SIZE as std::ffi::c_int,
-            CACHE_BYTES as isize,
+            libgit2_sys::GIT_OPT_SET_CACHE_MAX_SIZE.cast_signed(),
+            CACHE_BYTES.cast_signed(),
         );
     }
     let start = match dir {
@@ -107,7 +108,7 @@ pub struct Range {
     /// What `head` is diffed against: merge-base(base, head), or head's first
     /// parent when head is checked alone.
     pub merge_base: Option<Oid>,
-    pub source: String,
+    pub source: RangeSource,
 }
 
 fn shallow_hint(repo: &Repository) -> &'static str {
@@ -157,7 +158,7 @@ pub fn resolve_range(
     if let Some(base) = base_flag {
         let head = resolve(repo, head_flag.unwrap_or("HEAD"), "head")?;
         let base = resolve(repo, base, "base")?;
-        return with_merge_base(repo, base, head, "flags");
+        return with_merge_base(repo, base, head, RangeSource::Flags);
     }
     if head_flag.is_none() {
         if let Some(h) = hint {
@@ -196,12 +197,12 @@ pub fn resolve_range(
                     base: Some(target.id()),
                     head,
                     merge_base: Some(mb),
-                    source: source.to_string(),
+                    source,
                 });
             }
         }
     }
-    head_alone(repo, head, "head-only")
+    head_alone(repo, head, RangeSource::HeadOnly)
 }
 
 /// The default branch a head left: the first of `default_branch` (as
@@ -234,28 +235,28 @@ fn new_branch_range(repo: &Repository, head: Oid, default_branch: Option<&str>) 
         base: Some(base),
         head,
         merge_base: Some(merge_base),
-        source: "new-branch".to_string(),
+        source: RangeSource::NewBranch,
     })
 }
 
-fn upstream_candidates(repo: &Repository) -> Vec<(String, &'static str)> {
+fn upstream_candidates(repo: &Repository) -> Vec<(String, RangeSource)> {
     let mut out = Vec::new();
     if let Ok(head) = repo.head() {
         if let Some(name) = head.name() {
             if let Ok(up) = repo.branch_upstream_name(name) {
                 if let Some(up) = up.as_str() {
-                    out.push((up.to_string(), "upstream"));
+                    out.push((up.to_string(), RangeSource::Upstream));
                 }
             }
         }
     }
     for c in ["origin/HEAD", "main", "master"] {
-        out.push((c.to_string(), "default-branch"));
+        out.push((c.to_string(), RangeSource::DefaultBranch));
     }
     out
 }
 
-fn with_merge_base(repo: &Repository, base: Oid, head: Oid, source: &str) -> Result<Range> {
+fn with_merge_base(repo: &Repository, base: Oid, head: Oid, source: RangeSource) -> Result<Range> {
     let mb = repo.merge_base(base, head).map_err(|_| {
         Error::Git(format!(
             "base {} and head {} have no common ancestor in this repository.{}",
@@ -268,17 +269,17 @@ fn with_merge_base(repo: &Repository, base: Oid, head: Oid, source: &str) -> Res
         base: Some(base),
         head,
         merge_base: Some(mb),
-        source: source.to_string(),
+        source,
     })
 }
 
-fn head_alone(repo: &Repository, head: Oid, source: &str) -> Result<Range> {
+fn head_alone(repo: &Repository, head: Oid, source: RangeSource) -> Result<Range> {
     let commit = repo.find_commit(head)?;
     Ok(Range {
         base: None,
         head,
         merge_base: commit.parent_id(0).ok(),
-        source: source.to_string(),
+        source,
     })
 }
 
@@ -417,7 +418,9 @@ fn remerge(
                         .merge_file_from_index(&ancestor, our, their, None)
                         .ok()?;
                     entry.id = handle.blob(merged.content()).ok()?;
-                    entry.file_size = merged.content().len() as u32;
+                    // The index keeps sizes in 32 bits, as git does: larger ones saturate
+                    // (the size is only a hint for the stat check).
+                    entry.file_size = u32::try_from(merged.content().len()).unwrap_or(u32::MAX);
                 }
             }
             // Stage 0: the entry that resolves the conflict.

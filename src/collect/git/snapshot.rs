@@ -86,7 +86,10 @@ impl Snapshot {
                     (root.id(), Vec::new())
                 } else {
                     match root.get_path(&repo_path::bytes_to_path(&dir_bytes)) {
-                        Ok(e) if EntryType::of(e.filemode_raw() as u32) == EntryType::Tree => {
+                        Ok(e)
+                            if EntryType::of(e.filemode_raw().cast_unsigned())
+                                == EntryType::Tree =>
+                        {
                             let mut prefix = dir_bytes.to_vec();
                             prefix.push(b'/');
                             (e.id(), prefix)
@@ -182,7 +185,7 @@ impl Snapshot {
                 .tree(repo, *oid)?
                 .get_path(&fs_path)
                 .ok()
-                .map(|e| (e.id(), e.filemode_raw() as u32)),
+                .map(|e| (e.id(), e.filemode_raw().cast_unsigned())),
             Snapshot::Index => repo.index()?.get_path(&fs_path, 0).map(|e| (e.id, e.mode)),
             Snapshot::Worktree(_) => None,
         };

@@ -61,20 +61,12 @@ const INDEX_FROM: usize = 16;
 /// expand to the full budget.
 pub const FILE_EXPANSION_FACTOR: usize = 4;
 
-/// Bounds for one file.
+/// Bounds for one file. Its own type, so that this module depends on no
+/// stage: the manifest loader derives it from the run's `limits` config.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_documents: usize,
     pub max_alias_expansion: usize,
-}
-
-impl From<&crate::config::Limits> for Limits {
-    fn from(l: &crate::config::Limits) -> Self {
-        Limits {
-            max_documents: l.max_documents,
-            max_alias_expansion: l.max_alias_expansion,
-        }
-    }
 }
 
 /// A loading failure, with the place it was noticed.

@@ -5,12 +5,7 @@
 //! The parser works on bytes because commit messages need not be UTF-8;
 //! keys and values are decoded lossily only at the end.
 
-/// One `Key: value` trailer, as `git interpret-trailers --parse` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct Trailer {
-    pub key: String,
-    pub value: String,
-}
+use crate::input::Trailer;
 
 /// Where the trailer block sits in a message, and what it holds.
 #[derive(Debug, Default)]
@@ -44,17 +39,13 @@ pub fn parse(message: &[u8], divider: bool) -> TrailerBlock {
             continue;
         }
         lines.push(line.to_vec());
-        last = (find_separator(line) >= 1).then_some(lines.len() - 1);
+        last = separator(line).map(|_| lines.len() - 1);
     }
     let trailers = lines
         .iter()
         .filter(|l| l.first() != Some(&COMMENT))
         .filter_map(|l| {
-            let sep = find_separator(l);
-            if sep < 1 {
-                return None;
-            }
-            let sep = sep as usize;
+            let sep = separator(l)?;
             let key = trim(&l[..sep]);
             let value = unfold(trim(&l[sep + 1..]));
             Some(Trailer {
@@ -85,9 +76,7 @@ pub fn trailer_shaped_lines(message: &[u8], block: &std::ops::Range<usize>) -> V
         // Indented too: `git merge --squash` and squash bodies quote each
         // commit's message indented by four spaces, trailers included.
         let line = &line[line.iter().take_while(|b| is_space(**b)).count()..];
-        let sep = find_separator(line);
-        if sep >= 1 {
-            let sep = sep as usize;
+        if let Some(sep) = separator(line) {
             out.push(Trailer {
                 key: String::from_utf8_lossy(trim(&line[..sep])).into_owned(),
                 value: String::from_utf8_lossy(trim(&line[sep + 1..])).into_owned(),
@@ -170,14 +159,15 @@ fn is_blank_line(line: &[u8]) -> bool {
         .all(|b| is_space(*b))
 }
 
-/// Position of the `:` that ends a trailer key, or -1 when the line is not a
-/// trailer. Keys are ASCII letters, digits and `-`, optionally followed by
-/// blanks before the separator.
-fn find_separator(line: &[u8]) -> isize {
+/// Position of the `:` that ends a trailer key, when the line is a trailer
+/// (git's `find_separator` returning at least 1: a line that starts with `:`
+/// has no key). Keys are ASCII letters, digits and `-`, optionally followed
+/// by blanks before the separator.
+fn separator(line: &[u8]) -> Option<usize> {
     let mut whitespace_found = false;
     for (i, &c) in line.iter().enumerate() {
         if c == b':' {
-            return i as isize;
+            return (i >= 1).then_some(i);
         }
         if !whitespace_found && (c.is_ascii_alphanumeric() || c == b'-') {
             continue;
@@ -188,7 +178,7 @@ fn find_separator(line: &[u8]) -> isize {
         }
         break;
     }
-    -1
+    None
 }
 
 /// Offset just past the subject paragraph (the title can never hold trailers).
@@ -265,7 +255,7 @@ fn trailer_block_start(buf: &[u8], len: usize) -> usize {
             continue;
         }
         let starts_with_space = line.first().is_some_and(|b| is_space(*b));
-        if find_separator(line) >= 1 && !starts_with_space {
+        if separator(line).is_some() && !starts_with_space {
             trailer_lines += 1;
             possible_continuation_lines = 0;
         } else if starts_with_space {

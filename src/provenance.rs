@@ -2,13 +2,12 @@
 //! its trailers, identities, subject and body through the identity table
 //! (`rules/ai/identities.yaml`), which is data so that it can grow without a release.
 
-use crate::collect::trailers::Trailer;
-use crate::input::{Ai, Evidence, Identity, Tool};
+use crate::input::{Ai, Declared, Evidence, EvidenceSource, Identity, Tool, Trailer};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The identity table shipped with the built-in rules.
-pub const BUILTIN_TABLE: &str = include_str!("../../rules/ai/identities.yaml");
+pub const BUILTIN_TABLE: &str = include_str!("../rules/ai/identities.yaml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,8 +229,8 @@ impl IdentityTable {
         let sources = facts
             .trailers
             .iter()
-            .map(|t| ("trailer", t))
-            .chain(facts.body_lines.iter().map(|t| ("body", t)));
+            .map(|t| (EvidenceSource::Trailer, t))
+            .chain(facts.body_lines.iter().map(|t| (EvidenceSource::Body, t)));
         for (source, t) in sources {
             let ev = || Evidence {
                 source,
@@ -258,12 +257,12 @@ impl IdentityTable {
                 }
             } else if Self::is(&keys.declaration, key) {
                 match t.value.trim().to_lowercase().as_str() {
-                    "yes" | "true" => ai.declare("yes"),
-                    "no" | "false" => ai.declare("no"),
+                    "yes" | "true" => ai.declare(Declared::Yes),
+                    "no" | "false" => ai.declare(Declared::No),
                     _ => {}
                 }
             } else if Self::is(&keys.human, key) {
-                ai.declare("no");
+                ai.declare(Declared::No);
             } else if Self::is(&keys.tool, key) {
                 let tool = self.tool_id(&t.value);
                 if !tool.is_empty() {
@@ -292,7 +291,10 @@ impl IdentityTable {
                 }
             }
         }
-        for (source, (name, email)) in [("author", facts.author), ("committer", facts.committer)] {
+        for (source, (name, email)) in [
+            (EvidenceSource::Author, facts.author),
+            (EvidenceSource::Committer, facts.committer),
+        ] {
             if let Some((tool, model)) = self.identify(name, email) {
                 let value = format!("{name} <{email}>");
                 ai.add(
@@ -301,7 +303,7 @@ impl IdentityTable {
                     None,
                     Evidence {
                         source,
-                        key: source.to_string(),
+                        key: source.as_str().to_string(),
                         value,
                     },
                 );
@@ -318,7 +320,7 @@ impl IdentityTable {
                     None,
                     None,
                     Evidence {
-                        source: "subject",
+                        source: EvidenceSource::Subject,
                         key: "subject".into(),
                         value: prefix.trim().to_string(),
                     },
@@ -332,7 +334,7 @@ impl IdentityTable {
                         None,
                         None,
                         Evidence {
-                            source: "body",
+                            source: EvidenceSource::Body,
                             key: "body".into(),
                             value: line.to_string(),
                         },
@@ -413,51 +415,10 @@ impl IdentityTable {
     }
 }
 
-/// The identity file a config names (`ai.identities: PATH`), read from the
-/// snapshot the policy comes from: a regular file, within the size limit,
-/// of the table's shape. Its problems stop the run, naming the file.
-pub fn read_extension(
-    repo: &git2::Repository,
-    snapshot: &crate::collect::git::Snapshot,
-    path: &str,
-    max_bytes: u64,
-) -> crate::error::Result<(TableExtension, Vec<u8>)> {
-    use crate::error::Error;
-    let path = path.trim_start_matches("./");
-    let origin = format!("{path} (ai.identities, in {})", snapshot.describe());
-    let Some(stat) = snapshot.stat(repo, path)? else {
-        return Err(Error::io(
-            origin,
-            "the AI identity file named by ai.identities does not exist",
-        ));
-    };
-    if stat.symlink {
-        return Err(Error::io(
-            origin,
-            "the AI identity file is a symbolic link; govops reads policy only from a regular file",
-        ));
-    }
-    if stat.size > max_bytes {
-        return Err(Error::io(
-            origin,
-            format!(
-                "the AI identity file has {} bytes, more than limits.max_file_bytes ({max_bytes})",
-                stat.size
-            ),
-        ));
-    }
-    let bytes = snapshot.read_stat(repo, path, &stat)?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| Error::io(&origin, format!("not UTF-8: {e}")))?;
-    let ext: TableExtension = serde_saphyr::from_str(text)
-        .map_err(|e| Error::io(&origin, format!("not an identity table: {e}")))?;
-    Ok((ext, bytes))
-}
-
 #[derive(Default)]
 struct AiBuilder {
     tools: Vec<Tool>,
-    declared: Option<&'static str>,
+    declared: Option<Declared>,
     explicit_tool: Option<String>,
     explicit_model: Option<(String, Evidence)>,
     explicit_session: Option<(String, Evidence)>,
@@ -471,18 +432,17 @@ impl AiBuilder {
         session: Option<String>,
         evidence: Evidence,
     ) {
-        let entry = match self.tools.iter().position(|t| t.tool == tool) {
-            Some(i) => &mut self.tools[i],
-            None => {
-                self.tools.push(Tool {
-                    tool: tool.to_string(),
-                    model: None,
-                    models: Vec::new(),
-                    session: None,
-                    evidence: Vec::new(),
-                });
-                self.tools.last_mut().expect("just pushed")
-            }
+        let entry = if let Some(i) = self.tools.iter().position(|t| t.tool == tool) {
+            &mut self.tools[i]
+        } else {
+            self.tools.push(Tool {
+                tool: tool.to_string(),
+                model: None,
+                models: Vec::new(),
+                session: None,
+                evidence: Vec::new(),
+            });
+            self.tools.last_mut().expect("just pushed")
         };
         if let Some(m) = &model {
             if !entry.models.contains(m) {
@@ -500,7 +460,7 @@ impl AiBuilder {
         }
     }
 
-    fn declare(&mut self, answer: &'static str) {
+    fn declare(&mut self, answer: Declared) {
         self.declared.get_or_insert(answer);
     }
 
@@ -538,12 +498,13 @@ impl AiBuilder {
         }
         // A tool seen only as the committer made the commit object, not
         // necessarily its content: recorded apart, not judged.
-        let (committed_by, tools): (Vec<Tool>, Vec<Tool>) = self
-            .tools
-            .into_iter()
-            .partition(|t| t.evidence.iter().all(|e| e.source == "committer"));
+        let (committed_by, tools): (Vec<Tool>, Vec<Tool>) = self.tools.into_iter().partition(|t| {
+            t.evidence
+                .iter()
+                .all(|e| e.source == EvidenceSource::Committer)
+        });
         Ai {
-            assisted: !tools.is_empty() || self.declared == Some("yes"),
+            assisted: !tools.is_empty() || self.declared == Some(Declared::Yes),
             declared: self.declared,
             tools,
             committed_by,
@@ -761,7 +722,7 @@ mod tests {
             "",
         );
         assert_eq!(bot.ai.tools[0].tool, "copilot");
-        assert_eq!(bot.ai.tools[0].evidence[0].source, "author");
+        assert_eq!(bot.ai.tools[0].evidence[0].source, EvidenceSource::Author);
         let aider = analyse(&[], ("Paul (aider)", "p@x"), "aider: fix it", "");
         assert_eq!(aider.ai.tools[0].tool, "aider");
         assert_eq!(
@@ -810,11 +771,11 @@ mod tests {
         assert_eq!(p.ai.tools[0].session.as_deref(), Some("s1"));
         let no = analyse(&[trailer("AI-Assisted", "no")], HUMAN, "s", "");
         assert!(!no.ai.assisted);
-        assert_eq!(no.ai.declared, Some("no"));
+        assert_eq!(no.ai.declared, Some(Declared::No));
         let yes = analyse(&[trailer("AI-Assisted", "true")], HUMAN, "s", "");
         assert!(yes.ai.assisted && yes.ai.tools.is_empty());
         let human = analyse(&[trailer("Authored-by", "Ada <ada@x>")], HUMAN, "s", "");
-        assert_eq!(human.ai.declared, Some("no"));
+        assert_eq!(human.ai.declared, Some(Declared::No));
     }
 
     #[test]
