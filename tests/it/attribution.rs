@@ -701,3 +701,60 @@ fn line_records_share_a_byte_budget() {
         "{errors:?}"
     );
 }
+
+/// `ai.agent_trace` names where the trace file is; a path out of the
+/// repository is a config error; a trace file over limits.max_file_bytes is
+/// a finding naming it, not read.
+#[test]
+fn the_trace_file_is_where_config_says_and_bounded() {
+    let repo = Repo::new();
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nai:\n  agent_trace: traces/ai.jsonl\nlimits:\n  max_file_bytes: 4000\n",
+    );
+    let base = repo.commit("base");
+    repo.write("f.txt", numbered(10, "f"));
+    let sha = repo.commit("f");
+    let record = |sha: &str| {
+        json!({"version": "0.1.0", "id": "x", "timestamp": "2026-01-01T00:00:00Z",
+            "vcs": {"type": "git", "revision": sha}, "tool": {"name": "Cursor"},
+            "files": [{"path": "f.txt", "conversations": [{"contributor": {"type": "ai"}, "ranges": [{"start_line": 1, "end_line": 4}]}]}]})
+        .to_string()
+    };
+    // At the default path: not read.
+    repo.write(".agent-trace/traces.jsonl", record(&sha));
+    repo.write("traces/ai.jsonl", record(&sha));
+    repo.commit("traces");
+    let doc = input(&repo, &base);
+    assert_eq!(
+        commit(&doc, &sha)["ai"]["lines"],
+        json!({"ai": 4, "by_tool": {"cursor": 4}, "sources": ["agent-trace"]})
+    );
+    // Over the size limit: a finding on the file.
+    repo.write("traces/ai.jsonl", vec![record(&sha); 20].join("\n"));
+    repo.commit("more traces");
+    let doc = input(&repo, &base);
+    assert!(commit(&doc, &sha)["ai"].get("lines").is_none());
+    let errors = doc["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["file"] == "traces/ai.jsonl"
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("limits.max_file_bytes")),
+        "{errors:?}"
+    );
+    // Out of the repository: the config is refused, naming line and key.
+    repo.write(
+        ".govops.yaml",
+        "version: 1\nai:\n  agent_trace: ../x.jsonl\n",
+    );
+    let run = repo.govops(&["config", "validate"]);
+    assert_ne!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        (run.stdout() + &run.stderr()).contains(":3: ai.agent_trace"),
+        "{}{}",
+        run.stdout(),
+        run.stderr()
+    );
+}
