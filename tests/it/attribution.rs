@@ -328,7 +328,10 @@ fn unknown_versions_and_foreign_records_are_noted() {
     let (code, report) = repo.check_json(&["--base", &base]);
     let text = notes(&report);
     assert!(text.contains("authorship/4.0.0"), "{text}");
-    assert!(text.contains("computed for commit 111111111111"), "{text}");
+    assert!(
+        text.contains("computed for commit \\\"1111111111111111111111111111111111111111\\\""),
+        "{text}"
+    );
     assert!(text.contains("version \\\"0.2.0\\\""), "{text}");
     assert!(
         text.contains("2 trace record(s) name no git revision"),
@@ -340,7 +343,7 @@ fn unknown_versions_and_foreign_records_are_noted() {
     );
     assert!(
         text.contains(
-            "2 attestation key(s) are not in its metadata (ffff0000ffff0000, h_0000000000aaaa)"
+            "2 attestation key(s) are not in its metadata (\\\"ffff0000ffff0000\\\", \\\"h_0000000000aaaa\\\")"
         ),
         "{text}"
     );
@@ -504,7 +507,7 @@ fn merges_count_their_own_lines_only() {
     // Its note's lines are in a file it does not change itself: said.
     let notes = doc["attribution"]["notes"].to_string();
     assert!(
-        notes.contains("in 1 file(s) the commit does not change (late.txt)"),
+        notes.contains("in 1 file(s) the commit does not change (\\\"late.txt\\\")"),
         "{notes}"
     );
 }

@@ -3,7 +3,7 @@
 //! head of the range. A record names its git revision; its files' ranges
 //! are attributed to `ai`, `human`, `mixed` or `unknown` contributors.
 
-use super::{tool_id, Agent, Records, Sources};
+use super::{shown, tool_id, Agent, Records, Sources};
 use crate::collect::git::Snapshot;
 use crate::input::{InputError, LineSource};
 use serde_json::{Map, Value};
@@ -143,6 +143,7 @@ pub fn read(
         list.sort();
         let n = list.len();
         list.truncate(5);
+        let list: Vec<String> = list.iter().map(|r| shown(r)).collect();
         notes.push(format!(
             "{path}: trace records name {n} revision(s) that are no commit of this repository ({}{}): not used",
             list.join(", "),
@@ -159,7 +160,7 @@ struct Span {
     session: Option<String>,
 }
 
-struct Record {
+pub struct Record {
     version: String,
     vcs: Option<(String, String)>,
     tool: Option<String>,
@@ -167,7 +168,8 @@ struct Record {
 }
 
 /// One trace record, checked against the schema's required fields.
-fn parse_record(line: &str) -> Result<Record, String> {
+/// (Public for the attribution fuzz target.)
+pub fn parse_record(line: &str) -> Result<Record, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
     let record = value.as_object().ok_or("not a JSON object")?;
     let version = record

@@ -3,8 +3,9 @@
 //! or known human) and, after a `---` line, JSON metadata naming each AI
 //! session's tool and model.
 
-use super::{tool_id, Agent, CommitRecords, Records, Sources, UNKNOWN};
+use super::{shown, tool_id, Agent, CommitRecords, Records, Sources, UNKNOWN};
 use crate::input::{InputError, LineSource};
+use crate::provenance::IdentityTable;
 use git2::{ObjectType, Oid, Repository, Tree};
 use serde_json::Value;
 
@@ -72,7 +73,11 @@ pub fn read(
             return;
         }
     };
-    match parse(src, sha, content.content(), records) {
+    let parents: Vec<String> = Oid::from_str(sha)
+        .and_then(|oid| repo.find_commit(oid))
+        .map(|c| c.parent_ids().map(|p| p.to_string()).collect())
+        .unwrap_or_default();
+    match parse(src.table, sha, &parents, content.content(), records) {
         Ok(Parsed::Read(None)) => {}
         Ok(Parsed::Read(Some(note))) => notes.push(format!(
             "the git-ai note ({NOTES_REF}) of commit {}: {note}",
@@ -150,8 +155,9 @@ type Malformed = (Option<u32>, String);
 /// Parse one note and add its AI-attributed lines to the commit's records.
 /// Linear in the note's size (spans are collected, not lines).
 pub fn parse(
-    src: &Sources<'_>,
+    table: &IdentityTable,
     sha: &str,
+    parents: &[String],
     content: &[u8],
     records: &mut Records,
 ) -> Result<Parsed, Malformed> {
@@ -195,15 +201,10 @@ pub fn parse(
     // it was computed against. Any other commit: a note copied without its
     // lines being recomputed (a rebase, a cherry-pick) may not match.
     if let Some(Value::String(base)) = meta.get("base_commit_sha") {
-        let parents = src
-            .repo
-            .find_commit(Oid::from_str(sha).map_err(|e| (None, e.to_string()))?)
-            .map(|c| c.parent_ids().map(|p| p.to_string()).collect::<Vec<_>>())
-            .unwrap_or_default();
         if base != sha && !parents.iter().any(|p| p == base) {
             return Ok(Parsed::Unused(format!(
                 "it was computed for commit {} (base_commit_sha), neither this commit nor its parent",
-                &base[..base.len().min(12)]
+                shown(base)
             )));
         }
     } else {
@@ -279,7 +280,7 @@ pub fn parse(
                 let found = match (record, human) {
                     (_, true) => None,
                     (Some(record), false) => {
-                        Some(rec.agent(agent_of(src, record).map_err(|m| (at, m))?))
+                        Some(rec.agent(agent_of(table, record).map_err(|m| (at, m))?))
                     }
                     (None, false) => {
                         undeclared.push(key);
@@ -329,7 +330,7 @@ pub fn parse(
     undeclared.truncate(3);
     Ok(Parsed::Read(Some(format!(
         "{n} attestation key(s) are not in its metadata ({}{}): lines of AI keys among them count as AI by an unknown tool, of human keys as not AI",
-        undeclared.join(", "),
+        undeclared.iter().map(|k| shown(k)).collect::<Vec<_>>().join(", "),
         if n > 3 { ", ..." } else { "" }
     ))))
 }
@@ -346,7 +347,7 @@ fn number(s: &str) -> Option<u64> {
 }
 
 /// The agent of a session or prompt record (`agent_id: {tool, id, model}`).
-fn agent_of(src: &Sources<'_>, record: &Value) -> Result<Agent, String> {
+fn agent_of(table: &IdentityTable, record: &Value) -> Result<Agent, String> {
     let agent = record
         .get("agent_id")
         .and_then(Value::as_object)
@@ -360,10 +361,75 @@ fn agent_of(src: &Sources<'_>, record: &Value) -> Result<Agent, String> {
     };
     let recorded = text("tool").ok_or("an agent_id has no tool")?;
     Ok(Agent {
-        tool: tool_id(src.table, &recorded),
+        tool: tool_id(table, &recorded),
         recorded,
         model: text("model").filter(|m| m != "unknown"),
         session: text("id"),
         source: SOURCE,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789012345678901234567890123456789";
+
+    fn note(attestation: &str, base: &str) -> String {
+        format!(
+            "{attestation}---\n{}",
+            serde_json::json!({"schema_version": SCHEMA, "base_commit_sha": base,
+                "prompts": {"abcd1234abcd1234": {"agent_id": {"tool": "claude", "id": "x", "model": "m"}}}})
+        )
+    }
+
+    fn parse_str(text: &str) -> (Result<Parsed, Malformed>, Records) {
+        let mut records = Records::new();
+        let table = IdentityTable::builtin();
+        let parsed = parse(&table, SHA, &[], text.as_bytes(), &mut records);
+        (parsed, records)
+    }
+
+    /// The note's base is anyone's text: shortening it for the report must
+    /// not cut a character in two (it panicked at a byte offset).
+    #[test]
+    fn a_multibyte_base_is_shown_not_cut() {
+        let (parsed, records) = parse_str(&note("f\n  abcd1234abcd1234 1\n", "aééééééééééé\u{7}"));
+        let Ok(Parsed::Unused(why)) = parsed else {
+            panic!("not unused");
+        };
+        assert!(why.contains(r#""aééééééééééé\u{7}""#), "{why}");
+        assert!(records.is_empty());
+    }
+
+    #[test]
+    fn an_attestation_only_note_and_an_empty_one() {
+        let (parsed, records) = parse_str(&note("f\n  abcd1234abcd1234 1-3,3-4\n", SHA));
+        assert!(matches!(parsed, Ok(Parsed::Read(None))));
+        assert_eq!(records[SHA].files["f"], vec![(1, 3, 0), (3, 4, 0)]);
+        let (parsed, records) = parse_str(&note("", SHA));
+        assert!(matches!(parsed, Ok(Parsed::Read(None))));
+        assert!(records[SHA].files.is_empty());
+    }
+
+    #[test]
+    fn lines_past_u32_are_clamped_and_bad_numbers_refused() {
+        let (_, records) = parse_str(&note("f\n  abcd1234abcd1234 1-99999999999999\n", SHA));
+        assert_eq!(records[SHA].files["f"], vec![(1, u32::MAX, 0)]);
+        for bad in [
+            "0",
+            "3-1",
+            "-1",
+            "1-",
+            "1,,2",
+            "+1",
+            "1-2-3",
+            "99999999999999999999999",
+        ] {
+            let (parsed, records) =
+                parse_str(&note(&format!("f\n  abcd1234abcd1234 {bad}\n"), SHA));
+            assert!(matches!(parsed, Err((Some(2), _))), "{bad}");
+            assert!(records.is_empty(), "{bad}");
+        }
+    }
 }

@@ -257,9 +257,21 @@ pub fn apply(c: &mut Commit, mut rec: CommitRecords) -> (u64, Vec<String>) {
     (n, elsewhere)
 }
 
+/// A name a record gives (a path, a key, a revision), as a report note
+/// shows it: quoted with its control characters escaped, and at most 80
+/// characters (the record is anyone's text).
+pub fn shown(name: &str) -> String {
+    let mut short: String = name.chars().take(80).collect();
+    if short.len() < name.len() {
+        short.push_str("...");
+    }
+    format!("{short:?}")
+}
+
 fn unchanged_note(sha: &str, mut paths: Vec<String>) -> String {
     let n = paths.len();
     paths.truncate(3);
+    let paths: Vec<String> = paths.iter().map(|p| shown(p)).collect();
     format!(
         "the line records of commit {} attribute AI lines in {n} file(s) the commit does not change ({}{}): those lines are not counted",
         &sha[..sha.len().min(12)],
