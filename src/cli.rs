@@ -77,6 +77,13 @@ pub enum Command {
     /// .govops-baseline.json). Commit the file: checks read it from the base
     /// revision, so a pull request cannot baseline its own findings.
     Baseline(BaselineArgs),
+    /// Statistics of AI-assisted commits against the human ones: share,
+    /// reverts, fix follow-ups, rework, time to merge, reviews, policy
+    ///
+    /// Over the whole history of HEAD by default (or --base..--head). The
+    /// same AI reading as `check`, with the policy's identity table.
+    /// Definitions and their biases: --explain.
+    Stats(Box<StatsArgs>),
     /// Print the JSON Schema of a document
     Schema {
         #[arg(value_enum)]
@@ -131,6 +138,54 @@ pub enum SchemaKind {
     Input,
     /// The json report (govops.report/v1)
     Report,
+    /// The stats export (govops.stats/v1; its commits are the CSV's rows)
+    Stats,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+    /// A self-contained dashboard (inline SVG charts, no network)
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Base of the range (excluded); default: the whole history of head
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Head of the range (included); default HEAD
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Only commits with an author date from DATE on (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits with an author date before DATE
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// The rows of the table
+    #[arg(long, value_enum, default_value_t = crate::stats::metrics::By::Tool)]
+    pub by: crate::stats::metrics::By,
+    /// Output format (json and csv: `govops schema stats`)
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    /// Write to FILE instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Skip rework tracking (the costliest measure)
+    #[arg(long)]
+    pub no_rework: bool,
+    /// Print the definitions of the measures and their known biases
+    #[arg(long)]
+    pub explain: bool,
+    /// Extra Rego rule dirs for the policy view (as `check --policy`)
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Measure the rework replay against git blame on N files at head (stderr)
+    #[arg(long, value_name = "N", hide = true)]
+    pub rework_accuracy: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,7 @@ pub mod render;
 pub mod repo_path;
 pub mod shape;
 pub mod source;
+pub mod stats;
 pub mod timing;
 pub mod trailers;
 pub mod yaml;

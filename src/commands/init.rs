@@ -91,6 +91,7 @@ pub fn schema(kind: SchemaKind) -> Result<Exit> {
         SchemaKind::Report => {
             serde_json::to_value(schemars::schema_for!(crate::render::JsonReportSchema))
         }
+        SchemaKind::Stats => Ok(super::stats::schema()),
     }
     .map_err(|e| Error::Usage(e.to_string()))?;
     print(&format!(

@@ -7,6 +7,7 @@ mod config;
 mod hook;
 pub mod init;
 mod rules;
+mod stats;
 mod test;
 
 use crate::cli::{Cli, ColorChoice, Command, Global};
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Hook(crate::cli::HookCommand::Install { force, uninstall }) => {
             hook::install(&cli.global, *force, *uninstall)
         }
+        Command::Stats(args) => stats::run(&cli.global, args),
         Command::Schema { kind } => init::schema(*kind),
         Command::Completions { shell } => {
             use clap::CommandFactory;

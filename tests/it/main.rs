@@ -20,6 +20,7 @@ mod repo;
 mod reports;
 mod snapshots;
 mod speed;
+mod stats;
 mod trailers;
 mod trust;
 mod trust_attack;

@@ -262,6 +262,7 @@ fn every_help() {
         &["init"],
         &["hook"],
         &["hook", "install"],
+        &["stats"],
         &["schema"],
         &["completions"],
     ];
