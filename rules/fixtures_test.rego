@@ -58,7 +58,7 @@ doc(over) := shallow(
 		"config": config,
 		"policy": {"source": "base", "ref": sha, "digest": "sha256:0", "config_path": ".govops.yaml", "dirs": [], "files": []},
 		"commits": [], "changes": {"files": [], "additions": 0, "deletions": 0},
-		"manifests": [], "skipped": {"documents": 0, "helm_templates": 0, "symlinks": 0}, "errors": [],
+		"manifests": [], "plans": [], "skipped": {"documents": 0, "helm_templates": 0, "symlinks": 0}, "errors": [],
 	},
 	over,
 )

@@ -332,6 +332,10 @@ pub struct CheckArgs {
     /// and that path waivers and environment paths match (default `-`)
     #[arg(long, value_name = "PATH", default_value = "-")]
     pub stdin_name: String,
+    /// A Terraform/OpenTofu JSON plan (`terraform show -json PLAN`) to judge,
+    /// besides those `terraform.plans` finds in the change (repeatable; `-` is stdin)
+    #[arg(long = "plan", value_name = "FILE")]
+    pub plans: Vec<PathBuf>,
     /// Extra Rego rule dirs (repeatable)
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,

@@ -30,6 +30,10 @@ pub struct Config {
     pub tags: Tags,
     /// How much one change may touch.
     pub blast_radius: BlastRadius,
+    /// Where Terraform (or OpenTofu) JSON plans are found.
+    pub terraform: Terraform,
+    /// What the `cloud` rules ask of a plan's resources: tags, regions, destruction.
+    pub cloud: Cloud,
     /// What counts as a human approval of a review finding.
     pub approvals: Approvals,
     /// Per rule id: deny | review | warn | off.
@@ -177,6 +181,45 @@ pub struct BlastRadius {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+pub struct Terraform {
+    /// Globs of JSON plan files (`terraform show -json PLAN > x.tfplan.json`)
+    /// in the repository: the changed ones are judged (every one with
+    /// `--all-manifests`). `--plan FILE` adds plans from outside. Files these
+    /// globs take are never read as manifests.
+    pub plans: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cloud {
+    /// Labels (the `tags.required` vocabulary) every taggable resource of a
+    /// plan must carry as tags.
+    pub required: Vec<String>,
+    /// Per label: the tag key it is carried under in the cloud (`owner:
+    /// Owner`); a label not listed is looked for under its own name. Allowed
+    /// values come from `tags.allowed`, keyed by the label.
+    pub tag_names: IndexMap<String, String>,
+    /// Providers (the last part of the provider's name: aws, azurerm,
+    /// google) whose resources are judged for tags.
+    pub tagged_providers: Vec<String>,
+    /// Resource types that cannot carry tags, besides the table shipped with
+    /// the rules (rules/cloud/untaggable.rego); globs on the type.
+    pub untaggable: Vec<String>,
+    /// Approved regions, per provider (aws, azurerm, google) or per resource
+    /// type (which wins); globs. A provider or type not listed is not judged.
+    pub regions: IndexMap<String, Vec<String>>,
+    /// Deletes and replaces one plan may hold before a human must look (null: no limit).
+    pub max_deletes: Option<u64>,
+    /// Cloud account ids (AWS account, Azure subscription, GCP project) that
+    /// are production: a plan that changes anything in one needs a review.
+    pub production_accounts: Vec<String>,
+    /// Plan variables whose value names the environment (then matched with
+    /// `environments.production`).
+    pub environment_variables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Approvals {
     /// Pull request labels that count as a human approval.
     pub labels: Vec<String>,
@@ -303,6 +346,12 @@ pub struct Limits {
     /// A changed file larger than this counts as changed, but its lines are
     /// not counted (`lines_counted: false`) and its content is not read.
     pub max_diff_bytes: u64,
+    /// A larger Terraform plan is a GOV-INPUT-001 finding, not read (plans
+    /// of large estates run to tens of megabytes, past `max_file_bytes`).
+    pub max_plan_bytes: u64,
+    /// Resource changes per plan: a plan with more is a GOV-INPUT-001
+    /// finding, refused while it is read (bounds memory and time).
+    pub max_plan_resources: usize,
     /// Documents per file.
     pub max_documents: usize,
     /// YAML nodes produced by aliases, per document.
@@ -327,6 +376,8 @@ impl Default for Config {
             ai: Ai::default(),
             tags: Tags::default(),
             blast_radius: BlastRadius::default(),
+            terraform: Terraform::default(),
+            cloud: Cloud::default(),
             approvals: Approvals::default(),
             severity: IndexMap::new(),
             policy: Vec::new(),
@@ -439,6 +490,29 @@ impl Default for BlastRadius {
     }
 }
 
+impl Default for Terraform {
+    fn default() -> Self {
+        Terraform {
+            plans: strings(&["**/*.tfplan.json"]),
+        }
+    }
+}
+
+impl Default for Cloud {
+    fn default() -> Self {
+        Cloud {
+            required: strings(&["environment", "owner", "cost-center"]),
+            tag_names: IndexMap::new(),
+            tagged_providers: strings(&["aws", "azurerm", "google", "google-beta"]),
+            untaggable: Vec::new(),
+            regions: IndexMap::new(),
+            max_deletes: Some(10),
+            production_accounts: Vec::new(),
+            environment_variables: strings(&["environment", "env"]),
+        }
+    }
+}
+
 impl Default for Approvals {
     fn default() -> Self {
         Approvals {
@@ -454,6 +528,8 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 10 * 1024 * 1024,
             max_diff_bytes: 4 * 1024 * 1024,
+            max_plan_bytes: 256 * 1024 * 1024,
+            max_plan_resources: 100_000,
             max_total_bytes: 64 * 1024 * 1024,
             max_documents: 10_000,
             max_alias_expansion: 100_000,
@@ -479,6 +555,8 @@ pub struct ValidConfig {
     pub bytes: Vec<u8>,
     pub include: GlobSet,
     pub exclude: GlobSet,
+    /// `terraform.plans`.
+    pub plans: GlobSet,
     pub env_paths: Vec<(String, GlobSet)>,
 }
 
@@ -661,6 +739,11 @@ fn validate(
             format!("{trace:?} is not a path inside the repository (relative, no `..`)"),
         );
     }
+    let plans = compile(&mut problems, "/terraform/plans", &config.terraform.plans);
+    compile(&mut problems, "/cloud/untaggable", &config.cloud.untaggable);
+    for (key, globs) in &config.cloud.regions {
+        compile(&mut problems, &format!("/cloud/regions/{key}"), globs);
+    }
     let env_paths = config
         .environments
         .paths
@@ -798,6 +881,7 @@ fn validate(
         bytes,
         include,
         exclude,
+        plans,
         env_paths,
     })
 }

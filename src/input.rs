@@ -59,6 +59,8 @@ pub struct Input {
     pub commits: Vec<Commit>,
     pub changes: Changes,
     pub manifests: Vec<Manifest>,
+    /// Terraform (or OpenTofu) JSON plans: `terraform.plans` globs and `--plan`.
+    pub plans: Vec<Plan>,
     pub skipped: Skipped,
     pub errors: Vec<InputError>,
     /// What the line-level AI attribution records (git-ai notes, Agent
@@ -442,6 +444,78 @@ named_enum! {
 pub struct ListItem {
     pub doc: usize,
     pub pointer: String,
+}
+
+/// A Terraform or OpenTofu plan (`terraform show -json PLAN`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Plan {
+    /// The plan file: a repository path, a `--plan` path as given, or `-`.
+    pub file: String,
+    pub format_version: String,
+    pub terraform_version: Option<String>,
+    /// The folder of the root module's `.tf` files in the repository, when found.
+    pub root: Option<String>,
+    /// Environments the plan is associated with: `environments.paths` of the
+    /// plan file and of its root folder, and the values of the plan
+    /// variables named in `cloud.environment_variables`; sorted.
+    pub environments: Vec<String>,
+    /// Cloud accounts the plan reaches: providers' `allowed_account_ids`,
+    /// the account of an `assume_role` ARN, and the account in the ARN of
+    /// each changed resource; sorted.
+    pub accounts: Vec<String>,
+    /// Every resource change of the plan (`resource_changes`), in its order.
+    pub resources: Vec<PlannedResource>,
+}
+
+/// One resource change of a plan.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PlannedResource {
+    /// `module.net.aws_subnet.a["x"]`.
+    pub address: String,
+    /// `module.net`, null in the root module.
+    pub module: Option<String>,
+    /// managed | data
+    pub mode: String,
+    pub r#type: String,
+    pub name: String,
+    /// The provider's full name (`registry.terraform.io/hashicorp/aws`).
+    pub provider: String,
+    /// Its last part (`aws`): what `cloud.*` keys name.
+    pub provider_type: String,
+    /// The plan's actions: create, update, delete, read, no-op, forget.
+    pub actions: Vec<String>,
+    /// One word: create, update, delete, replace (delete and create in
+    /// either order), read, no-op, forget.
+    pub change: String,
+    /// Set for a deposed object (being deleted).
+    pub deposed: Option<String>,
+    /// The planned values; values deeper than 32 levels are replaced by the
+    /// string "(too deep)". Null for a delete.
+    pub after: Value,
+    /// Which planned values are known only after apply (true) or known.
+    pub after_unknown: Value,
+    /// The tags as they will be applied: `tags_all` (the provider's
+    /// `default_tags` merged in), Google's `effective_labels`, or else the
+    /// resource's `tags`/`labels` over the provider's constant default tags.
+    /// Known values only.
+    pub tags: serde_json::Map<String, Value>,
+    /// Tag keys whose value is known only after apply.
+    pub tags_unknown: Vec<String>,
+    /// The whole tag set is known only after apply: any key not in `tags`
+    /// may still be set.
+    pub tags_all_unknown: bool,
+    /// Whether the planned values have a tags or labels attribute at all.
+    pub tags_attribute: bool,
+    /// The resource's region: its `region` or `location`, else its
+    /// provider's constant `region`; null when not known before apply.
+    pub region: Option<String>,
+    pub region_unknown: bool,
+    /// Where a finding about it points: the `.tf` file of its `resource`
+    /// block (or of the module call, for a module from outside the
+    /// repository) when found, else the plan file.
+    pub file: String,
+    /// The line of that block; null when `file` is the plan.
+    pub line: Option<u32>,
 }
 
 /// Skipped files listed by path, at most: the counts stay exact, the list

@@ -192,7 +192,10 @@ impl Loader<'_> {
             .as_ref()
             .unwrap_or(&self.config.include);
         let path = crate::repo_path::to_path(path);
-        include.is_match(&path) && !self.config.exclude.is_match(&path)
+        // A Terraform plan is JSON too, judged by collect/terraform.rs.
+        include.is_match(&path)
+            && !self.config.exclude.is_match(&path)
+            && !self.config.plans.is_match(&path)
     }
 
     /// Whether a path's manifests are judged: by the globs, the extension's

@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod context;
 pub mod git;
 pub mod manifests;
+pub mod terraform;
 
 use crate::config::{Limits, ValidConfig};
 use crate::error::Result;
@@ -52,6 +53,9 @@ pub struct Request<'a> {
     /// the path it is named by (`--stdin-name`).
     pub stdin: Option<String>,
     pub stdin_name: &'a str,
+    /// `--plan` files (`-`: standard input), judged with the plans the
+    /// `terraform.plans` globs find in the change.
+    pub plan_files: &'a [std::path::PathBuf],
     pub now: String,
 }
 
@@ -162,6 +166,20 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         loader.load_stream(req.stdin_name, text, &mut collected);
     }
     errors.extend(std::mem::take(&mut collected.errors));
+    let plans = terraform::collect(
+        &terraform::Request {
+            repo: req.repo,
+            root: req.root,
+            head: &head_snapshot,
+            changes: &changes,
+            config: cfg,
+            all: req.all_manifests,
+            files: req.plan_files,
+            stdin_taken: req.stdin.is_some(),
+        },
+        &mut errors,
+    )?;
+    timing::mark("collect: plans");
 
     // Which AI-assisted commits touched each changed file: one index of the
     // paths they touched (as renamed from, too), so the cost follows the
@@ -237,6 +255,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             ai_share: attribution::share(range_ai_lines, additions),
         },
         manifests: collected.manifests,
+        plans,
         skipped: collected.skipped,
         errors,
         attribution: input::Attribution {

@@ -65,6 +65,7 @@ pub fn run(global: &Global, args: &BaselineArgs) -> Result<Exit> {
         manifest_globs: None,
         stdin: None,
         stdin_name: "-",
+        plan_files: &[],
         now: clock::format_utc(now),
     })?;
     let rules: Vec<_> = policy

@@ -93,6 +93,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         manifest_globs,
         stdin,
         stdin_name: &args.stdin_name,
+        plan_files: &args.plans,
         now: clock::format_utc(now),
     })?;
     timing::mark("collect");

@@ -154,6 +154,7 @@ fn policy_view(
         commits,
         changes: Default::default(),
         manifests: Vec::new(),
+        plans: Vec::new(),
         skipped: Default::default(),
         errors: Vec::new(),
         attribution: Default::default(),

@@ -172,12 +172,17 @@ impl Evaluator {
         let input = input_value(input)?;
         crate::timing::mark("evaluate: input");
         self.engine.set_input(input);
+        // One name per package: regorus lists a package once per file that
+        // declares it, and a package split over two files (the cloud rules
+        // and their untaggable table) must not report its findings twice.
         let packages: Vec<String> = self
             .engine
             .get_packages()
             .map_err(|e| Error::Rego(e.to_string()))?
             .into_iter()
             .filter(|p| p == ROOT || p.starts_with(&format!("{ROOT}.")))
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
             .collect();
         if packages.is_empty() {
             return Ok(Vec::new());

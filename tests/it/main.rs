@@ -7,6 +7,7 @@ mod audit;
 mod baseline;
 mod catalog;
 mod check;
+mod cloud;
 mod commit_msg;
 mod config;
 mod hooks;
