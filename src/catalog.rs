@@ -217,6 +217,7 @@ mod tests {
                 "GOV-AI-003",
                 "GOV-AI-004",
                 "GOV-AI-005",
+                "GOV-AI-006",
                 "GOV-BLAST-001",
                 "GOV-BLAST-002",
                 "GOV-BLAST-003",

@@ -92,6 +92,13 @@ pub struct Ai {
     /// `trailers:`), or the path of such a YAML file in the repository, read
     /// from where the config is read and part of the policy digest.
     pub identities: Option<Identities>,
+    /// Globs of paths for which an AI-assisted commit must carry line-level
+    /// provenance (a git-ai note or Agent Trace record saying which lines AI
+    /// wrote): GOV-AI-006. Empty: not required.
+    pub require_line_provenance: Vec<String>,
+    /// The Agent Trace file (JSON Lines of trace records), relative to the
+    /// repository root, read at the head of the range.
+    pub agent_trace: String,
 }
 
 /// `ai.identities`: entries, or a file that holds them.
@@ -332,7 +339,9 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Manifest bytes read in one run, all files together (head and base
     /// versions): past it, each further file is a GOV-INPUT-001 finding, not
-    /// read. Bounds memory when a change adds many large files.
+    /// read. Bounds memory when a change adds many large files. The line
+    /// attribution records (git-ai notes, the Agent Trace file) have a
+    /// budget of the same size of their own.
     pub max_total_bytes: u64,
     /// A changed file larger than this counts as changed, but its lines are
     /// not counted (`lines_counted: false`) and its content is not read.
@@ -421,6 +430,8 @@ impl Default for Ai {
             allowed: Vec::new(),
             blocked: Vec::new(),
             identities: None,
+            require_line_provenance: Vec::new(),
+            agent_trace: ".agent-trace/traces.jsonl".into(),
         }
     }
 }
@@ -710,6 +721,24 @@ fn validate(
         &config.blast_radius.ignore_paths,
     );
     compile(&mut problems, "/ai/allowed", &config.ai.allowed);
+    compile(
+        &mut problems,
+        "/ai/require_line_provenance",
+        &config.ai.require_line_provenance,
+    );
+    // Read from the head's tree: a path inside the repository.
+    let trace = &config.ai.agent_trace;
+    if trace.is_empty()
+        || trace.starts_with('/')
+        || trace
+            .split(['/', '\\'])
+            .any(|part| part == ".." || part.is_empty())
+    {
+        problems.add(
+            "/ai/agent_trace",
+            format!("{trace:?} is not a path inside the repository (relative, no `..`)"),
+        );
+    }
     let plans = compile(&mut problems, "/terraform/plans", &config.terraform.plans);
     compile(&mut problems, "/cloud/untaggable", &config.cloud.untaggable);
     for (key, globs) in &config.cloud.regions {

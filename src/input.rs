@@ -63,6 +63,17 @@ pub struct Input {
     pub plans: Vec<Plan>,
     pub skipped: Skipped,
     pub errors: Vec<InputError>,
+    /// What the line-level AI attribution records (git-ai notes, Agent
+    /// Trace) held that was not used, and why.
+    pub attribution: Attribution,
+}
+
+/// Line-level attribution records read but not used (another schema version,
+/// a note computed for another commit, a trace of no commit of this
+/// repository): each is a note in every report, never a silent skip.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Attribution {
+    pub notes: Vec<String>,
 }
 
 named_enum! {
@@ -215,6 +226,23 @@ pub struct Ai {
     /// committer of a human's dirty files it committed with `(aider)`):
     /// recorded, not judged as AI authorship.
     pub committed_by: Vec<Tool>,
+    /// The lines of this commit's files that line-level records (git-ai
+    /// authorship notes, Agent Trace) attribute to AI; absent when no such
+    /// record exists for the commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<AiLines>,
+}
+
+/// AI-written lines of one commit, from line-level attribution records.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct AiLines {
+    /// Lines the records attribute to AI (`ai` or `mixed` contributors), in
+    /// the files the commit changes, at most the lines it adds to each.
+    pub ai: u64,
+    /// The same, per tool id (a line two tools claim counts for both).
+    pub by_tool: std::collections::BTreeMap<String, u64>,
+    /// Where they were read.
+    pub sources: Vec<LineSource>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -241,13 +269,34 @@ named_enum! {
 named_enum! {
     /// The part of a commit a piece of provenance evidence was read from:
     /// `trailer` (the message's last paragraph), `body` (a `Key: value` line
-    /// higher up, or a tool's body marker), `author`, `committer`, `subject`.
+    /// higher up, or a tool's body marker), `author`, `committer`, `subject`;
+    /// or a line-level record beside the commit (`git-ai-note`, `agent-trace`).
     pub enum EvidenceSource {
         Trailer = "trailer",
         Body = "body",
         Author = "author",
         Committer = "committer",
         Subject = "subject",
+        GitAiNote = "git-ai-note",
+        AgentTrace = "agent-trace",
+    }
+}
+
+named_enum! {
+    /// Where line-level AI attribution was read: a git-ai authorship note
+    /// (`refs/notes/ai`) or an Agent Trace record.
+    pub enum LineSource {
+        GitAiNote = "git-ai-note",
+        AgentTrace = "agent-trace",
+    }
+}
+
+impl From<LineSource> for EvidenceSource {
+    fn from(source: LineSource) -> Self {
+        match source {
+            LineSource::GitAiNote => EvidenceSource::GitAiNote,
+            LineSource::AgentTrace => EvidenceSource::AgentTrace,
+        }
     }
 }
 
@@ -309,6 +358,9 @@ pub struct FileChange {
     /// added, binary or uncounted file; none for a deleted one): where a
     /// finding about the commit points in this file.
     pub first_line: Option<u32>,
+    /// The lines of this file the commit's line-level records attribute to
+    /// AI (see `ai.lines`); null when the commit has no such record.
+    pub ai_lines: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -316,6 +368,11 @@ pub struct Changes {
     pub files: Vec<RangeFile>,
     pub additions: u64,
     pub deletions: u64,
+    /// AI-written lines of the commits that have line-level records, summed;
+    /// null when no commit of the range has one.
+    pub ai_lines: Option<u64>,
+    /// `ai_lines` over `additions` (at most 1); null as `ai_lines`.
+    pub ai_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -199,7 +199,7 @@ impl IdentityTable {
 
     /// A free-text tool name ("Claude Code", "GitHub Copilot v2") resolved to a
     /// tool id, with what follows the name (often the model).
-    fn by_name<'t>(&self, text: &'t str) -> Option<(&str, &'t str)> {
+    pub(crate) fn by_name<'t>(&self, text: &'t str) -> Option<(&str, &'t str)> {
         let lower = text.to_lowercase();
         let mut best: Option<(&str, usize)> = None;
         for tool in &self.tools {
@@ -508,6 +508,7 @@ impl AiBuilder {
             declared: self.declared,
             tools,
             committed_by,
+            lines: None,
         }
     }
 }

@@ -134,3 +134,26 @@ deny contains f if {
 		"commit": c.sha,
 	}
 }
+
+# Line-level provenance where the team requires it: an AI-assisted commit
+# that touches a path of ai.require_line_provenance must carry a git-ai note
+# or an Agent Trace record saying which of its lines AI wrote.
+line_paths := {p | some c in ai_commits; some f in c.files; some p in {f.path, f.old_path} - {null}}
+
+lined_paths := govops.glob_filter(cfg.require_line_provenance, line_paths) if count(cfg.require_line_provenance) > 0
+
+lined_paths := set() if count(object.get(cfg, "require_line_provenance", [])) == 0
+
+deny contains f if {
+	count(lined_paths) > 0
+	some c in ai_commits
+	object.get(c.ai, "lines", null) == null
+	touched := sort({p | some file in c.files; some p in {file.path, file.old_path} - {null}; lined_paths[p]})
+	count(touched) > 0
+	f := {
+		"id": "GOV-AI-006",
+		"message": sprintf("AI-assisted commit %s (%s) changes %s without line-level provenance, which ai.require_line_provenance requires there: record which lines AI wrote with git-ai (refs/notes/ai, pushed with the commit) or an Agent Trace record (%s)", [short(c), tools_text(c), concat(", ", touched), cfg.agent_trace]),
+		"commit": c.sha,
+		"file": touched[0],
+	}
+}

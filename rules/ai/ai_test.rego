@@ -107,3 +107,41 @@ test_ai_002_checks_every_model if {
 	c2 := object.union(c, {"ai": {"assisted": true, "declared": null, "tools": [t]}})
 	"GOV-AI-002" in fx.ids(ai.deny) with input as fx.doc({"config": blocked_cfg, "commits": [c2]})
 }
+
+line_cfg := object.union(fx.config, {"ai": {"require_line_provenance": ["services/payments/**"]}})
+
+with_lines(c) := object.union(c, {"ai": {"lines": {"ai": 3, "by_tool": {"cursor": 3}, "sources": ["agent-trace"]}}})
+
+test_ai_006_off_by_default if {
+	c := fx.ai_commit("cursor", "m", {"files": [fx.file("services/payments/a.go", 3)]})
+	count(ai.deny) == 0 with input as fx.doc({"commits": [c]})
+}
+
+test_ai_006_fires_without_line_records if {
+	c := fx.ai_commit("cursor", "m", {"files": [fx.file("services/payments/a.go", 3), fx.file("docs/x.md", 1)]})
+	fs := ai.deny with input as fx.doc({"config": line_cfg, "commits": [c]})
+	fx.ids(fs) == ["GOV-AI-006"]
+	some f in fs
+	f.file == "services/payments/a.go"
+	f.commit == fx.sha
+}
+
+test_ai_006_renamed_out_of_the_path if {
+	moved := object.union(fx.file("attic/a.go", 0), {"status": "renamed", "old_path": "services/payments/a.go"})
+	c := fx.ai_commit("cursor", "m", {"files": [moved]})
+	fx.ids(ai.deny) == ["GOV-AI-006"] with input as fx.doc({"config": line_cfg, "commits": [c]})
+}
+
+test_ai_006_quiet_with_line_records_elsewhere_or_for_humans if {
+	lined := with_lines(fx.ai_commit("cursor", "m", {"files": [fx.file("services/payments/a.go", 3)]}))
+	count(ai.deny) == 0 with input as fx.doc({"config": line_cfg, "commits": [lined]})
+	other := fx.ai_commit("cursor", "m", {"files": [fx.file("src/a.go", 3)]})
+	count(ai.deny) == 0 with input as fx.doc({"config": line_cfg, "commits": [other]})
+	human := fx.commit({"files": [fx.file("services/payments/a.go", 3)]})
+	count(ai.deny) == 0 with input as fx.doc({"config": line_cfg, "commits": [human]})
+}
+
+test_ai_006_null_lines_are_no_records if {
+	c := object.union(fx.ai_commit("cursor", "m", {"files": [fx.file("services/payments/a.go", 3)]}), {"ai": {"lines": null}})
+	fx.ids(ai.deny) == ["GOV-AI-006"] with input as fx.doc({"config": line_cfg, "commits": [c]})
+}

@@ -34,6 +34,23 @@ protected := govops.glob_filter(cfg.protected_paths, ai_paths)
 
 ignored := govops.glob_filter(cfg.ignore_paths, ai_paths | {f.path | some f in input.changes.files})
 
+# Line-level records (git-ai notes, Agent Trace) say which lines AI wrote:
+# a commit that has them is charged with its AI-written lines only.
+has_lines(c) if object.get(c.ai, "lines", null) != null
+
+ai_lines(file) := object.get(file, "ai_lines", null)
+
+# A file the commit adds or edits, writing lines of which none is AI's: a
+# human's part of a squash. Records attribute the lines a commit writes,
+# not those it removes or moves, so a deletion, a rename and an edit that
+# only removes lines are never cleared so.
+human_part(c, file) if {
+	has_lines(c)
+	ai_lines(file) == 0
+	file.status in {"added", "modified"}
+	file.additions > 0
+}
+
 review contains f if {
 	# Most changes touch no protected path: then the commits are not walked.
 	count(protected) > 0
@@ -41,6 +58,7 @@ review contains f if {
 	some file in c.files
 	some path in paths(file)
 	protected[path]
+	not human_part(c, file)
 	f := {
 		"id": "GOV-BLAST-001",
 		"message": sprintf("AI-assisted commit %s changes the protected path %s: a human must approve it", [short(c), path]),
@@ -52,6 +70,24 @@ review contains f if {
 counted(files) := [f | some f in files; not ignored[f.path]]
 
 lines(files) := sum([n | some f in files; n := f.additions + f.deletions])
+
+# An AI-assisted commit's size: with line-level records, the lines and the
+# files AI wrote; without, all of its lines and files.
+ai_size_lines(c, files) := sum([n | some f in files; n := object.get(f, "ai_lines", 0)]) if has_lines(c)
+
+ai_size_lines(c, files) := lines(files) if not has_lines(c)
+
+ai_size_files(c, files) := count([f | some f in files; object.get(f, "ai_lines", 0) > 0]) if has_lines(c)
+
+ai_size_files(c, files) := count(files) if not has_lines(c)
+
+with_ai(c) := " with AI-written lines" if has_lines(c)
+
+with_ai(c) := "" if not has_lines(c)
+
+ai_word(c) := "AI-written " if has_lines(c)
+
+ai_word(c) := "" if not has_lines(c)
 
 review contains f if {
 	cfg.max_files != null
@@ -79,11 +115,11 @@ review contains f if {
 	cfg.ai_max_files != null
 	some c in ai_commits
 	count(c.files) > cfg.ai_max_files
-	n := count(counted(c.files))
+	n := ai_size_files(c, counted(c.files))
 	n > cfg.ai_max_files
 	f := {
 		"id": "GOV-BLAST-002",
-		"message": sprintf("AI-assisted commit %s touches %d files, more than blast_radius.ai_max_files (%d): split it or have a human approve", [short(c), n, cfg.ai_max_files]),
+		"message": sprintf("AI-assisted commit %s touches %d files%s, more than blast_radius.ai_max_files (%d): split it or have a human approve", [short(c), n, with_ai(c), cfg.ai_max_files]),
 		"commit": c.sha,
 	}
 }
@@ -92,11 +128,11 @@ review contains f if {
 	cfg.ai_max_lines != null
 	some c in ai_commits
 	lines(c.files) > cfg.ai_max_lines
-	n := lines(counted(c.files))
+	n := ai_size_lines(c, counted(c.files))
 	n > cfg.ai_max_lines
 	f := {
 		"id": "GOV-BLAST-002",
-		"message": sprintf("AI-assisted commit %s changes %d lines, more than blast_radius.ai_max_lines (%d): split it or have a human approve", [short(c), n, cfg.ai_max_lines]),
+		"message": sprintf("AI-assisted commit %s changes %d %slines, more than blast_radius.ai_max_lines (%d): split it or have a human approve", [short(c), n, ai_word(c), cfg.ai_max_lines]),
 		"commit": c.sha,
 	}
 }

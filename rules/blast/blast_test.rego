@@ -159,3 +159,58 @@ test_blast_004_relabel_counts_both if {
 	same := fx.manifest({"environment": "dev"})
 	count(blast.review) == 0 with input as fx.doc({"manifests": [same]})
 }
+
+# Line-level records: a squash whose AI lines are all in tests does not
+# trip the protected path a human edited in it.
+lined(file, ai) := object.union(file, {"ai_lines": ai})
+
+line_commit(files, ai) := fx.ai_commit("claude-code", "m", {
+	"files": files,
+	"ai": {"assisted": true, "declared": null, "tools": [fx.tool("claude-code", "m")], "lines": {"ai": ai, "by_tool": {"claude-code": ai}, "sources": ["git-ai-note"]}},
+})
+
+test_blast_001_human_part_of_a_squash_is_not_charged if {
+	c := line_commit([lined(fx.file(".github/workflows/ci.yml", 3), 0), lined(fx.file("tests/a.rs", 40), 40)], 40)
+	count(blast.review) == 0 with input as fx.doc({"commits": [c]})
+}
+
+test_blast_001_ai_lines_in_the_protected_path_are if {
+	c := line_commit([lined(fx.file(".github/workflows/ci.yml", 3), 1), lined(fx.file("tests/a.rs", 40), 39)], 40)
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [c]})
+}
+
+test_blast_001_removals_and_renames_are_never_cleared if {
+	removal := object.union(lined(fx.file(".github/workflows/ci.yml", 0), 0), {"deletions": 5})
+	c := line_commit([removal], 0)
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [c]})
+	gone := object.union(lined(fx.file(".github/workflows/ci.yml", 0), 0), {"status": "deleted", "deletions": 5})
+	d := line_commit([gone], 0)
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [d]})
+	moved := object.union(lined(fx.file("ci.yml", 3), 0), {"status": "renamed", "old_path": ".github/workflows/ci.yml"})
+	r := line_commit([moved], 0)
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [r]})
+}
+
+test_blast_001_without_line_data_every_file_counts if {
+	c := fx.ai_commit("claude-code", "m", {"files": [lined(fx.file(".github/workflows/ci.yml", 3), null)]})
+	fx.ids(blast.review) == ["GOV-BLAST-001"] with input as fx.doc({"commits": [c]})
+}
+
+test_blast_002_counts_ai_written_lines_when_recorded if {
+	# 900 lines changed, of which AI wrote 100: under ai_max_lines (800).
+	c := line_commit([lined(fx.file("src/a.rs", 900), 100)], 100)
+	count(blast.review) == 0 with input as fx.doc({"commits": [c]})
+	big := line_commit([lined(fx.file("src/a.rs", 900), 801)], 801)
+	fs := blast.review with input as fx.doc({"commits": [big]})
+	fx.ids(fs) == ["GOV-BLAST-002"]
+	some f in fs
+	contains(f.message, "801 AI-written lines")
+}
+
+test_blast_002_counts_files_with_ai_lines_when_recorded if {
+	ai := [lined(fx.file(sprintf("src/f%d.rs", [i]), 1), 1) | some i in numbers.range(1, 3)]
+	human := [lined(fx.file(sprintf("src/g%d.rs", [i]), 1), 0) | some i in numbers.range(1, 23)]
+	files := array.concat(ai, human)
+	c := line_commit(files, 3)
+	count(blast.review) == 0 with input as fx.doc({"commits": [c]})
+}

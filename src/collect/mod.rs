@@ -2,6 +2,7 @@
 //! changed files, the manifests and the CI context, assembled into the input
 //! document.
 
+pub mod attribution;
 pub mod context;
 pub mod git;
 pub mod manifests;
@@ -71,6 +72,9 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     let max_diff_bytes = cfg.config.limits.max_diff_bytes;
     let mut errors: Vec<InputError> = Vec::new();
     let mut commits = Vec::new();
+    // Line-level AI attribution (range mode: records name commits).
+    let mut range_ai_lines = None;
+    let mut attribution_notes = Vec::new();
     let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
         (Mode::Range, Some(range)) => {
             let ids = git::commit_ids(req.repo, range)?;
@@ -79,6 +83,18 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
                 commits.push(build_commit(raw, table, review_keys, &mut errors));
             }
             timing::mark("collect: commits");
+            let sources = attribution::Sources {
+                repo: req.repo,
+                head: range.head,
+                trace_path: &cfg.config.ai.agent_trace,
+                max_bytes: cfg.config.limits.max_file_bytes,
+                max_total: cfg.config.limits.max_total_bytes,
+                spent: std::cell::Cell::new(0),
+                table,
+            };
+            range_ai_lines =
+                attribution::collect(&sources, &mut commits, &mut errors, &mut attribution_notes);
+            timing::mark("collect: line attribution");
             let files =
                 git::diff_trees(req.repo, range.merge_base, Some(range.head), max_diff_bytes)?;
             timing::mark("collect: range diff");
@@ -210,6 +226,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     let range_source = req
         .range
         .map_or_else(|| req.mode.to_string(), |r| r.source.to_string());
+    let additions = changes.iter().map(|f| f.additions).sum();
     let input = Input {
         schema: input::SCHEMA,
         now: req.now,
@@ -231,14 +248,19 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         policy: req.policy_source,
         commits,
         changes: Changes {
-            additions: changes.iter().map(|f| f.additions).sum(),
+            additions,
             deletions: changes.iter().map(|f| f.deletions).sum(),
             files: range_files,
+            ai_lines: range_ai_lines,
+            ai_share: attribution::share(range_ai_lines, additions),
         },
         manifests: collected.manifests,
         plans,
         skipped: collected.skipped,
         errors,
+        attribution: input::Attribution {
+            notes: attribution_notes,
+        },
     };
     Ok(Collection {
         input,
@@ -576,6 +598,7 @@ mod tests {
             binary: false,
             lines_counted: true,
             first_line: Some(1),
+            ai_lines: None,
         };
         let changes = vec![change("deploy/prod/sub"), change("vendor/lib")];
         let snap = Snapshot::Commit(head);

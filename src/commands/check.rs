@@ -200,6 +200,7 @@ fn notes(
 ) -> Vec<String> {
     let mut notes: Vec<String> = policy_ref.note().into_iter().collect();
     notes.extend(env.notes.iter().cloned());
+    notes.extend(input.attribution.notes.iter().cloned());
     if range.is_some_and(|r| r.base.is_none() && r.source == RangeSource::HeadOnly) {
         notes.push("HEAD is not ahead of its upstream, origin/HEAD, main or master: checked HEAD alone; pass --base REV to check a range".into());
     }

@@ -157,6 +157,7 @@ fn policy_view(
         plans: Vec::new(),
         skipped: Default::default(),
         errors: Vec::new(),
+        attribution: Default::default(),
     };
     let rules: Vec<_> = policy
         .rules

@@ -2,6 +2,7 @@
 //! `govops` binary. All in one test binary so it links once.
 
 mod architecture;
+mod attribution;
 mod audit;
 mod baseline;
 mod catalog;

@@ -311,6 +311,7 @@ fn count(
         binary,
         lines_counted: !too_big,
         first_line,
+        ai_lines: None,
     })
 }
 
