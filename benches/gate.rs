@@ -131,7 +131,7 @@ fn main() {
     });
     println!(
         "machine: {} cores, load average {} at the start",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         load()
     );
     let mut summary = Vec::new();
@@ -763,6 +763,7 @@ fn run_quiet(cmd: &mut Command) -> Duration {
 
 /// Run a command, returning its wall time and its own peak RSS in KiB.
 #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
+#[allow(unsafe_code)] // wait4: the child's own peak memory, which std does not give
 fn run_measured(cmd: &mut Command) -> (Duration, i64) {
     let t = Instant::now();
     let child = cmd
@@ -773,9 +774,9 @@ fn run_measured(cmd: &mut Command) -> (Duration, i64) {
     let mut status = 0;
     // SAFETY: plain libc call on our own child's pid with valid out-pointers.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let pid = unsafe { libc::wait4(child.id().cast_signed(), &mut status, 0, &mut usage) };
     let elapsed = t.elapsed();
-    assert_eq!(pid, child.id() as i32);
+    assert_eq!(pid, child.id().cast_signed());
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
         "{cmd:?} failed: {status}"

@@ -133,7 +133,11 @@ pub fn with_user_docs(user: Vec<RuleDoc>) -> Result<Vec<RuleDoc>> {
 pub fn builtin() -> Vec<RuleDoc> {
     let mut docs: Vec<RuleDoc> = BUILTIN_RULES
         .iter()
-        .filter(|(p, _)| p.ends_with(".md"))
+        .filter(|(p, _)| {
+            std::path::Path::new(p)
+                .extension()
+                .is_some_and(|e| e == "md")
+        })
         .filter_map(|(_, text)| parse_doc(text))
         .collect();
     docs.sort_by(|a, b| a.id.cmp(&b.id));
@@ -415,10 +419,12 @@ mod tests {
     fn ids_by_set() -> BTreeMap<String, BTreeSet<String>> {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
-        for (path, text) in BUILTIN_RULES
-            .iter()
-            .filter(|(p, _)| p.ends_with(".rego") && !p.ends_with("_test.rego"))
-        {
+        for (path, text) in BUILTIN_RULES.iter().filter(|(p, _)| {
+            std::path::Path::new(p)
+                .extension()
+                .is_some_and(|e| e == "rego")
+                && !p.ends_with("_test.rego")
+        }) {
             engine
                 .add_policy(path.to_string(), text.to_string())
                 .unwrap_or_else(|e| panic!("{path}: {e}"));

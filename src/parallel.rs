@@ -13,7 +13,7 @@ const MAX_WORKERS: usize = 8;
 /// How many workers a fan-out uses: the cores, at most `MAX_WORKERS`.
 pub fn workers() -> usize {
     std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+        .map_or(1, std::num::NonZero::get)
         .min(MAX_WORKERS)
 }
 

@@ -524,7 +524,7 @@ fn merge_into(entries: &mut Entries, node: &Node, merge_pos: Pos) -> Result<(), 
                 _ => Err(not_mappings(n.pos)),
             })
             .collect::<Result<_, _>>()?,
-        _ => return Err(not_mappings(node.pos)),
+        NodeKind::Scalar(_) => return Err(not_mappings(node.pos)),
     };
     for source in sources {
         for (k, p, v) in source {
@@ -750,7 +750,7 @@ fn go_parse_int(s: &str) -> Option<i64> {
     };
     let u = go_parse_uint(rest)?;
     if neg {
-        (u <= 1u64 << 63).then(|| (u as i64).wrapping_neg())
+        (u <= 1u64 << 63).then(|| u.cast_signed().wrapping_neg())
     } else {
         i64::try_from(u).ok()
     }

@@ -576,18 +576,17 @@ impl Loader<'_> {
                 continue;
             }
             let chart_dir = parts[..i].join("/");
-            let known = match charts.get(&chart_dir) {
-                Some(k) => *k,
-                None => {
-                    let chart = if chart_dir.is_empty() {
-                        "Chart.yaml".to_string()
-                    } else {
-                        format!("{chart_dir}/Chart.yaml")
-                    };
-                    let is_chart = snap.size(self.repo, &chart)?.is_some();
-                    charts.insert(chart_dir, is_chart);
-                    is_chart
-                }
+            let known = if let Some(k) = charts.get(&chart_dir) {
+                *k
+            } else {
+                let chart = if chart_dir.is_empty() {
+                    "Chart.yaml".to_string()
+                } else {
+                    format!("{chart_dir}/Chart.yaml")
+                };
+                let is_chart = snap.size(self.repo, &chart)?.is_some();
+                charts.insert(chart_dir, is_chart);
+                is_chart
             };
             if known {
                 return Ok(true);

@@ -75,62 +75,60 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     // Line-level AI attribution (range mode: records name commits).
     let mut range_ai_lines = None;
     let mut attribution_notes = Vec::new();
-    let (changes, head_snapshot, before_snapshot) = match (req.mode, req.range) {
-        (Mode::Range, Some(range)) => {
-            let ids = git::commit_ids(req.repo, range)?;
-            timing::mark("collect: commit list");
-            for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
-                commits.push(build_commit(raw, table, review_keys, &mut errors));
-            }
-            timing::mark("collect: commits");
-            let sources = attribution::Sources {
-                repo: req.repo,
-                head: range.head,
-                trace_path: &cfg.config.ai.agent_trace,
-                max_bytes: cfg.config.limits.max_file_bytes,
-                max_total: cfg.config.limits.max_total_bytes,
-                spent: std::cell::Cell::new(0),
-                table,
-            };
-            range_ai_lines =
-                attribution::collect(&sources, &mut commits, &mut errors, &mut attribution_notes);
-            timing::mark("collect: line attribution");
-            let files =
-                git::diff_trees(req.repo, range.merge_base, Some(range.head), max_diff_bytes)?;
-            timing::mark("collect: range diff");
-            (
-                files,
-                Snapshot::Commit(range.head),
-                range.merge_base.map(Snapshot::Commit),
-            )
+    let (changes, head_snapshot, before_snapshot) = if let (Mode::Range, Some(range)) =
+        (req.mode, req.range)
+    {
+        let ids = git::commit_ids(req.repo, range)?;
+        timing::mark("collect: commit list");
+        for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
+            commits.push(build_commit(raw, table, review_keys, &mut errors));
         }
-        _ => {
-            // Read ahead with the default limit; again when the config sets another.
-            let files = match req.staged.take() {
-                Some(files) if max_diff_bytes == Limits::default().max_diff_bytes => files,
-                _ => git::diff_staged(req.repo, max_diff_bytes)?,
+        timing::mark("collect: commits");
+        let sources = attribution::Sources {
+            repo: req.repo,
+            head: range.head,
+            trace_path: &cfg.config.ai.agent_trace,
+            max_bytes: cfg.config.limits.max_file_bytes,
+            max_total: cfg.config.limits.max_total_bytes,
+            spent: std::cell::Cell::new(0),
+            table,
+        };
+        range_ai_lines =
+            attribution::collect(&sources, &mut commits, &mut errors, &mut attribution_notes);
+        timing::mark("collect: line attribution");
+        let files = git::diff_trees(req.repo, range.merge_base, Some(range.head), max_diff_bytes)?;
+        timing::mark("collect: range diff");
+        (
+            files,
+            Snapshot::Commit(range.head),
+            range.merge_base.map(Snapshot::Commit),
+        )
+    } else {
+        // Read ahead with the default limit; again when the config sets another.
+        let files = match req.staged.take() {
+            Some(files) if max_diff_bytes == Limits::default().max_diff_bytes => files,
+            _ => git::diff_staged(req.repo, max_diff_bytes)?,
+        };
+        if let Some(message) = &req.message {
+            let author = git::pending_author(req.repo);
+            let raw = RawCommit {
+                sha: String::new(),
+                parents: req
+                    .repo
+                    .head()
+                    .ok()
+                    .and_then(|h| h.target())
+                    .map(|t| vec![t.to_string()])
+                    .unwrap_or_default(),
+                message: trailers::strip_message(message),
+                committer: author.clone(),
+                author,
+                files: files.clone(),
             };
-            if let Some(message) = &req.message {
-                let author = git::pending_author(req.repo);
-                let raw = RawCommit {
-                    sha: String::new(),
-                    parents: req
-                        .repo
-                        .head()
-                        .ok()
-                        .and_then(|h| h.target())
-                        .map(|t| vec![t.to_string()])
-                        .unwrap_or_default(),
-                    message: trailers::strip_message(message),
-                    committer: author.clone(),
-                    author,
-                    files: files.clone(),
-                };
-                commits.push(build_commit(raw, table, review_keys, &mut errors));
-            }
-            let head = req.repo.head().ok().and_then(|h| h.target());
-            (files, Snapshot::Index, head.map(Snapshot::Commit))
+            commits.push(build_commit(raw, table, review_keys, &mut errors));
         }
+        let head = req.repo.head().ok().and_then(|h| h.target());
+        (files, Snapshot::Index, head.map(Snapshot::Commit))
     };
 
     let spent = std::sync::atomic::AtomicU64::new(0);
@@ -212,7 +210,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             lines_counted: f.lines_counted,
             ai_commits: ai_touched
                 .get(f.path.as_str())
-                .map(|shas| shas.iter().map(|s| s.to_string()).collect())
+                .map(|shas| shas.iter().map(std::string::ToString::to_string).collect())
                 .unwrap_or_default(),
         })
         .collect();

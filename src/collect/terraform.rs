@@ -251,7 +251,7 @@ fn bounded_changes<'de, D: serde::Deserializer<'de>>(
             Ok(Some(out))
         }
     }
-    d.deserialize_any(Changes(MAX_RESOURCES.with(|m| m.get())))
+    d.deserialize_any(Changes(MAX_RESOURCES.with(std::cell::Cell::get)))
 }
 
 fn managed() -> String {
@@ -731,7 +731,12 @@ impl<'a> TfSources<'a> {
     fn new(req: &Request<'a>) -> Result<Self> {
         let mut dirs: HashMap<String, Vec<String>> = HashMap::new();
         for entry in req.head.list(req.repo, "")? {
-            if entry.kind == EntryKind::File && entry.path.ends_with(".tf") {
+            // Terraform reads `*.tf` by that exact suffix.
+            if entry.kind == EntryKind::File
+                && std::path::Path::new(&entry.path)
+                    .extension()
+                    .is_some_and(|e| e == "tf")
+            {
                 let dir = entry.path.rfind('/').map_or("", |i| &entry.path[..i]);
                 dirs.entry(dir.to_string()).or_default().push(entry.path);
             }
@@ -877,7 +882,11 @@ fn index_body(body: &Body, text: &str, path: &str, folder: &mut Folder) {
             continue;
         };
         let line = line_of(span.start);
-        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        let labels: Vec<&str> = block
+            .labels
+            .iter()
+            .map(hcl_edit::structure::BlockLabel::as_str)
+            .collect();
         match (block.ident.as_str(), labels.as_slice()) {
             (kind @ ("resource" | "data"), [t, n]) => {
                 folder

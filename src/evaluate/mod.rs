@@ -483,11 +483,11 @@ fn compile_patterns(patterns: &Value) -> anyhow::Result<globset::GlobSet> {
         Value::String(s) => vec![s.to_string()],
         Value::Array(a) => a
             .iter()
-            .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
+            .filter_map(|v| v.as_string().ok().map(std::string::ToString::to_string))
             .collect(),
         Value::Set(s) => s
             .iter()
-            .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
+            .filter_map(|v| v.as_string().ok().map(std::string::ToString::to_string))
             .collect(),
         Value::Null => Vec::new(),
         _ => anyhow::bail!("govops.glob: patterns must be a string or an array of strings"),
@@ -501,13 +501,12 @@ fn with_globs<T>(patterns: &Value, f: impl FnOnce(&globset::GlobSet) -> T) -> an
     let mut cache = glob_cache()
         .lock()
         .map_err(|_| anyhow::anyhow!("govops.glob: cache poisoned"))?;
-    let i = match cache.iter().position(|(p, _)| p == patterns) {
-        Some(i) => i,
-        None => {
-            let set = compile_patterns(patterns)?;
-            cache.push((patterns.clone(), set));
-            cache.len() - 1
-        }
+    let i = if let Some(i) = cache.iter().position(|(p, _)| p == patterns) {
+        i
+    } else {
+        let set = compile_patterns(patterns)?;
+        cache.push((patterns.clone(), set));
+        cache.len() - 1
     };
     Ok(f(&cache[i].1))
 }

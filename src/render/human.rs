@@ -269,11 +269,11 @@ pub fn render(report: &Report<'_>, style: Style) -> String {
 /// Findings by rule (rules in order of their most pressing finding), each
 /// rule's findings folded by status and the commit or object they concern.
 fn group(findings: &[Finding]) -> Vec<(&str, Vec<Vec<&Finding>>)> {
+    type Key<'a> = (u8, Option<&'a str>, Option<&'a str>, Option<&'a str>);
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| super::priority(f));
     let mut rules: Vec<(&str, Vec<Vec<&Finding>>)> = Vec::new();
     let mut rule_index: HashMap<&str, usize> = HashMap::new();
-    type Key<'a> = (u8, Option<&'a str>, Option<&'a str>, Option<&'a str>);
     let mut fold_index: HashMap<(&str, Key<'_>), usize> = HashMap::new();
     for f in sorted {
         let r = *rule_index.entry(&f.id).or_insert_with(|| {

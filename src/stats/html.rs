@@ -91,7 +91,7 @@ fn merge_buckets(commits: &[CommitRow]) -> (Vec<String>, Vec<Series>) {
     let series = |name: &str, v: &[u64]| Series {
         name: format!("{name} ({} PRs)", v.iter().sum::<u64>()),
         values: v.iter().map(|n| Some(*n as f64)).collect(),
-        labels: v.iter().map(|n| n.to_string()).collect(),
+        labels: v.iter().map(std::string::ToString::to_string).collect(),
     };
     (
         bounds.iter().map(|(_, l)| l.to_string()).collect(),

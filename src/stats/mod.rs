@@ -142,24 +142,21 @@ struct Header {
 /// The commits of `base..head` (all of head's history without a base),
 /// oldest first.
 fn walk(repo: &Repository, opts: &Options) -> Result<(Option<Oid>, Oid, Vec<Oid>)> {
-    let (base, head) = match &opts.base {
-        Some(b) => {
-            let r = git::resolve_range(repo, Some(b), opts.head.as_deref(), None)?;
-            (r.base, r.head)
-        }
-        None => {
-            let rev = opts.head.as_deref().unwrap_or("HEAD");
-            let head = repo
-                .revparse_single(rev)
-                .and_then(|o| o.peel_to_commit())
-                .map_err(|_| {
-                    Error::Git(format!(
-                        "head commit {rev} is not in this repository (or it has no commit yet)"
-                    ))
-                })?
-                .id();
-            (None, head)
-        }
+    let (base, head) = if let Some(b) = &opts.base {
+        let r = git::resolve_range(repo, Some(b), opts.head.as_deref(), None)?;
+        (r.base, r.head)
+    } else {
+        let rev = opts.head.as_deref().unwrap_or("HEAD");
+        let head = repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|_| {
+                Error::Git(format!(
+                    "head commit {rev} is not in this repository (or it has no commit yet)"
+                ))
+            })?
+            .id();
+        (None, head)
     };
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;

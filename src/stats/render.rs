@@ -179,7 +179,10 @@ pub fn table(report: &Report, by: By) -> String {
         "MERGE(MED)",
         "REVIEWED",
     ];
-    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    let mut cells: Vec<Vec<String>> = vec![header
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect()];
     let rework = |x: Option<f64>| x.map_or_else(|| "-".into(), pct);
     for row in rows.iter().chain(std::iter::once(&report.overall)) {
         let name = if std::ptr::eq(row, &report.overall) {

@@ -89,7 +89,7 @@ fn hunks_of(repo: &Repository, id: Oid, max_diff_bytes: u64) -> Result<Vec<FileH
 /// The hunks of every commit, read on several cores.
 fn all_hunks(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<Vec<FileHunks>>> {
     let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+        .map_or(1, std::num::NonZero::get)
         .min(8);
     if threads == 1 || ids.len() < 64 {
         return ids

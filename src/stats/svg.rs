@@ -105,6 +105,7 @@ fn legend(series: &[Series]) -> String {
 fn x_labels(categories: &[String], step: f64) -> String {
     let mut s = String::new();
     // Thin the labels so they never overlap (about 60 px each).
+    #[allow(clippy::cast_sign_loss)] // step is a positive width
     let every = ((60.0 / step).ceil() as usize).max(1);
     for (i, c) in categories.iter().enumerate() {
         if i % every != 0 {

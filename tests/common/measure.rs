@@ -96,6 +96,7 @@ pub fn run_measured(cmd: Command) -> Run {
 /// Run `cmd` to completion, reaping it with `wait4` (its exit status and
 /// time; getrusage of all children would mix in other tests').
 #[allow(clippy::zombie_processes)] // reaped by wait4, which std cannot see
+#[allow(unsafe_code)] // wait4: the child's own peak memory, which std does not give
 fn run_waited(mut cmd: Command) -> Run {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
@@ -128,6 +129,6 @@ fn run_waited(mut cmd: Command) -> Run {
             stderr: stderr.join().unwrap(),
         },
         elapsed: started.elapsed(),
-        peak_kib: usage.ru_maxrss as u64,
+        peak_kib: usage.ru_maxrss.cast_unsigned(),
     }
 }

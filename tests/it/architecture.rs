@@ -109,7 +109,6 @@ fn shared_nouns_depend_on_no_stage() {
 
 #[test]
 fn top_level_modules_have_no_cycle() {
-    let graph = graph();
     // Depth-first search for a back edge; report the cycle's path.
     fn visit<'a>(
         node: &'a str,
@@ -118,7 +117,10 @@ fn top_level_modules_have_no_cycle() {
         done: &mut BTreeSet<&'a str>,
     ) -> Option<Vec<String>> {
         if let Some(i) = path.iter().position(|n| *n == node) {
-            let mut cycle: Vec<String> = path[i..].iter().map(|s| s.to_string()).collect();
+            let mut cycle: Vec<String> = path[i..]
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect();
             cycle.push(node.to_string());
             return Some(cycle);
         }
@@ -134,6 +136,7 @@ fn top_level_modules_have_no_cycle() {
         path.pop();
         None
     }
+    let graph = graph();
     let mut done = BTreeSet::new();
     for node in graph.keys() {
         if let Some(cycle) = visit(node, &graph, &mut Vec::new(), &mut done) {

@@ -1,6 +1,9 @@
 //! Integration tests: real git repositories built in temp dirs, the real
 //! `govops` binary. All in one test binary so it links once.
 
+// Test data is built with small numbers; casts between them cannot wrap.
+#![allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+
 mod architecture;
 mod attribution;
 mod audit;

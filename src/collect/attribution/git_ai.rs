@@ -257,48 +257,47 @@ pub fn parse(
             at,
             "an attestation needs a key, a space and line ranges".to_string(),
         ))?;
-        let agent = match known.get(key) {
-            Some(a) => *a,
-            None => {
-                // The key's prefix says who wrote the lines (`h_` a known
-                // human, `s_` and bare hex AI sessions); the metadata names
-                // the tool. git-ai itself writes keys its metadata lacks
-                // (54 of 940 notes on its own main branch): their lines
-                // still count as AI, by an unknown tool, and the report says so.
-                let (record, human) = if key.starts_with("h_") {
-                    (humans.and_then(|h| h.get(key)), true)
-                } else if let Some(session) = key.strip_prefix("s_") {
-                    let id = key
-                        .split_once("::")
-                        .map(|(s, _)| s)
-                        .filter(|_| session.contains("::t_"))
-                        .ok_or((at, format!("the session key {key} is not SESSION::TRACE")))?;
-                    (sessions.and_then(|s| s.get(id)), false)
-                } else {
-                    (prompts.and_then(|p| p.get(key)), false)
-                };
-                let found = match (record, human) {
-                    (_, true) => None,
-                    (Some(record), false) => {
-                        Some(rec.agent(agent_of(table, record).map_err(|m| (at, m))?))
-                    }
-                    (None, false) => {
-                        undeclared.push(key);
-                        Some(rec.agent(Agent {
-                            tool: UNKNOWN.into(),
-                            recorded: key.to_string(),
-                            model: None,
-                            session: None,
-                            source: SOURCE,
-                        }))
-                    }
-                };
-                if record.is_none() && human {
-                    undeclared.push(key);
+        let agent = if let Some(a) = known.get(key) {
+            *a
+        } else {
+            // The key's prefix says who wrote the lines (`h_` a known
+            // human, `s_` and bare hex AI sessions); the metadata names
+            // the tool. git-ai itself writes keys its metadata lacks
+            // (54 of 940 notes on its own main branch): their lines
+            // still count as AI, by an unknown tool, and the report says so.
+            let (record, human) = if key.starts_with("h_") {
+                (humans.and_then(|h| h.get(key)), true)
+            } else if let Some(session) = key.strip_prefix("s_") {
+                let id = key
+                    .split_once("::")
+                    .map(|(s, _)| s)
+                    .filter(|_| session.contains("::t_"))
+                    .ok_or((at, format!("the session key {key} is not SESSION::TRACE")))?;
+                (sessions.and_then(|s| s.get(id)), false)
+            } else {
+                (prompts.and_then(|p| p.get(key)), false)
+            };
+            let found = match (record, human) {
+                (_, true) => None,
+                (Some(record), false) => {
+                    Some(rec.agent(agent_of(table, record).map_err(|m| (at, m))?))
                 }
-                known.insert(key, found);
-                found
+                (None, false) => {
+                    undeclared.push(key);
+                    Some(rec.agent(Agent {
+                        tool: UNKNOWN.into(),
+                        recorded: key.to_string(),
+                        model: None,
+                        session: None,
+                        source: SOURCE,
+                    }))
+                }
+            };
+            if record.is_none() && human {
+                undeclared.push(key);
             }
+            known.insert(key, found);
+            found
         };
         let spans = rec.files.entry(path.clone()).or_default();
         for part in ranges.split(',') {

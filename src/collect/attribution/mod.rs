@@ -58,12 +58,11 @@ impl CommitRecords {
 
     /// The index of an agent, added when new.
     pub fn agent(&mut self, agent: Agent) -> u32 {
-        let i = match self.agents.iter().position(|a| *a == agent) {
-            Some(i) => i,
-            None => {
-                self.agents.push(agent);
-                self.agents.len() - 1
-            }
+        let i = if let Some(i) = self.agents.iter().position(|a| *a == agent) {
+            i
+        } else {
+            self.agents.push(agent);
+            self.agents.len() - 1
         };
         u32::try_from(i).unwrap_or(u32::MAX)
     }
@@ -292,18 +291,17 @@ fn record_tool(c: &mut Commit, agent: &Agent) {
         .to_string(),
         value: agent.recorded.clone(),
     };
-    let tool = match c.ai.tools.iter_mut().position(|t| t.tool == agent.tool) {
-        Some(i) => &mut c.ai.tools[i],
-        None => {
-            c.ai.tools.push(Tool {
-                tool: agent.tool.clone(),
-                model: None,
-                models: Vec::new(),
-                session: None,
-                evidence: Vec::new(),
-            });
-            c.ai.tools.last_mut().expect("just pushed")
-        }
+    let tool = if let Some(i) = c.ai.tools.iter_mut().position(|t| t.tool == agent.tool) {
+        &mut c.ai.tools[i]
+    } else {
+        c.ai.tools.push(Tool {
+            tool: agent.tool.clone(),
+            model: None,
+            models: Vec::new(),
+            session: None,
+            evidence: Vec::new(),
+        });
+        c.ai.tools.last_mut().expect("just pushed")
     };
     if let Some(m) = &agent.model {
         if !tool.models.contains(m) {

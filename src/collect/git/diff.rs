@@ -71,7 +71,7 @@ pub fn staged(repo: &Repository, max_diff_bytes: u64) -> Result<Vec<FileChange>>
             (Some(p), Some(tree)) if delta.old_file().id() != Oid::zero() => tree
                 .get_path(&repo_path::bytes_to_path(p))
                 .ok()
-                .map(|e| (e.id(), e.filemode_raw() as u32)),
+                .map(|e| (e.id(), e.filemode_raw().cast_unsigned())),
             _ => None,
         };
         let new = match delta.new_file().path_bytes() {
@@ -264,8 +264,8 @@ fn count(
     if !too_big {
         let load = |id: Option<Oid>| id.map(|id| objects.blob(id, &what)).transpose();
         let (before, after) = (load(ob)?, load(nb)?);
-        binary = before.as_ref().is_some_and(|b| b.is_binary())
-            || after.as_ref().is_some_and(|b| b.is_binary());
+        binary = before.as_ref().is_some_and(git2::Blob::is_binary)
+            || after.as_ref().is_some_and(git2::Blob::is_binary);
         if !binary {
             (additions, deletions) = match (&before, &after) {
                 (Some(b), Some(a)) if b.id() == a.id() => (0, 0),

@@ -64,7 +64,7 @@ fn generate(odb: &git2::Odb<'_>, bytes: &mut Bytes<'_>, depth: usize) -> Result<
         let node = if EntryType::of(mode) == EntryType::Tree && depth < 4 {
             match generate(odb, bytes, depth + 1)? {
                 Node::Tree(_, e) => Node::Tree(mode, e),
-                leaf => leaf,
+                leaf @ Node::Leaf(..) => leaf,
             }
         } else if EntryType::of(mode) == EntryType::Tree {
             leaf(odb, bytes, 0o100644)?
@@ -246,7 +246,7 @@ pub fn compare(repo: &Repository, old: Oid, new: Oid) -> Result<(), String> {
                     let mode = repo
                         .find_tree(t)
                         .and_then(|t| t.get_path(&crate::repo_path::bytes_to_path(&c.path)))
-                        .map_or(0, |e| e.filemode_raw() as u32);
+                        .map_or(0, |e| e.filemode_raw().cast_unsigned());
                     let seen = seen(id, mode);
                     // A type the walk got wrong shows as a difference.
                     seen.map(|(id, t, x)| (id, if t == kind { t } else { kind }, x))
@@ -271,7 +271,7 @@ pub fn compare(repo: &Repository, old: Oid, new: Oid) -> Result<(), String> {
             return None;
         }
         let entry = tree.get_path(&crate::repo_path::bytes_to_path(path)).ok()?;
-        seen(file.id(), entry.filemode_raw() as u32)
+        seen(file.id(), entry.filemode_raw().cast_unsigned())
     };
     let theirs = fold(
         diff.deltas().map(|d| {
