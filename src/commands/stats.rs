@@ -49,6 +49,9 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<Exit> {
         until,
         rework: !args.no_rework,
         max_diff_bytes: cfg.limits.max_diff_bytes,
+        agent_trace: cfg.ai.agent_trace.clone(),
+        max_file_bytes: cfg.limits.max_file_bytes,
+        max_total_bytes: cfg.limits.max_total_bytes,
     };
     let bar = progress_bar(global);
     let tick = |done: u64, total: u64| {

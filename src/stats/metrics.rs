@@ -147,10 +147,11 @@ pub fn measure(rows: &[&CommitRow], total: u64, end: i64, rework: bool) -> Row {
         }
         (added > 0).then(|| ratio(reworked, added))
     };
+    // The commits with a line-level record, summed; null when none has one.
     let ai_lines = rows
         .iter()
-        .map(|r| r.ai_lines)
-        .try_fold(0u64, |acc, n| n.map(|n| acc + n));
+        .filter_map(|r| r.ai_lines)
+        .fold(None, |acc: Option<u64>, n| Some(acc.unwrap_or(0) + n));
     Row {
         month: None,
         tool: None,

@@ -96,6 +96,11 @@ pub struct Options {
     pub until: Option<i64>,
     pub rework: bool,
     pub max_diff_bytes: u64,
+    /// Line-level attribution, read as the gate reads it: `ai.agent_trace`,
+    /// `limits.max_file_bytes` and `limits.max_total_bytes`.
+    pub agent_trace: String,
+    pub max_file_bytes: u64,
+    pub max_total_bytes: u64,
 }
 
 /// The range as read.
@@ -230,12 +235,30 @@ pub fn read(
     let mut ai_commits = Vec::new();
     let mut errors = Vec::new();
     let total = single_ids.len() as u64;
+    // git-ai notes and Agent Trace records, read as the gate reads them:
+    // a commit they cover has its AI-written lines.
+    let sources = crate::collect::attribution::Sources {
+        repo,
+        head,
+        trace_path: &opts.agent_trace,
+        max_bytes: opts.max_file_bytes,
+        max_total: opts.max_total_bytes,
+        spent: std::cell::Cell::new(0),
+        table,
+    };
+    let mut attribution_notes = Vec::new();
     for (n, batch) in single_ids.chunks(1024).enumerate() {
-        for (raw, h) in git::read_commits(repo, batch, opts.max_diff_bytes)?
+        let mut commits: Vec<Commit> = git::read_commits(repo, batch, opts.max_diff_bytes)?
             .into_iter()
-            .zip(&singles[n * 1024..])
-        {
-            let commit = collect::build_commit(raw, table, review_keys, &mut errors);
+            .map(|raw| collect::build_commit(raw, table, review_keys, &mut errors))
+            .collect();
+        crate::collect::attribution::collect(
+            &sources,
+            &mut commits,
+            &mut errors,
+            &mut attribution_notes,
+        );
+        for (commit, h) in commits.into_iter().zip(&singles[n * 1024..]) {
             rows.push(row(&commit, h, table));
             if commit.ai.assisted {
                 ai_commits.push(commit);
@@ -360,12 +383,11 @@ fn row(commit: &Commit, h: &Header, table: &IdentityTable) -> CommitRow {
     }
 }
 
-/// The seam for line-level attribution (`commits[].ai.lines`, being added
-/// to the input document): when a commit carries it, its AI-written line
-/// count goes here. Until then no commit has it, and `ai_lines` stays null
-/// rather than guessing from whole-commit attribution.
-fn ai_lines(_commit: &Commit) -> Option<u64> {
-    None
+/// The commit's AI-written lines when a git-ai note or an Agent Trace
+/// record covers it; null otherwise, rather than a guess from whole-commit
+/// attribution.
+fn ai_lines(commit: &Commit) -> Option<u64> {
+    commit.ai.lines.as_ref().map(|l| l.ai)
 }
 
 /// The commits each first-parent merge of `head` brought: reachable from

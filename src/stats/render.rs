@@ -266,7 +266,14 @@ Share. commits of the group / commits of the range (of the month for month rows)
 
 Lines. Added and deleted lines against the first parent, as the gate counts
 them (files over limits.max_diff_bytes and binary files count 0).
-ai_lines is null: no commit carries line-level attribution yet.
+ai_lines: the lines git-ai notes (refs/notes/ai) or Agent Trace records
+(ai.agent_trace) attribute to AI, as the gate counts them (at most what the
+commit adds to each file), summed over the group's commits that have such a
+record; null when none has.
+  Bias: only tools that record lines are counted (fetch refs/notes/ai
+  first); a commit's AI lines count in full in the row of each of its tools,
+  whichever tool the record gives them to (the input document's
+  commits[].ai.lines.by_tool has the split).
 
 Revert rate. Commits reverted within the range / commits. A commit is
 reverted when a later commit says `This reverts commit SHA` (git revert's

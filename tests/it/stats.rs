@@ -960,3 +960,43 @@ fn a_shallow_clone_says_so_and_does_not_count_the_cut_commit() {
         .unwrap();
     assert!(String::from_utf8_lossy(&table.stdout).contains("shallow clone"));
 }
+
+/// A commit a git-ai note covers has its AI-written lines in the stats, as
+/// the gate counts them; commits without a record stay null.
+#[test]
+fn ai_lines_come_from_line_level_records() {
+    let repo = Repo::new();
+    repo.write("README.md", "x\n");
+    repo.commit("base");
+    let lines: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+    repo.write("src/main.rs", &lines);
+    let sha = repo.commit("add main");
+    let note = format!(
+        r#"src/main.rs
+  s_c9883b05a2487d::t_9f8e7d6c5b4a32 1-10,15-20
+---
+{{
+  "schema_version": "authorship/3.0.0",
+  "git_ai_version": "1.4.5",
+  "base_commit_sha": "{sha}",
+  "prompts": {{}},
+  "sessions": {{
+    "s_c9883b05a2487d": {{
+      "agent_id": {{"tool": "cursor", "id": "6ef2299e", "model": "claude-sonnet-4-5-20250514"}},
+      "human_author": "dev@example.com"
+    }}
+  }}
+}}"#
+    );
+    repo.git(&["notes", "--ref=ai", "add", "-f", "-m", &note, &sha]);
+    repo.write("docs.md", "more\n");
+    repo.commit("docs");
+    let stats = stats_json(&repo, &["--no-rework"]);
+    let cursor = row(&stats["tools"], "tool", "cursor");
+    assert_eq!(cursor["commits"], 1, "{stats:#}");
+    assert_eq!(cursor["ai_lines"], 16, "{cursor:#}");
+    assert_eq!(
+        row(&stats["tools"], "tool", "human")["ai_lines"],
+        Value::Null
+    );
+}
