@@ -247,13 +247,23 @@ pub fn read(
         table,
     };
     let mut attribution_notes = Vec::new();
+    // The trace file once for the whole history; the notes batch by batch.
+    let shas: Vec<String> = single_ids.iter().map(Oid::to_string).collect();
+    let shas: Vec<&str> = shas.iter().map(String::as_str).collect();
+    let mut traces = crate::collect::attribution::read_traces(
+        &sources,
+        &shas,
+        &mut errors,
+        &mut attribution_notes,
+    );
     for (n, batch) in single_ids.chunks(1024).enumerate() {
         let mut commits: Vec<Commit> = git::read_commits(repo, batch, opts.max_diff_bytes)?
             .into_iter()
             .map(|raw| collect::build_commit(raw, table, review_keys, &mut errors))
             .collect();
-        crate::collect::attribution::collect(
+        crate::collect::attribution::collect_notes(
             &sources,
+            &mut traces,
             &mut commits,
             &mut errors,
             &mut attribution_notes,

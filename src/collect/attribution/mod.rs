@@ -115,10 +115,36 @@ pub fn collect(
     if shas.is_empty() {
         return None;
     }
-    // The trace file first (one file, bounded), then one note at a time,
-    // counted and dropped: memory holds one note's spans, not the range's.
+    // The trace file first (one file, bounded), then one note at a time.
+    let mut records = read_traces(src, &shas, errors, notes);
+    collect_notes(src, &mut records, commits, errors, notes)
+}
+
+/// The Agent Trace records of the commits `shas`, by commit: read once for
+/// a run (the file counts once against the run's byte budget), then handed
+/// to `collect_notes` for as many batches of commits as there are.
+pub fn read_traces(
+    src: &Sources<'_>,
+    shas: &[&str],
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<String>,
+) -> Records {
     let mut records = Records::new();
-    agent_trace::read(src, &shas, &mut records, errors, notes);
+    agent_trace::read(src, shas, &mut records, errors, notes);
+    records
+}
+
+/// Fill `commits` from their git-ai notes and the trace `records` read
+/// before (taken out as they are used); the commits' AI lines, None when
+/// no commit has a record. One note at a time is read, counted and dropped:
+/// memory holds one note's spans, not the range's.
+pub fn collect_notes(
+    src: &Sources<'_>,
+    records: &mut Records,
+    commits: &mut [Commit],
+    errors: &mut Vec<InputError>,
+    notes: &mut Vec<String>,
+) -> Option<u64> {
     let tree = git_ai::open(src, errors);
     let mut range_ai: Option<u64> = None;
     for c in commits.iter_mut() {
@@ -126,7 +152,7 @@ pub fn collect(
             continue;
         };
         if let Some(tree) = &tree {
-            git_ai::read(src, tree, &sha, &mut records, errors, notes);
+            git_ai::read(src, tree, &sha, records, errors, notes);
         }
         if let Some(rec) = records.remove(&sha) {
             let (n, elsewhere) = apply(c, rec);
