@@ -170,3 +170,40 @@ fn builtin_rule_docs() -> usize {
         })
         .count()
 }
+
+/// Many team packages, each with a long name, on a small range: every
+/// package's findings are read (the query that reads them once passed
+/// regorus' 1,024-column line limit with seven packages and exited 2).
+#[test]
+fn many_long_team_packages_are_all_evaluated() {
+    let mut files: Vec<(String, String)> = vec![(
+        ".govops.yaml".into(),
+        "version: 1\npolicy: [policy]\n".into(),
+    )];
+    let long = "x".repeat(120);
+    for i in 0..25 {
+        files.push((
+            format!("policy/p{i}.rego"),
+            format!(
+                "package govops.rules.team{i}_{long}\nimport rego.v1\nwarn contains f if {{\n  count(input.commits) > 0\n  f := {{\"id\": \"TEAM-{i:03}\", \"message\": \"seen\"}}\n}}\n"
+            ),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let repo = Repo::with_main(&refs);
+    repo.write("README.md", "x\n");
+    repo.commit("a change");
+    let (code, report) = repo.check_json(&["--fail-on", "never"]);
+    assert_eq!(code, 0, "{report:#}");
+    let ids: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .filter(|id| id.starts_with("TEAM-"))
+        .collect();
+    assert_eq!(ids.len(), 25, "{report:#}");
+}
