@@ -34,6 +34,9 @@ pub struct Config {
     pub terraform: Terraform,
     /// What the `cloud` rules ask of a plan's resources: tags, regions, destruction.
     pub cloud: Cloud,
+    /// The OpenTelemetry contract (opt-in): resource attributes every
+    /// workload container sets, agreeing with the workload's labels.
+    pub telemetry: Telemetry,
     /// What counts as a human approval of a review finding.
     pub approvals: Approvals,
     /// Per rule id: deny | review | warn | off.
@@ -220,6 +223,22 @@ pub struct Cloud {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+pub struct Telemetry {
+    /// Judge workload containers for the OpenTelemetry contract (GOV-OTEL-*).
+    pub enabled: bool,
+    /// Resource attributes every container must set (OTEL_SERVICE_NAME,
+    /// OTEL_RESOURCE_ATTRIBUTES, or the OpenTelemetry Operator's
+    /// `resource.opentelemetry.io/<attribute>` pod annotations).
+    /// `service.name` must equal the `service_name_label` label (else the
+    /// workload's name); `deployment.environment.name` the manifest's
+    /// environment (`environments.*`); others are only required.
+    pub required: Vec<String>,
+    /// The label `service.name` must agree with.
+    pub service_name_label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Approvals {
     /// Pull request labels that count as a human approval.
     pub labels: Vec<String>,
@@ -378,6 +397,7 @@ impl Default for Config {
             blast_radius: BlastRadius::default(),
             terraform: Terraform::default(),
             cloud: Cloud::default(),
+            telemetry: Telemetry::default(),
             approvals: Approvals::default(),
             severity: IndexMap::new(),
             policy: Vec::new(),
@@ -509,6 +529,16 @@ impl Default for Cloud {
             max_deletes: Some(10),
             production_accounts: Vec::new(),
             environment_variables: strings(&["environment", "env"]),
+        }
+    }
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Telemetry {
+            enabled: false,
+            required: strings(&["service.name", "deployment.environment.name"]),
+            service_name_label: "app.kubernetes.io/name".into(),
         }
     }
 }

@@ -25,6 +25,7 @@ mod reports;
 mod snapshots;
 mod speed;
 mod stats;
+mod telemetry;
 mod trailers;
 mod trust;
 mod trust_attack;

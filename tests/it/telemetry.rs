@@ -1,0 +1,135 @@
+//! The OpenTelemetry contract (issue #19, GOV-OTEL-*): opt-in, per
+//! container, findings at the exact env line (or the container / its env
+//! list when the attribute is missing), and hostile env lists within bounds.
+
+use crate::repo::Repo;
+
+const CONFIG: &str = "version: 1\ntelemetry: {enabled: true}\n";
+
+const DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  labels:
+    app.kubernetes.io/name: api
+    environment: prod
+    owner: team-a
+    cost-center: cc-1
+spec:
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: api
+    spec:
+      containers:
+        - name: good
+          env:
+            - {name: OTEL_SERVICE_NAME, value: api}
+            - {name: OTEL_RESOURCE_ATTRIBUTES, value: "team=a, deployment.environment.name = prod ,x=a=b"}
+        - name: wrong
+          env:
+            - {name: OTEL_SERVICE_NAME, value: billing}
+            - {name: OTEL_SERVICE_NAME, value: api}
+            - {name: OTEL_RESOURCE_ATTRIBUTES, value: "deployment.environment.name=dev"}
+        - name: missing
+          env:
+            - {name: LOG, value: info}
+        - name: noenv
+          image: x
+        - name: ref
+          env:
+            - name: OTEL_SERVICE_NAME
+              valueFrom: {fieldRef: {fieldPath: "metadata.labels['app.kubernetes.io/name']"}}
+            - name: OTEL_RESOURCE_ATTRIBUTES
+              valueFrom: {configMapKeyRef: {name: otel, key: attrs}}
+        - name: conflict
+          env:
+            - {name: OTEL_SERVICE_NAME, value: api}
+            - {name: OTEL_RESOURCE_ATTRIBUTES, value: "service.name=web,deployment.environment.name=pr%6Fd"}
+"#;
+
+/// (id, line) of every GOV-OTEL finding, sorted.
+fn otel(report: &serde_json::Value) -> Vec<(String, u64)> {
+    let mut out: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with("GOV-OTEL-"))
+        .map(|f| {
+            assert_eq!(f["file"], "deploy/api.yaml", "{f:#}");
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn changed(config: &str, manifest: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write(".govops.yaml", config);
+    repo.commit("Config");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("deploy/api.yaml", manifest);
+    repo.commit("Deploy");
+    repo
+}
+
+#[test]
+fn each_container_is_judged_at_its_env_lines() {
+    let repo = changed(CONFIG, DEPLOYMENT);
+    let (_, report) = repo.check_json(&["--base", "main"]);
+    let want: Vec<(String, u64)> = [
+        // wrong: the last OTEL_SERVICE_NAME (api) wins, as in the kubelet;
+        // the environment says dev, the manifest's label prod.
+        ("GOV-OTEL-002", 25),
+        // missing: both attributes, at its env list.
+        ("GOV-OTEL-001", 27),
+        ("GOV-OTEL-001", 27),
+        // noenv: both attributes, at the container.
+        ("GOV-OTEL-001", 29),
+        ("GOV-OTEL-001", 29),
+        // ref: the name is read from the very label (agrees); the
+        // attributes come from a ConfigMap: unknown, a review.
+        ("GOV-OTEL-003", 35),
+        // conflict: OTEL_SERVICE_NAME api, the attribute says web.
+        ("GOV-OTEL-002", 40),
+    ]
+    .iter()
+    .map(|(id, line)| (id.to_string(), *line))
+    .collect::<std::collections::BTreeSet<_>>()
+    .into_iter()
+    .collect();
+    let mut got = otel(&report);
+    got.dedup();
+    assert_eq!(got, want, "{report:#}");
+}
+
+#[test]
+fn the_contract_is_opt_in() {
+    let repo = changed("version: 1\n", DEPLOYMENT);
+    let (_, report) = repo.check_json(&["--base", "main"]);
+    assert_eq!(otel(&report), vec![], "{report:#}");
+}
+
+#[test]
+fn ten_thousand_env_entries_are_judged_within_bounds() {
+    let mut m = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  labels: {app.kubernetes.io/name: api, environment: prod}\nspec:\n  containers:\n    - name: c\n      env:\n",
+    );
+    for i in 0..10_000 {
+        m.push_str(&format!("        - {{name: V{i}, value: x}}\n"));
+    }
+    m.push_str("        - {name: OTEL_SERVICE_NAME, value: web}\n");
+    let repo = changed(CONFIG, &m);
+    let (run, report) = repo.check_json_run(&["--base", "main"]);
+    run.assert_bounded(20, 512);
+    let got = otel(&report);
+    assert!(
+        got.contains(&("GOV-OTEL-002".to_string(), 10_010)),
+        "{got:?}"
+    );
+    assert!(got.contains(&("GOV-OTEL-001".to_string(), 9)), "{got:?}");
+}
