@@ -37,6 +37,8 @@ pub struct Config {
     /// The OpenTelemetry contract (opt-in): resource attributes every
     /// workload container sets, agreeing with the workload's labels.
     pub telemetry: Telemetry,
+    /// Model deployments (opt-in): approved model registries and model cards.
+    pub models: Models,
     /// What counts as a human approval of a review finding.
     pub approvals: Approvals,
     /// Per rule id: deny | review | warn | off.
@@ -239,6 +241,23 @@ pub struct Telemetry {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+pub struct Models {
+    /// Judge model-serving objects (GOV-MODEL-*).
+    pub enabled: bool,
+    /// Kinds that serve models, each with extra JSON pointers of its storage
+    /// URIs (`*` matches one token). Everywhere in them a `storageUri`, a
+    /// `storageUris` entry or a `STORAGE_URI` env entry is judged too.
+    pub kinds: IndexMap<String, Vec<String>>,
+    /// URI prefixes of approved model registries (`s3://models`,
+    /// `gs://bucket/path`); matched on a `/` boundary, the scheme in any
+    /// case; a URI with `.` or `..` segments is never approved.
+    pub registries: Vec<String>,
+    /// The annotation that must name the model card (a URL or a path).
+    pub model_card_annotation: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct Approvals {
     /// Pull request labels that count as a human approval.
     pub labels: Vec<String>,
@@ -398,6 +417,7 @@ impl Default for Config {
             terraform: Terraform::default(),
             cloud: Cloud::default(),
             telemetry: Telemetry::default(),
+            models: Models::default(),
             approvals: Approvals::default(),
             severity: IndexMap::new(),
             policy: Vec::new(),
@@ -539,6 +559,17 @@ impl Default for Telemetry {
             enabled: false,
             required: strings(&["service.name", "deployment.environment.name"]),
             service_name_label: "app.kubernetes.io/name".into(),
+        }
+    }
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Models {
+            enabled: false,
+            kinds: IndexMap::from([("InferenceService".to_string(), Vec::new())]),
+            registries: Vec::new(),
+            model_card_annotation: "govops.dev/model-card".into(),
         }
     }
 }

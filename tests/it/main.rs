@@ -17,6 +17,7 @@ mod hooks;
 mod hostile;
 #[path = "../common/measure.rs"]
 mod measure;
+mod models;
 mod precommit;
 mod provenance;
 mod release;
