@@ -22,6 +22,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod tf_json;
+
 /// Planned values nested deeper than this are replaced by a marker string: no
 /// rule looks that deep, and the evaluator's copy of the input stays bounded.
 /// (serde_json itself refuses nesting past 128 levels: an input error.)
@@ -728,14 +730,14 @@ struct Folder {
 }
 
 impl<'a> TfSources<'a> {
+    // Terraform matches the suffixes case-sensitively (`MAIN.TF` is not read).
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
     fn new(req: &Request<'a>) -> Result<Self> {
         let mut dirs: HashMap<String, Vec<String>> = HashMap::new();
         for entry in req.head.list(req.repo, "")? {
-            // Terraform reads `*.tf` by that exact suffix.
+            // Terraform reads `*.tf` and `*.tf.json` by those exact suffixes.
             if entry.kind == EntryKind::File
-                && std::path::Path::new(&entry.path)
-                    .extension()
-                    .is_some_and(|e| e == "tf")
+                && (entry.path.ends_with(".tf") || entry.path.ends_with(".tf.json"))
             {
                 let dir = entry.path.rfind('/').map_or("", |i| &entry.path[..i]);
                 dirs.entry(dir.to_string()).or_default().push(entry.path);
@@ -813,6 +815,7 @@ impl<'a> TfSources<'a> {
         &self.parsed[dir]
     }
 
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
     fn parse_folder(&mut self, dir: &str) -> Folder {
         let mut folder = Folder::default();
         for path in self.files_in(dir) {
@@ -831,6 +834,12 @@ impl<'a> TfSources<'a> {
             let Ok(text) = std::str::from_utf8(&bytes) else {
                 continue;
             };
+            if path.ends_with(".tf.json") {
+                if let Some(blocks) = tf_json::blocks(text) {
+                    index_json(&blocks, text, &path, &mut folder);
+                }
+                continue;
+            }
             let Ok(body) = hcl_edit::parser::parse_body(text) else {
                 continue;
             };
@@ -868,12 +877,41 @@ fn block_type(mode: &str) -> &'static str {
     }
 }
 
-/// Record the `resource`, `data` and `module` blocks of a file's body.
-fn index_body(body: &Body, text: &str, path: &str, folder: &mut Folder) {
+/// The 1-based line of each byte offset of a text.
+fn line_finder(text: &str) -> impl Fn(usize) -> u32 {
     let starts: Vec<usize> = std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
-    let line_of = |offset: usize| starts.partition_point(|s| *s <= offset) as u32;
+    move |offset: usize| starts.partition_point(|s| *s <= offset) as u32
+}
+
+/// Record the blocks of a `.tf.json` file (first declaration wins, as for `.tf`).
+fn index_json(blocks: &[tf_json::Block], text: &str, path: &str, folder: &mut Folder) {
+    let line_of = line_finder(text);
+    for b in blocks {
+        let line = line_of(b.offset);
+        match (b.kind.as_str(), b.labels.as_slice()) {
+            (kind @ ("resource" | "data"), [t, n]) => {
+                folder
+                    .blocks
+                    .entry((kind.to_string(), t.clone(), n.clone()))
+                    .or_insert((path.to_string(), line));
+            }
+            ("module", [n]) => {
+                folder.modules.entry(n.clone()).or_insert((
+                    path.to_string(),
+                    line,
+                    b.source.clone(),
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Record the `resource`, `data` and `module` blocks of a file's body.
+fn index_body(body: &Body, text: &str, path: &str, folder: &mut Folder) {
+    let line_of = line_finder(text);
     for structure in body.iter() {
         let Structure::Block(block) = structure else {
             continue;

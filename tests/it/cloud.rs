@@ -401,3 +401,51 @@ fn a_plan_with_too_many_resources_is_refused_in_bounded_memory() {
     );
     run.assert_bounded(SECONDS, 256);
 }
+
+/// The root module written in Terraform's JSON syntax (`main.tf.json`,
+/// object and array forms mixed): findings point at the line of the
+/// block's name there, as they do for `.tf`.
+#[test]
+fn resources_declared_in_tf_json_are_located_to_their_line() {
+    let repo = Repo::new();
+    repo.write(".govops.yaml", CONFIG);
+    repo.write(
+        "infra/main.tf.json",
+        r#"{
+  "provider": {"aws": {"region": "eu-west-1"}},
+  "resource": {
+    "aws_s3_bucket": {"logs": {"bucket": "logs-bucket"}}
+  },
+  "module": [
+    {"net": {"source": "./modules/net"}},
+    {"queue": {"source": "terraform-aws-modules/sqs/aws", "version": "4.2.0"}}
+  ],
+  "resource": [
+    {"aws_instance": [
+      {"api": {"ami": "ami-12345678", "instance_type": "t3.micro"}},
+      {"web": {"ami": "ami-87654321"}}
+    ]},
+    {"aws_iam_role_policy": {"read": {"name": "read"}}, "random_id": {"suffix": {}}}
+  ]
+}
+"#,
+    );
+    repo.write(
+        "infra/modules/net/main.tf",
+        read("infra/modules/net/main.tf"),
+    );
+    repo.commit("Infrastructure");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("infra/app.tfplan.json", read("plan.json"));
+    repo.commit("Plan");
+    let (code, report) = repo.check_json(&["--base", "main"]);
+    assert_eq!(code, 1, "{report:#}");
+    let mut want = vec![
+        place("GOV-CLOUD-001", "infra/modules/net/main.tf", Some(5)),
+        place("GOV-CLOUD-001", "infra/main.tf.json", Some(8)),
+        place("GOV-CLOUD-003", "infra/main.tf.json", Some(12)),
+        place("GOV-CLOUD-006", "infra/app.tfplan.json", None),
+    ];
+    want.sort();
+    assert_eq!(places(&report), want, "{report:#}");
+}
