@@ -380,8 +380,15 @@ fn read_commit_with(
 }
 
 /// Read many commits, spread over the cores: each worker opens its own
-/// handle on the repository (a `Repository` is not shareable across threads).
-pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<RawCommit>> {
+/// handle on the repository (a `Repository` is not shareable across threads)
+/// and hands each commit it read to `then` (what is made of a commit is made
+/// on every core, not after on one).
+pub fn read_commits<T: Send>(
+    repo: &Repository,
+    ids: &[Oid],
+    max_diff_bytes: u64,
+    then: impl Fn(RawCommit) -> T + Sync,
+) -> Result<Vec<T>> {
     let path = repo.path();
     let fan = crate::parallel::Fan {
         what: "a commit reader",
@@ -396,7 +403,7 @@ pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Resu
         |repo, part| {
             let mut merger = remerge::Merger::default();
             part.iter()
-                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes))
+                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes).map(&then))
                 .collect::<Result<Vec<_>>>()
         },
     )?;
