@@ -415,7 +415,7 @@ pub fn remerge_check(data: &[u8]) -> Result<bool, String> {
     }
     let parents = (ours_commit, theirs_commit);
     let max_diff_bytes = if bytes.next() % 4 == 0 { 4 } else { u64::MAX };
-    let Some(remerged) = remerge::merged_tree(&repo, parents, max_diff_bytes) else {
+    let Some(remerged) = remerge::merged_tree(&repo, parents, max_diff_bytes, &mut 0) else {
         // libgit2 cannot redo it (an entry its index refuses): the merge is
         // judged against its first parent either way.
         return Ok(false);
@@ -443,7 +443,8 @@ pub fn remerge_check(data: &[u8]) -> Result<bool, String> {
     let objects = Objects::new(&repo).map_err(|e| e.to_string())?;
     let reference =
         tree::walk(&objects, Some(remerged), Some(tree), &ctx).map_err(|e| e.to_string())?;
-    let Some(by_paths) = remerge::by_paths(&repo, parents, tree, &ctx, max_diff_bytes) else {
+    let Some(by_paths) = remerge::by_paths(&repo, parents, tree, &ctx, max_diff_bytes, &mut 0)
+    else {
         return Ok(false);
     };
     if by_paths != reference {
@@ -475,16 +476,21 @@ pub fn remerge_compare(repo: &Repository, merge: Oid) -> Result<Option<bool>, St
         .map_err(|e| e.to_string())?;
     let ctx = || format!("merge {merge}");
     let max_diff_bytes = 4 << 20;
-    let Some(remerged) = remerge::merged_tree(repo, (ours, theirs), max_diff_bytes) else {
+    let Some(remerged) = remerge::merged_tree(repo, (ours, theirs), max_diff_bytes, &mut 0) else {
         return Ok(None);
     };
     let objects = Objects::new(repo).map_err(|e| e.to_string())?;
     let Ok(reference) = tree::walk(&objects, Some(remerged), Some(commit.tree_id()), &ctx) else {
         return Ok(None);
     };
-    let Some(by_paths) =
-        remerge::by_paths(repo, (ours, theirs), commit.tree_id(), &ctx, max_diff_bytes)
-    else {
+    let Some(by_paths) = remerge::by_paths(
+        repo,
+        (ours, theirs),
+        commit.tree_id(),
+        &ctx,
+        max_diff_bytes,
+        &mut 0,
+    ) else {
         return Ok(Some(false));
     };
     if by_paths != reference {

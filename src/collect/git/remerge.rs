@@ -43,10 +43,21 @@ type Changes = BTreeMap<Vec<u8>, (Entry, Entry)>;
 #[derive(Default)]
 pub struct Merger {
     handle: Option<Repository>,
+    /// Bytes of merged files its in-memory store holds.
+    written: u64,
 }
 
 impl Merger {
+    /// The most merged files' bytes a handle keeps in memory: past it, the
+    /// handle is dropped and a new one opened, so a history of many
+    /// conflicted merges of large files cannot fill the memory.
+    const MAX_WRITTEN: u64 = 256 << 20;
+
     fn handle(&mut self, repo: &Repository) -> Option<&Repository> {
+        if self.written > Self::MAX_WRITTEN {
+            self.handle = None;
+            self.written = 0;
+        }
         if self.handle.is_none() {
             let handle = reopen(repo.path()).ok()?;
             handle.odb().ok()?.add_new_mempack_backend(1000).ok()?;
@@ -75,7 +86,7 @@ impl<'m> Remerged<'m> {
         &self,
         opts: &mut git2::DiffOptions,
     ) -> std::result::Result<git2::Diff<'m>, git2::Error> {
-        let merged = merged_tree(self.handle, self.parents, self.max_diff_bytes)
+        let merged = merged_tree(self.handle, self.parents, self.max_diff_bytes, &mut 0)
             .ok_or_else(|| git2::Error::from_str("the merge cannot be redone"))?;
         let old = self.handle.find_tree(merged)?;
         let new = self.handle.find_tree(self.tree)?;
@@ -102,15 +113,19 @@ pub fn changes<'m>(
     ) else {
         return Ok(None);
     };
-    let Some(handle) = merger.handle(repo) else {
+    if merger.handle(repo).is_none() {
+        return Ok(None);
+    }
+    let written = &mut merger.written;
+    let Some(handle) = merger.handle.as_ref() else {
         return Ok(None);
     };
     let parents = (ours, theirs);
     let tree = commit.tree_id();
-    let raw = if let Some(raw) = by_paths(handle, parents, tree, ctx, max_diff_bytes) {
+    let raw = if let Some(raw) = by_paths(handle, parents, tree, ctx, max_diff_bytes, written) {
         raw
     } else {
-        let Some(merged) = merged_tree(handle, parents, max_diff_bytes) else {
+        let Some(merged) = merged_tree(handle, parents, max_diff_bytes, written) else {
             return Ok(None);
         };
         tree::walk(&Objects::new(handle)?, Some(merged), Some(tree), ctx)?
@@ -179,6 +194,7 @@ pub(super) fn by_paths(
     tree: Oid,
     ctx: Context<'_>,
     max_diff_bytes: u64,
+    written: &mut u64,
 ) -> Option<Vec<RawChange>> {
     let base = match handle.merge_bases(ours, theirs) {
         Ok(bases) if bases.len() == 1 => Some(handle.find_commit(bases[0]).ok()?.tree_id()),
@@ -221,13 +237,15 @@ pub(super) fn by_paths(
             }
             let content = |id: Oid| handle.find_blob(id).ok();
             let (b, o, t) = (content(b)?, content(o)?, content(t)?);
-            let result = merge_file(
+            merge_file(
+                handle,
                 path,
                 (b.content(), mb),
                 (o.content(), mo),
                 (t.content(), mt),
-            )?;
-            handle.blob(&result).ok()?
+                written,
+            )?
+            .0
         };
         merged.insert(path, (after1, Some((id, mo))));
     }
@@ -255,20 +273,23 @@ pub(super) fn by_paths(
     Some(raw)
 }
 
-/// A file merged line by line as git merges it (`git merge-file`): the
-/// merged lines, with conflict markers labelled by `path` where both sides
-/// changed the same lines. One side of each is its content and raw mode.
+/// A file merged line by line as git merges it (`git merge-file`), with
+/// conflict markers labelled by `path` where both sides changed the same
+/// lines, and written to the handle's in-memory store: its id and length.
+/// Each side is a content and its raw mode; `written` counts the bytes.
 ///
 /// libgit2's own call, not git2's `merge_file_from_index`: git2 reads the
 /// result through a slice from a null pointer when the merge is empty, which
 /// is undefined behaviour (a debug build aborts on it).
 #[allow(unsafe_code)] // the libgit2 call; see the SAFETY note
 fn merge_file(
+    handle: &Repository,
     path: &[u8],
     ancestor: (&[u8], u32),
     ours: (&[u8], u32),
     theirs: (&[u8], u32),
-) -> Option<Vec<u8>> {
+    written: &mut u64,
+) -> Option<(Oid, usize)> {
     use libgit2_sys as raw;
     let path = std::ffi::CString::new(path).ok()?;
     let input = |(content, mode): (&[u8], u32)| raw::git_merge_file_input {
@@ -304,15 +325,17 @@ fn merge_file(
             &raw const theirs,
             std::ptr::null(),
         ) < 0;
-        let merged = (!failed).then(|| {
-            if out.ptr.is_null() || out.len == 0 {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(out.ptr.cast::<u8>(), out.len).to_vec()
-            }
-        });
+        let merged: &[u8] = if failed || out.ptr.is_null() || out.len == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(out.ptr.cast::<u8>(), out.len)
+        };
+        // The merged bytes are written while libgit2 still holds them.
+        let id = (!failed).then(|| handle.blob(merged).ok()).flatten();
+        let len = merged.len();
         raw::git_merge_file_result_free(&raw mut out);
-        merged
+        *written += len as u64;
+        id.map(|id| (id, len))
     }
 }
 
@@ -326,6 +349,7 @@ pub(super) fn merged_tree(
     handle: &Repository,
     (ours, theirs): (Oid, Oid),
     max_diff_bytes: u64,
+    written: &mut u64,
 ) -> Option<Oid> {
     let ours = handle.find_commit(ours).ok()?;
     let theirs = handle.find_commit(theirs).ok()?;
@@ -358,16 +382,18 @@ pub(super) fn merged_tree(
                     );
                     let content = |e: &git2::IndexEntry| handle.find_blob(e.id).ok();
                     let (a, o, t) = (content(&ancestor)?, content(our)?, content(their)?);
-                    let merged = merge_file(
+                    let (id, len) = merge_file(
+                        handle,
                         &our.path,
                         (a.content(), ancestor.mode),
                         (o.content(), our.mode),
                         (t.content(), their.mode),
+                        written,
                     )?;
-                    entry.id = handle.blob(&merged).ok()?;
+                    entry.id = id;
                     // The index keeps sizes in 32 bits, as git does: larger ones saturate
                     // (the size is only a hint for the stat check).
-                    entry.file_size = u32::try_from(merged.len()).unwrap_or(u32::MAX);
+                    entry.file_size = u32::try_from(len).unwrap_or(u32::MAX);
                 }
             }
             // Stage 0: the entry that resolves the conflict.
@@ -394,5 +420,26 @@ fn copy(e: &git2::IndexEntry) -> git2::IndexEntry {
         flags: e.flags,
         flags_extended: e.flags_extended,
         path: e.path.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handle_past_its_budget_of_merged_bytes_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut merger = Merger::default();
+        let first: *const Repository = merger.handle(&repo).unwrap();
+        let again: *const Repository = merger.handle(&repo).unwrap();
+        assert!(std::ptr::eq(first, again), "kept while under the budget");
+        merger.written = Merger::MAX_WRITTEN + 1;
+        let id = merger.handle(&repo).unwrap().blob(b"x").unwrap();
+        assert_eq!(merger.written, 0, "a new handle starts empty");
+        // The old handle's in-memory objects went with it.
+        merger.written = Merger::MAX_WRITTEN + 1;
+        assert!(merger.handle(&repo).unwrap().find_blob(id).is_err());
     }
 }
