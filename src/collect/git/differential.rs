@@ -464,11 +464,7 @@ pub fn remerge_check(data: &[u8]) -> Result<bool, String> {
 /// paths)) when they agree.
 pub fn remerge_compare(repo: &Repository, merge: Oid) -> Result<Option<bool>, String> {
     let commit = repo.find_commit(merge).map_err(|e| e.to_string())?;
-    let (Ok(ours), Ok(theirs), 2) = (
-        commit.parent_id(0),
-        commit.parent_id(1),
-        commit.parent_count(),
-    ) else {
+    let Some((ours, theirs)) = remerge::two_parents(&commit) else {
         return Ok(None);
     };
     let odb = repo.odb().map_err(|e| e.to_string())?;

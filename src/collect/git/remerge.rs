@@ -106,11 +106,7 @@ pub fn changes<'m>(
     ctx: Context<'_>,
     max_diff_bytes: u64,
 ) -> Result<Option<Remerged<'m>>> {
-    let (Ok(ours), Ok(theirs), 2) = (
-        commit.parent_id(0),
-        commit.parent_id(1),
-        commit.parent_count(),
-    ) else {
+    let Some((ours, theirs)) = two_parents(commit) else {
         return Ok(None);
     };
     if merger.handle(repo).is_none() {
@@ -137,6 +133,18 @@ pub fn changes<'m>(
         tree,
         max_diff_bytes,
     }))
+}
+
+/// A merge's two parents (None for an octopus merge or a single parent).
+pub(super) fn two_parents(commit: &git2::Commit<'_>) -> Option<(Oid, Oid)> {
+    match (
+        commit.parent_id(0),
+        commit.parent_id(1),
+        commit.parent_count(),
+    ) {
+        (Ok(ours), Ok(theirs), 2) => Some((ours, theirs)),
+        _ => None,
+    }
 }
 
 /// The changed paths between two trees, folders' sides left out.
