@@ -12,7 +12,10 @@
 //!   (a sliding window: lines dropped, appended and edited), the shape of a
 //!   repository that commits a data or log file;
 //! - `merges`: the same changes made on topic branches of one to four
-//!   commits, each merged into main with a merge commit.
+//!   commits, each merged into main with a merge commit;
+//! - `tangled`: three topic branches open at once, so main moves under each
+//!   while it is open; a file both sides changed is resolved with the
+//!   topic's version (the merge redone by govops conflicts there).
 //!
 //! Side by side in one run, alternating, for each shape and size:
 //!
@@ -50,10 +53,17 @@ enum Shape {
     Findings,
     BigFile,
     Merges,
+    Tangled,
 }
 
 impl Shape {
-    const ALL: [Shape; 4] = [Shape::Base, Shape::Findings, Shape::BigFile, Shape::Merges];
+    const ALL: [Shape; 5] = [
+        Shape::Base,
+        Shape::Findings,
+        Shape::BigFile,
+        Shape::Merges,
+        Shape::Tangled,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -61,6 +71,7 @@ impl Shape {
             Shape::Findings => "findings",
             Shape::BigFile => "big-file",
             Shape::Merges => "merges",
+            Shape::Tangled => "tangled",
         }
     }
 
@@ -70,6 +81,7 @@ impl Shape {
             Shape::Findings => "most manifests carry findings",
             Shape::BigFile => "a 1 MB JSONL file rewritten by one commit in six",
             Shape::Merges => "topic branches of 1-4 commits, each merged with a merge commit",
+            Shape::Tangled => "three topic branches open at once, main moving under them",
         }
     }
 }
@@ -474,47 +486,42 @@ impl<W: Write> Generator<'_, W> {
         }
         out.write_all(b"\n").unwrap();
         let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut mark = 1; // the last mark written
-        let mut main_tip = 1; // main's last commit
-                              // Merges: the open topic branch's commits so far, and the files it
-                              // changed with their last content (the merge commit's tree is the
-                              // topic's tip: main does not move while a topic is open).
-        let mut topic: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut topic_left = 0usize;
+        // The last mark written, and main's last commit.
+        let (mut mark, mut main_tip) = (1, 1);
+        // Topic branches open at once: one (main does not move while it is
+        // open), or three (main moves under each, by the others' merges).
+        let open = match shape {
+            Shape::Merges => 1,
+            Shape::Tangled => 3,
+            _ => 0,
+        };
+        let mut topics: Vec<Topic> = Vec::new();
         let mut c = 0;
         while c < commits {
             t += 97;
-            if shape == Shape::Merges && topic_left == 0 && !topic.is_empty() {
+            if let Some(done) = topics.iter().position(|t| t.left == 0) {
                 // Close the topic: a merge commit on main.
-                mark += 1;
-                let _ = write!(out, "commit refs/heads/main\nmark :{mark}\n");
-                person(out, "Grace Hopper", "grace@example.com", t);
-                data(
-                    out,
-                    format!("Merge branch 'topic-{mark}'\n\nReviewed-by: Grace Hopper <grace@example.com>\n")
-                        .as_bytes(),
-                );
-                let _ = writeln!(out, "from :{main_tip}\nmerge :{}", mark - 1);
-                for (path, body) in topic.drain(..) {
-                    inline(out, &path, &body);
-                }
-                out.write_all(b"\n").unwrap();
+                let topic = topics.remove(done);
+                merge(out, &mut mark, main_tip, topic, t);
                 main_tip = mark;
                 c += 1;
                 continue;
             }
             let r = next(&mut rng);
-            let (branch, parent) = if shape == Shape::Merges {
-                if topic_left == 0 {
-                    // A topic of 1-4 commits: 2.5 on average, and a merge
-                    // each, so about one commit in four (3.5) is a merge.
-                    topic_left = 1 + (r >> 40) as usize % 4;
-                    ("refs/heads/topic", main_tip)
-                } else {
-                    ("refs/heads/topic", mark)
-                }
-            } else {
-                ("refs/heads/main", mark)
+            if topics.len() < open {
+                // A topic of 1-4 commits: 2.5 on average, and a merge each,
+                // so about one commit in four (3.5) is a merge.
+                topics.push(Topic {
+                    name: format!("refs/heads/topic-{mark}"),
+                    tip: main_tip,
+                    left: 1 + (r >> 40) as usize % 4,
+                    files: Vec::new(),
+                });
+            }
+            let on = (r >> 44) as usize % topics.len().max(1);
+            let (branch, parent) = match topics.get(on) {
+                Some(topic) => (topic.name.clone(), topic.tip),
+                None => ("refs/heads/main".to_string(), mark),
             };
             mark += 1;
             let _ = write!(out, "commit {branch}\nmark :{mark}\n");
@@ -560,32 +567,58 @@ impl<W: Write> Generator<'_, W> {
                 inline(out, path, body);
             }
             out.write_all(b"\n").unwrap();
-            if shape == Shape::Merges {
-                for (path, body) in changed {
-                    match topic.iter_mut().find(|(p, _)| *p == path) {
-                        Some(slot) => slot.1 = body,
-                        None => topic.push((path, body)),
+            match topics.get_mut(on) {
+                Some(topic) => {
+                    for (path, body) in changed {
+                        match topic.files.iter_mut().find(|(p, _)| *p == path) {
+                            Some(slot) => slot.1 = body,
+                            None => topic.files.push((path, body)),
+                        }
                     }
+                    topic.tip = mark;
+                    topic.left -= 1;
                 }
-                topic_left -= 1;
-            } else {
-                main_tip = mark;
+                None => main_tip = mark,
             }
             c += 1;
         }
-        if shape == Shape::Merges && !topic.is_empty() {
-            // The last topic, merged too.
-            mark += 1;
-            let _ = write!(out, "commit refs/heads/main\nmark :{mark}\n");
-            person(out, "Grace Hopper", "grace@example.com", t + 97);
-            data(out, b"Merge branch 'topic'\n");
-            let _ = writeln!(out, "from :{main_tip}\nmerge :{}", mark - 1);
-            for (path, body) in topic.drain(..) {
-                inline(out, &path, &body);
-            }
-            out.write_all(b"\n").unwrap();
+        // The topics still open, merged too.
+        for topic in topics {
+            t += 97;
+            merge(out, &mut mark, main_tip, topic, t);
+            main_tip = mark;
         }
     }
+}
+
+/// A topic branch while it is open: its ref, last commit, commits still to
+/// make, and the files it changed with their last content.
+struct Topic {
+    name: String,
+    tip: usize,
+    left: usize,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+/// Merge `topic` into main: main's tree with the topic's files, so where
+/// both changed a file the topic's version resolves it.
+fn merge(out: &mut impl Write, mark: &mut usize, main_tip: usize, topic: Topic, t: u64) {
+    *mark += 1;
+    let _ = write!(out, "commit refs/heads/main\nmark :{mark}\n");
+    person(out, "Grace Hopper", "grace@example.com", t);
+    data(
+        out,
+        format!(
+            "Merge branch '{}'\n\nReviewed-by: Grace Hopper <grace@example.com>\n",
+            topic.name.trim_start_matches("refs/heads/")
+        )
+        .as_bytes(),
+    );
+    let _ = writeln!(out, "from :{main_tip}\nmerge :{}", topic.tip);
+    for (path, body) in &topic.files {
+        inline(out, path, body);
+    }
+    out.write_all(b"\n").unwrap();
 }
 
 /// One line of the JSONL file, about 130 bytes.

@@ -80,9 +80,14 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
     {
         let ids = git::commit_ids(req.repo, range)?;
         timing::mark("collect: commit list");
-        for raw in git::read_commits(req.repo, &ids, max_diff_bytes)? {
-            commits.push(build_commit(raw, table, review_keys, &mut errors));
-        }
+        commits = read_commits(
+            req.repo,
+            &ids,
+            max_diff_bytes,
+            table,
+            review_keys,
+            &mut errors,
+        )?;
         timing::mark("collect: commits");
         let sources = attribution::Sources {
             repo: req.repo,
@@ -463,6 +468,28 @@ fn links_in_manifest_folders(
 
 /// A commit as rules see it: trailers as git parses them, provenance, people.
 /// (Public for the trailer fuzz target, which feeds it arbitrary messages.)
+/// The commits `ids`, read and built on every core, in their order; the
+/// problems found in them are appended to `errors`, in the same order.
+pub fn read_commits(
+    repo: &git2::Repository,
+    ids: &[git2::Oid],
+    max_diff_bytes: u64,
+    table: &IdentityTable,
+    review_keys: &[String],
+    errors: &mut Vec<InputError>,
+) -> Result<Vec<Commit>> {
+    let built = git::read_commits(repo, ids, max_diff_bytes, |raw| {
+        let mut found = Vec::new();
+        (build_commit(raw, table, review_keys, &mut found), found)
+    })?;
+    let mut commits = Vec::with_capacity(built.len());
+    for (commit, found) in built {
+        commits.push(commit);
+        errors.extend(found);
+    }
+    Ok(commits)
+}
+
 pub fn build_commit(
     mut raw: RawCommit,
     table: &IdentityTable,

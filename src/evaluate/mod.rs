@@ -288,10 +288,13 @@ fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
         Rest,
         /// A piece of the manifests, and the index of its first.
         Manifests(usize, &'a [crate::input::Manifest]),
+        /// A piece of the commits (a long range has thousands).
+        Commits(&'a [crate::input::Commit]),
     }
     enum Done {
         Rest(Value),
         Manifests(Vec<Value>),
+        Commits(Vec<Value>),
     }
     let failed = |e: value::ValueError| Error::Rego(format!("the input document: {e}"));
     let jobs: Vec<Job> = std::iter::once(Job::Rest)
@@ -302,6 +305,7 @@ fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
                 .enumerate()
                 .map(|(i, part)| Job::Manifests(i * CHUNK, part)),
         )
+        .chain(input.commits.chunks(CHUNK * 4).map(Job::Commits))
         .collect();
     let fan = crate::parallel::Fan {
         what: "the input conversion",
@@ -319,8 +323,16 @@ fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
             jobs.iter()
                 .map(|job| match job {
                     Job::Rest => conv
-                        .convert_spliced(input, "manifests", Value::Null)
+                        .convert_spliced(
+                            input,
+                            [("manifests", Value::Null), ("commits", Value::Null)],
+                        )
                         .map(Done::Rest),
+                    Job::Commits(part) => part
+                        .iter()
+                        .map(|c| conv.convert(c))
+                        .collect::<std::result::Result<Vec<Value>, _>>()
+                        .map(Done::Commits),
                     Job::Manifests(start, part) => part
                         .iter()
                         .enumerate()
@@ -349,19 +361,24 @@ fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
     )?;
     let mut doc = None;
     let mut manifests = Vec::with_capacity(input.manifests.len());
+    let mut commits = Vec::with_capacity(input.commits.len());
+    // The pieces come back in the jobs' order.
     for d in done.into_iter().flatten() {
         match d {
             Done::Rest(v) => doc = Some(v),
             Done::Manifests(v) => manifests.extend(v),
+            Done::Commits(v) => commits.extend(v),
         }
     }
     let mut doc = doc.ok_or_else(|| Error::Rego("the input document was not converted".into()))?;
-    let slot = doc
-        .as_object_mut()
-        .ok()
-        .and_then(|o| o.get_mut(&Value::from("manifests")))
-        .ok_or_else(|| Error::Rego("the input document has no manifests field".into()))?;
-    *slot = Value::from(manifests);
+    for (field, part) in [("manifests", manifests), ("commits", commits)] {
+        let slot = doc
+            .as_object_mut()
+            .ok()
+            .and_then(|o| o.get_mut(&Value::from(field)))
+            .ok_or_else(|| Error::Rego(format!("the input document has no {field} field")))?;
+        *slot = Value::from(part);
+    }
     Ok(doc)
 }
 

@@ -52,14 +52,14 @@ impl Converter {
         })
     }
 
-    /// Convert `value`, a struct, but take its field `field` from `part`.
+    /// Convert `value`, a struct, but take each field named in `parts` from
+    /// there.
     pub fn convert_spliced<T: Serialize + ?Sized>(
         &mut self,
         value: &T,
-        field: &'static str,
-        part: Value,
+        parts: impl IntoIterator<Item = (&'static str, Value)>,
     ) -> Result<Value> {
-        self.spliced.push((field, part));
+        self.spliced.extend(parts);
         let out = self.convert(value);
         self.spliced.clear();
         out
@@ -441,7 +441,7 @@ mod tests {
         assert_eq!(conv.convert(&doc).unwrap(), theirs);
         // A spliced field replaces the struct's own, at the top level only.
         let spliced = conv
-            .convert_spliced(&doc, "list", Value::from("elsewhere"))
+            .convert_spliced(&doc, [("list", Value::from("elsewhere"))])
             .unwrap();
         assert_eq!(spliced["list"], Value::from("elsewhere"));
         assert_eq!(spliced["mode"], Value::from("commit-msg"));

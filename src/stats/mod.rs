@@ -257,10 +257,14 @@ pub fn read(
         &mut attribution_notes,
     );
     for (n, batch) in single_ids.chunks(1024).enumerate() {
-        let mut commits: Vec<Commit> = git::read_commits(repo, batch, opts.max_diff_bytes)?
-            .into_iter()
-            .map(|raw| collect::build_commit(raw, table, review_keys, &mut errors))
-            .collect();
+        let mut commits: Vec<Commit> = collect::read_commits(
+            repo,
+            batch,
+            opts.max_diff_bytes,
+            table,
+            review_keys,
+            &mut errors,
+        )?;
         crate::collect::attribution::collect_notes(
             &sources,
             &mut traces,

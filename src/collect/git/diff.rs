@@ -30,11 +30,24 @@ pub fn tree_changes(
 ) -> Result<Vec<FileChange>> {
     let raw = tree::walk(objects, old, new, ctx)?;
     let repo = objects.repo();
-    let paired = pair_renames(objects, raw, ctx, max_diff_bytes, |opts| {
+    changes(objects, raw, ctx, max_diff_bytes, |opts| {
         let old_tree = old.map(|t| repo.find_tree(t)).transpose()?;
         let new_tree = new.map(|t| repo.find_tree(t)).transpose()?;
         repo.diff_tree_to_tree(old_tree.as_ref(), new_tree.as_ref(), Some(opts))
-    })?;
+    })
+}
+
+/// Changes from raw ones: renames paired, lines counted. `diff` gives
+/// libgit2's diff of the same two trees, limited to some paths, for pairing
+/// renames by similarity (called only when such a pairing is left to do).
+pub fn changes<'r>(
+    objects: &Objects<'r>,
+    raw: Vec<RawChange>,
+    ctx: Context<'_>,
+    max_diff_bytes: u64,
+    diff: impl FnOnce(&mut DiffOptions) -> std::result::Result<git2::Diff<'r>, git2::Error>,
+) -> Result<Vec<FileChange>> {
+    let paired = pair_renames(objects, raw, ctx, max_diff_bytes, diff)?;
     counted(objects, paired, ctx, max_diff_bytes)
 }
 

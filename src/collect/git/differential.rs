@@ -4,6 +4,7 @@
 //! are read as git reads modes; any other difference is a bug in the walk.
 
 use super::objects::Objects;
+use super::remerge;
 use super::tree::{self, EntryType};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::BTreeMap;
@@ -21,7 +22,17 @@ const MODES: &[u32] = &[
 /// name ended with `/` (`-` < `.` < `/` < `0`), and a name that is no UTF-8.
 const NAMES: &[&[u8]] = &[b"a", b"a-b", b"a.b", b"a0", b"ab", b"b", b"\xff"];
 
-const CONTENTS: &[&[u8]] = &[b"1\n", b"2\n", b"1\n2\n", b""];
+/// Short contents, and lines far enough apart for a clean line merge.
+const CONTENTS: &[&[u8]] = &[
+    b"1\n",
+    b"2\n",
+    b"1\n2\n",
+    b"",
+    b"1\n2\n3\n4\n5\n6\n",
+    b"0\n2\n3\n4\n5\n6\n",
+    b"1\n2\n3\n4\n5\n7\n",
+    b"\0binary\n",
+];
 
 /// A generated tree entry.
 #[derive(Clone, Debug)]
@@ -296,6 +307,196 @@ pub fn compare(repo: &Repository, old: Oid, new: Oid) -> Result<(), String> {
     Ok(())
 }
 
+/// A written tree read back as a generated one (to change a merged tree).
+fn read(odb: &git2::Odb<'_>, id: Oid, mode: u32) -> Result<Node, String> {
+    let obj = odb.read(id).map_err(|e| e.to_string())?;
+    let mut entries = tree::Entries::new(obj.data());
+    let mut out = Vec::new();
+    while let Some(e) = entries.peek().map_err(|e| e.to_string())? {
+        let node = if EntryType::of(e.mode) == EntryType::Tree {
+            read(odb, e.id, e.mode)?
+        } else {
+            Node::Leaf(e.mode, e.id)
+        };
+        out.push((e.name.to_vec(), node));
+        entries.advance().map_err(|e| e.to_string())?;
+    }
+    Ok(Node::Tree(mode, out))
+}
+
+/// A copy whose regular files may get other contents, modes kept.
+fn edit(odb: &git2::Odb<'_>, bytes: &mut Bytes<'_>, node: &Node) -> Result<Node, String> {
+    Ok(match node {
+        Node::Leaf(mode, _)
+            if EntryType::of(*mode) == EntryType::File && bytes.next().is_multiple_of(2) =>
+        {
+            let id = odb
+                .write(ObjectType::Blob, bytes.pick(CONTENTS))
+                .map_err(|e| e.to_string())?;
+            // Now and then the executable bit flips too.
+            let mode = if bytes.next().is_multiple_of(4) {
+                *mode ^ 0o111
+            } else {
+                *mode
+            };
+            Node::Leaf(mode, id)
+        }
+        Node::Leaf(..) => node.clone(),
+        Node::Tree(mode, entries) => Node::Tree(
+            *mode,
+            entries
+                .iter()
+                .map(|(name, n)| Ok((name.clone(), edit(odb, bytes, n)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// Whether a generated tree holds an entry of a type git does not know.
+fn odd_type(node: &Node) -> bool {
+    match node {
+        Node::Leaf(mode, _) => ![0o100000, 0o120000, 0o160000].contains(&(mode & 0o170000)),
+        Node::Tree(_, entries) => entries.iter().any(|(_, n)| odd_type(n)),
+    }
+}
+
+/// Generate a merge from `data` (a base, two sides changed from it, and the
+/// merge's tree: the clean remerge, an evil change of it, or one side's) and
+/// compare the merge's own changes as `remerge` finds them by paths with
+/// those against libgit2's whole remerge. Ok(true) when the paths decided
+/// (no fallback), so a test can see that it exercised them.
+pub fn remerge_check(data: &[u8]) -> Result<bool, String> {
+    let odb = git2::Odb::new().map_err(|e| e.to_string())?;
+    odb.add_new_mempack_backend(1).map_err(|e| e.to_string())?;
+    let repo = Repository::from_odb(odb).map_err(|e| e.to_string())?;
+    let odb = repo.odb().map_err(|e| e.to_string())?;
+    let mut bytes = Bytes(data);
+    let base = generate(&odb, &mut bytes, 0)?;
+    // Sides that change the tree's shape, or that only edit files in place
+    // (both sides editing one file is where lines are merged).
+    let in_place = bytes.next() % 2 == 0;
+    let side = |bytes: &mut Bytes<'_>| {
+        if in_place {
+            edit(&odb, bytes, &base)
+        } else {
+            mutate(&odb, bytes, &base, 0)
+        }
+    };
+    let ours = side(&mut bytes)?;
+    let theirs = side(&mut bytes)?;
+    let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(0, 0))
+        .map_err(|e| e.to_string())?;
+    let commit = |tree: Oid, parents: &[Oid]| -> Result<Oid, String> {
+        let tree = repo.find_tree(tree).map_err(|e| e.to_string())?;
+        let parents: Vec<git2::Commit<'_>> = parents
+            .iter()
+            .map(|p| repo.find_commit(*p))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, "m", &tree, &parents)
+            .map_err(|e| e.to_string())
+    };
+    let base_commit = commit(write(&odb, &base)?, &[])?;
+    let ours_commit = commit(write(&odb, &ours)?, &[base_commit])?;
+    // Now and then two unrelated histories, merged with no base.
+    let theirs_parents: &[Oid] = if bytes.next() % 8 == 0 {
+        &[]
+    } else {
+        &[base_commit]
+    };
+    let theirs_commit = commit(write(&odb, &theirs)?, theirs_parents)?;
+    // libgit2's index reads a mode of an unknown type (170000) as a regular
+    // file, where git reads a gitlink: its remerge of such a tree is no
+    // reference (the walk's reading of modes is checked against libgit2's
+    // diff and git's in their own tests).
+    if [&base, &ours, &theirs].into_iter().any(odd_type) {
+        return Ok(false);
+    }
+    let parents = (ours_commit, theirs_commit);
+    let max_diff_bytes = if bytes.next() % 4 == 0 { 4 } else { u64::MAX };
+    let Some(remerged) = remerge::merged_tree(&repo, parents, max_diff_bytes, &mut 0) else {
+        // libgit2 cannot redo it (an entry its index refuses): the merge is
+        // judged against its first parent either way.
+        return Ok(false);
+    };
+    let tree = match bytes.next() % 5 {
+        0 => remerged,
+        1 => {
+            let evil = mutate(&odb, &mut bytes, &read(&odb, remerged, 0o40000)?, 0)?;
+            if odd_type(&evil) {
+                return Ok(false);
+            }
+            write(&odb, &evil)?
+        }
+        2 => write(&odb, &ours)?,
+        3 => write(&odb, &theirs)?,
+        _ => {
+            let evil = mutate(&odb, &mut bytes, &ours, 0)?;
+            if odd_type(&evil) {
+                return Ok(false);
+            }
+            write(&odb, &evil)?
+        }
+    };
+    let ctx = || "test".to_string();
+    let objects = Objects::new(&repo).map_err(|e| e.to_string())?;
+    let reference =
+        tree::walk(&objects, Some(remerged), Some(tree), &ctx).map_err(|e| e.to_string())?;
+    let Some(by_paths) = remerge::by_paths(&repo, parents, tree, &ctx, max_diff_bytes, &mut 0)
+    else {
+        return Ok(false);
+    };
+    if by_paths != reference {
+        return Err(format!(
+            "the merge's changes by paths and by a whole remerge differ\n by paths: {by_paths:?}\n remerge:  {reference:?}\n base: {}\n ours: {}\n theirs: {}\n merge: {}",
+            dump(&odb, write(&odb, &base)?),
+            dump(&odb, write(&odb, &ours)?),
+            dump(&odb, write(&odb, &theirs)?),
+            dump(&odb, tree),
+        ));
+    }
+    Ok(true)
+}
+
+/// Compare the two ways on a merge of a real repository: Ok(None) when one
+/// of them cannot redo it (an object the clone lacks), Ok(Some(decided by
+/// paths)) when they agree.
+pub fn remerge_compare(repo: &Repository, merge: Oid) -> Result<Option<bool>, String> {
+    let commit = repo.find_commit(merge).map_err(|e| e.to_string())?;
+    let Some((ours, theirs)) = remerge::two_parents(&commit) else {
+        return Ok(None);
+    };
+    let odb = repo.odb().map_err(|e| e.to_string())?;
+    odb.add_new_mempack_backend(1000)
+        .map_err(|e| e.to_string())?;
+    let ctx = || format!("merge {merge}");
+    let max_diff_bytes = 4 << 20;
+    let Some(remerged) = remerge::merged_tree(repo, (ours, theirs), max_diff_bytes, &mut 0) else {
+        return Ok(None);
+    };
+    let objects = Objects::new(repo).map_err(|e| e.to_string())?;
+    let Ok(reference) = tree::walk(&objects, Some(remerged), Some(commit.tree_id()), &ctx) else {
+        return Ok(None);
+    };
+    let Some(by_paths) = remerge::by_paths(
+        repo,
+        (ours, theirs),
+        commit.tree_id(),
+        &ctx,
+        max_diff_bytes,
+        &mut 0,
+    ) else {
+        return Ok(Some(false));
+    };
+    if by_paths != reference {
+        return Err(format!(
+            "merge {merge}: by paths {by_paths:?}\n remerge {reference:?}"
+        ));
+    }
+    Ok(Some(true))
+}
+
 #[cfg(test)]
 mod tests {
     /// A fixed generator: every seed is a reproducible case.
@@ -309,6 +510,45 @@ mod tests {
                 (x >> 24) as u8
             })
             .collect()
+    }
+
+    /// Every merge of a real repository, both ways:
+    /// `GOVOPS_REMERGE_REPO=path cargo test --release --lib real_merges -- --ignored`.
+    #[test]
+    #[ignore = "needs a repository named in GOVOPS_REMERGE_REPO"]
+    fn real_merges_redone_by_paths_agree_with_whole_remerges() {
+        let path = std::env::var("GOVOPS_REMERGE_REPO").expect("GOVOPS_REMERGE_REPO");
+        let repo = git2::Repository::open(path).unwrap();
+        let mut walk = repo.revwalk().unwrap();
+        walk.push_head().unwrap();
+        let (mut merges, mut by_paths, mut skipped) = (0, 0, 0);
+        for id in walk {
+            let id = id.unwrap();
+            if repo.find_commit(id).unwrap().parent_count() != 2 {
+                continue;
+            }
+            merges += 1;
+            match super::remerge_compare(&repo, id) {
+                Ok(Some(decided)) => by_paths += usize::from(decided),
+                Ok(None) => skipped += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        eprintln!("{merges} merges: {by_paths} decided by paths, {skipped} not redone");
+    }
+
+    #[test]
+    fn merges_redone_by_paths_agree_with_whole_remerges() {
+        let mut by_paths = 0;
+        for seed in 0..20000 {
+            match super::remerge_check(&bytes(seed)) {
+                Ok(decided) => by_paths += usize::from(decided),
+                Err(e) => panic!("seed {seed}: {e}"),
+            }
+        }
+        // Most generated merges must be decided by paths, or this test
+        // would compare little.
+        assert!(by_paths > 5000, "only {by_paths} merges decided by paths");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod diff;
 #[doc(hidden)]
 pub mod differential;
 mod objects;
+pub mod remerge;
 mod snapshot;
 pub mod tree;
 
@@ -324,16 +325,14 @@ fn person(sig: &git2::Signature<'_>) -> Person {
 
 /// Read a commit and its changes against its first parent.
 pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<RawCommit> {
-    read_commit_with(repo, &mut None, oid, max_diff_bytes)
+    read_commit_with(repo, &mut remerge::Merger::default(), oid, max_diff_bytes)
 }
 
-/// `read_commit`, redoing merges in `merger`: a second handle on the
-/// repository whose new objects stay in memory, opened on the first merge
-/// and kept for the next ones (its caches stay warm; a handle per merge
-/// re-read every tree from the packs, most of the time spent on merges).
+/// `read_commit`, redoing merges in `merger` (a worker's, kept from merge to
+/// merge).
 fn read_commit_with(
     repo: &Repository,
-    merger: &mut Option<Repository>,
+    merger: &mut remerge::Merger,
     oid: Oid,
     max_diff_bytes: u64,
 ) -> Result<RawCommit> {
@@ -352,14 +351,14 @@ fn read_commit_with(
     };
     let ctx = || format!("commit {}", short(oid));
     // A merge is judged by what it adds beyond its parents (what `git show
-    // --remerge-diff` shows): its tree against the parents merged again.
-    let files = match remerge(repo, merger, &commit, max_diff_bytes) {
-        Some((handle, merged)) => diff::tree_changes(
-            &Objects::new(handle)?,
-            Some(merged),
-            Some(commit.tree_id()),
+    // --remerge-diff` shows), not by everything its second parent brought.
+    let files = match remerge::changes(repo, merger, &commit, &ctx, max_diff_bytes)? {
+        Some(mut merge) => diff::changes(
+            &Objects::new(merge.handle)?,
+            std::mem::take(&mut merge.raw),
             &ctx,
             max_diff_bytes,
+            |opts| merge.diff(opts),
         )?,
         None => diff::tree_changes(
             &Objects::new(repo)?,
@@ -380,107 +379,16 @@ fn read_commit_with(
     })
 }
 
-/// The tree a two-parent merge would have had without any hand edit: the
-/// parents merged again (recursively over several merge bases, renames
-/// found), a conflicted file written with its conflict markers, as git's
-/// remerge-diff does. The merge's own change is its tree against this one:
-/// nothing for a clean merge, the resolution for a conflict, the extra
-/// lines of an evil merge. The objects this writes go to an in-memory
-/// object store of a handle of its own, never into the repository.
-///
-/// None (judge against the first parent, which can only count more) for an
-/// octopus merge, or when the merge cannot be redone (a missing object).
-/// Cost: libgit2 merges only the files both sides changed; a conflicted file
-/// over `max_diff_bytes` is not merged line by line (its first parent's
-/// version stands in for the markers, so its resolution counts in full).
-fn remerge<'m>(
-    repo: &Repository,
-    merger: &'m mut Option<Repository>,
-    commit: &git2::Commit<'_>,
-    max_diff_bytes: u64,
-) -> Option<(&'m Repository, Oid)> {
-    if commit.parent_count() != 2 {
-        return None;
-    }
-    if merger.is_none() {
-        // Objects the merges write (conflict resolutions, merged trees the
-        // repository lacks) go to memory, never into the repository; what
-        // the repository has already is not written again.
-        let handle = reopen(repo.path()).ok()?;
-        handle.odb().ok()?.add_new_mempack_backend(1000).ok()?;
-        *merger = Some(handle);
-    }
-    let handle = merger.as_ref()?;
-    let ours = handle.find_commit(commit.parent_id(0).ok()?).ok()?;
-    let theirs = handle.find_commit(commit.parent_id(1).ok()?).ok()?;
-    let mut index = handle.merge_commits(&ours, &theirs, None).ok()?;
-    if index.has_conflicts() {
-        let conflicts: Vec<git2::IndexConflict> = index
-            .conflicts()
-            .ok()?
-            .collect::<std::result::Result<_, _>>()
-            .ok()?;
-        let empty = handle.blob(b"").ok()?;
-        for c in conflicts {
-            let Some(side) = c.our.as_ref().or(c.their.as_ref()) else {
-                continue;
-            };
-            let path = crate::repo_path::bytes_to_path(&side.path).to_path_buf();
-            let is_file = |e: &git2::IndexEntry| e.mode & 0o170000 == 0o100000;
-            let small = |e: &git2::IndexEntry| u64::from(e.file_size) <= max_diff_bytes;
-            let mut entry = copy(side);
-            if let (Some(our), Some(their)) = (&c.our, &c.their) {
-                if is_file(our) && is_file(their) && small(our) && small(their) {
-                    let ancestor = c.ancestor.as_ref().map_or_else(
-                        || {
-                            let mut a = copy(our);
-                            a.id = empty;
-                            a.file_size = 0;
-                            a
-                        },
-                        copy,
-                    );
-                    let merged = handle
-                        .merge_file_from_index(&ancestor, our, their, None)
-                        .ok()?;
-                    entry.id = handle.blob(merged.content()).ok()?;
-                    // The index keeps sizes in 32 bits, as git does: larger ones saturate
-                    // (the size is only a hint for the stat check).
-                    entry.file_size = u32::try_from(merged.content().len()).unwrap_or(u32::MAX);
-                }
-            }
-            // Stage 0: the entry that resolves the conflict.
-            entry.flags &= !0x3000;
-            index.conflict_remove(&path).ok()?;
-            index.add(&entry).ok()?;
-        }
-    }
-    let merged = index.write_tree_to(handle).ok()?;
-    drop((ours, theirs));
-    Some((handle, merged))
-}
-
-/// An index entry, field by field (git2's type is not Clone).
-fn copy(e: &git2::IndexEntry) -> git2::IndexEntry {
-    git2::IndexEntry {
-        ctime: e.ctime,
-        mtime: e.mtime,
-        dev: e.dev,
-        ino: e.ino,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        file_size: e.file_size,
-        id: e.id,
-        flags: e.flags,
-        flags_extended: e.flags_extended,
-        path: e.path.clone(),
-    }
-}
-
 /// Read many commits, spread over the cores: each worker opens its own
-/// handle on the repository (a `Repository` is not shareable across threads).
-pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Result<Vec<RawCommit>> {
+/// handle on the repository (a `Repository` is not shareable across threads)
+/// and hands each commit it read to `then` (what is made of a commit is made
+/// on every core, not after on one).
+pub fn read_commits<T: Send>(
+    repo: &Repository,
+    ids: &[Oid],
+    max_diff_bytes: u64,
+    then: impl Fn(RawCommit) -> T + Sync,
+) -> Result<Vec<T>> {
     let path = repo.path();
     let fan = crate::parallel::Fan {
         what: "a commit reader",
@@ -493,9 +401,9 @@ pub fn read_commits(repo: &Repository, ids: &[Oid], max_diff_bytes: u64) -> Resu
         Handle::Caller(repo),
         || reopen(path).map(Handle::Own),
         |repo, part| {
-            let mut merger = None;
+            let mut merger = remerge::Merger::default();
             part.iter()
-                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes))
+                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes).map(&then))
                 .collect::<Result<Vec<_>>>()
         },
     )?;

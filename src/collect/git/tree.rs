@@ -188,11 +188,14 @@ fn tree_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
     })
 }
 
+/// One side of an entry as a tree holds it: id and raw mode.
+pub type RawSide = Option<(Oid, u32)>;
+
 /// One side of a changed path: its id and what it is (never a tree).
 pub type Side = Option<(Oid, EntryType)>;
 
 /// A path whose entry differs between two trees (its exact bytes).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawChange {
     pub path: Vec<u8>,
     pub old: Side,
@@ -244,6 +247,21 @@ pub fn walk(
     ctx: Context<'_>,
 ) -> Result<Vec<RawChange>> {
     let mut out = Vec::new();
+    walk_with(objects, old, new, ctx, &mut |path, o, n| {
+        record(&mut out, path, o, n);
+    })?;
+    Ok(out)
+}
+
+/// The walk, handing each differing entry's path and sides (id and raw
+/// mode; a folder's side too, before its entries) to `emit`.
+pub fn walk_with(
+    objects: &Objects<'_>,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    ctx: Context<'_>,
+    emit: &mut dyn FnMut(&[u8], RawSide, RawSide),
+) -> Result<()> {
     let mut stack = vec![Frame {
         old: read_tree(objects, old, ctx, b"")?,
         new: read_tree(objects, new, ctx, b"")?,
@@ -300,7 +318,7 @@ pub fn walk(
         let mut path = frame.prefix.clone();
         path.extend_from_slice(name);
         let side = |e: &Option<RawEntry<'_>>| e.map(|e| (e.id, e.mode));
-        record(&mut out, &path, side(&o), side(&n));
+        emit(&path, side(&o), side(&n));
         let tree =
             |e: &Option<RawEntry<'_>>| e.filter(|e| e.kind() == EntryType::Tree).map(|e| e.id);
         let (to, tn) = (tree(&o), tree(&n));
@@ -319,7 +337,7 @@ pub fn walk(
             stack.push(next);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Record the change of a path between two entries (id, mode), as git sees
