@@ -133,3 +133,42 @@ fn ten_thousand_env_entries_are_judged_within_bounds() {
     );
     assert!(got.contains(&("GOV-OTEL-001".to_string(), 9)), "{got:?}");
 }
+
+/// Hostile spellings: a YAML alias of an env entry (judged, and located at
+/// the anchor that holds the value), `$(VAR)` references and non-string
+/// values (unknown: a review, not a pass), a fieldRef to another label.
+#[test]
+fn aliases_references_and_odd_values_are_not_silent() {
+    let manifest = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  labels: {app.kubernetes.io/name: api, environment: prod, team: a}
+spec:
+  containers:
+    - name: a
+      env:
+        - &svc {name: OTEL_SERVICE_NAME, value: web}
+        - {name: OTEL_RESOURCE_ATTRIBUTES, value: "deployment.environment.name=$(ENV)"}
+    - name: b
+      env:
+        - *svc
+        - {name: OTEL_RESOURCE_ATTRIBUTES, value: 7}
+    - name: c
+      env:
+        - name: OTEL_SERVICE_NAME
+          valueFrom: {fieldRef: {fieldPath: "metadata.labels['team']"}}
+        - {name: OTEL_RESOURCE_ATTRIBUTES, value: "deployment.environment.name=prod"}
+"#;
+    let repo = changed(CONFIG, manifest);
+    let (_, report) = repo.check_json(&["--base", "main"]);
+    let mut got = otel(&report);
+    got.dedup();
+    let want: Vec<(String, u64)> = vec![
+        ("GOV-OTEL-002".into(), 10),
+        ("GOV-OTEL-002".into(), 18),
+        ("GOV-OTEL-003".into(), 11),
+        ("GOV-OTEL-003".into(), 15),
+    ];
+    assert_eq!(got, want, "{report:#}");
+}
