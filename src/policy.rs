@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// A Rego file to evaluate (or test).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleFile {
     /// How it is named in messages: `rules/ai/ai.rego` for built-ins, the
     /// repository path for user rules.

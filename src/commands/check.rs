@@ -21,6 +21,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     if global.verbose > 0 {
         timing::enable();
     }
+    // A hook answers while a commit waits: its rules compile while the
+    // repository and the policy are read (used only if the policy's rules
+    // turn out to be the built-in ones).
+    let ahead =
+        (args.commit_msg_file.is_some() || args.staged).then(Evaluator::compile_builtin_ahead);
     let (repo, root, outside) = open(global, args)?;
     let mode = if args.commit_msg_file.is_some() {
         Mode::CommitMsg
@@ -64,7 +69,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let message = read_message(args)?;
     let stdin = read_stdin(args)?;
     let manifest_globs = manifest_globs(args)?;
-    let compiler = Evaluator::compile_in_background(&policy);
+    let compiler = Evaluator::compile_in_background(&policy, ahead);
     let table = policy.identity_table();
     let staged = staged
         .map(|reader| {
@@ -109,7 +114,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         return Ok(Exit::Pass);
     }
 
-    let mut evaluator = compiler.join()??;
+    let mut evaluator = compiler.join()?;
     timing::mark("compile");
     deadline::phase("evaluating the rules");
     let raw = evaluator.findings_releasing(&mut collection.input)?;

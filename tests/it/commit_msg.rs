@@ -66,3 +66,30 @@ fn missing_message_file_is_exit_2() {
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("nope.txt"), "{}", run.stderr());
 }
+
+/// The hook compiles the built-in rules before it has read the policy; a
+/// team's rules, and a team's edit of nothing but their own file, must still
+/// be judged by what the policy holds.
+#[test]
+fn a_team_rule_is_judged_although_the_builtin_rules_compile_ahead() {
+    let repo = Repo::gitops();
+    repo.write(".govops.yaml", "version: 1\npolicy: [team]\n");
+    let rule = |id: &str| {
+        format!(
+            "package govops.rules.team\nimport rego.v1\n\ndeny contains f if {{\n\tsome c in input.commits\n\tcontains(c.subject, \"forbidden\")\n\tf := {{\"id\": \"{id}\", \"message\": \"no\"}}\n}}\n"
+        )
+    };
+    repo.write("team/words.rego", rule("TEAM-WORD-001"));
+    repo.git(&["add", "-A"]);
+    repo.commit("Team rules");
+    let (code, report) = check_message(&repo, "A forbidden word\n");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), vec!["TEAM-WORD-001"]);
+    // The rule as it is in the work tree now, not as it was compiled before.
+    repo.write("team/words.rego", rule("TEAM-WORD-002"));
+    let (code, report) = check_message(&repo, "A forbidden word\n");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), vec!["TEAM-WORD-002"]);
+    let (code, report) = check_message(&repo, "A fine word\n");
+    assert_eq!(code, 0, "{report:#}");
+}
