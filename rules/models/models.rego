@@ -124,7 +124,7 @@ deny contains f if {
 	}
 }
 
-deny contains f if {
+review contains f if {
 	some m in judged
 	some [path, v] in uris(m)
 	r := value_of(v)

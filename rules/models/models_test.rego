@@ -16,6 +16,10 @@ run(m) := fs if {
 	fs := models.deny with input as object.union(fx.doc({"manifests": [m]}), {"config": on})
 }
 
+reviews(m) := fs if {
+	fs := models.review with input as object.union(fx.doc({"manifests": [m]}), {"config": on})
+}
+
 test_prefix_on_a_boundary if {
 	count(run(isvc("s3://models/a"))) == 0
 	count(run(isvc("S3://models"))) == 0
@@ -25,7 +29,8 @@ test_prefix_on_a_boundary if {
 }
 
 test_non_string_uri_is_unknown if {
-	fx.ids(run(isvc(7))) == ["GOV-MODEL-003"]
+	fx.ids(reviews(isvc(7))) == ["GOV-MODEL-003"]
+	count(run(isvc(7))) == 0
 }
 
 test_empty_card_is_missing if {

@@ -226,7 +226,7 @@ otel_002(m, c, s, key, got, want) := {
 	"pointer": s.pointer,
 }
 
-deny contains f if {
+review contains f if {
 	some [m, i, c] in containers
 	some key in cfg.required
 	s := source(m, i, c, key)
