@@ -81,6 +81,22 @@ fn is_timeout(e: &impl std::fmt::Display) -> bool {
     e.to_string().contains("exceeded time limit")
 }
 
+/// Whether a rule file can find anything under `config`. The opt-in
+/// families (telemetry, models) judge nothing while they are disabled:
+/// every rule of theirs starts from a list that is empty then. They are not
+/// compiled then, which keeps the third of the built-in Rego they are out of
+/// every hook's answer time. Their Rego tests run regardless (`govops test`).
+fn in_force(rule: &RuleFile, config: &crate::config::Config) -> bool {
+    if !rule.builtin {
+        return true;
+    }
+    match rule.name.split('/').nth(1) {
+        Some("telemetry") => config.telemetry.enabled,
+        Some("models") => config.models.enabled,
+        _ => true,
+    }
+}
+
 /// A compile of the built-in rules started ahead of the policy.
 pub struct Ahead {
     rules: Vec<RuleFile>,
@@ -112,10 +128,11 @@ impl Evaluator {
     /// policy was read (`compile_builtin_ahead`): taken when the policy's
     /// rules are exactly those, byte for byte, and dropped otherwise.
     pub fn compile_in_background(policy: &Policy, ahead: Option<Ahead>) -> Compiling {
+        let config = &policy.config.config;
         let rules: Vec<RuleFile> = policy
             .rules
             .iter()
-            .filter(|r| !r.is_test())
+            .filter(|r| !r.is_test() && in_force(r, config))
             .cloned()
             .collect();
         let timeout = policy.config.config.limits.eval_timeout_ms;
@@ -135,11 +152,12 @@ impl Evaluator {
     /// hook, reading the policy and compiling the rules were a third of the
     /// answer time each, one after the other.
     pub fn compile_builtin_ahead() -> Ahead {
+        let defaults = crate::config::Config::default();
         let rules: Vec<RuleFile> = crate::policy::builtin_rules()
             .into_iter()
-            .filter(|r| !r.is_test())
+            .filter(|r| !r.is_test() && in_force(r, &defaults))
             .collect();
-        let default = crate::config::Limits::default().eval_timeout_ms;
+        let default = defaults.limits.eval_timeout_ms;
         Ahead {
             task: Self::spawn_compile(rules.clone(), default),
             rules,

@@ -93,3 +93,26 @@ fn a_team_rule_is_judged_although_the_builtin_rules_compile_ahead() {
     let (code, report) = check_message(&repo, "A fine word\n");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// The opt-in families are compiled only when enabled, and the rules a hook
+/// compiled ahead (the defaults') must not stand in for a config that
+/// enables one.
+#[test]
+fn an_enabled_opt_in_family_is_judged_in_the_hook() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/api.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  labels: {app.kubernetes.io/name: api, environment: dev, owner: a, cost-center: c}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: api:1\n",
+    );
+    repo.git(&["add", "-A"]);
+    let (code, report) = check_message(&repo, "Add the api\n");
+    assert_eq!(code, 0, "disabled by default: {report:#}");
+    repo.write(".govops.yaml", "version: 1\ntelemetry:\n  enabled: true\n");
+    repo.git(&["add", "-A"]);
+    let (code, report) = check_message(&repo, "Add the api\n");
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        ids(&report).iter().all(|id| id == "GOV-OTEL-001") && !ids(&report).is_empty(),
+        "{report:#}"
+    );
+}
