@@ -27,8 +27,8 @@ object_name(m) := "(unnamed)" if m.name == null
 # Every place a URI is declared, found by walking the whole object (an
 # attacker puts the model in the spot a list of known paths forgot):
 # any `storageUri`, any `storageUris` entry (a string or `{uri: ...}`),
-# any `STORAGE_URI` env entry, and the kind's configured pointers (`*`
-# matches one token).
+# any `STORAGE_URI` env entry, any `storage` spec (its URI is in a Secret),
+# and the kind's configured pointers (`*` matches one token).
 uris(m) := [[path, v] | walk(m.object, [path, v]); uri_at(m.kind, path, v)]
 
 uri_at(_, path, v) if {
@@ -54,6 +54,13 @@ uri_at(_, path, v) if {
 	v.name == "STORAGE_URI"
 }
 
+# KServe's storage spec (`storage: {key, path}`): the URI is in the
+# storage-config Secret, which the manifest only names.
+uri_at(_, path, v) if {
+	path[count(path) - 1] == "storage"
+	is_object(v)
+}
+
 uri_at(kind, path, _) if {
 	some pattern in object.get(cfg.kinds, kind, [])
 	tokens := array.slice(split(pattern, "/"), 1, count(split(pattern, "/")))
@@ -66,6 +73,10 @@ uri_at(kind, path, _) if {
 # A URI's value: a string, an env entry's value, or unknown.
 value_of(v) := {"state": "value", "value": v} if {
 	is_string(v)
+} else := {"state": "unknown", "why": "comes from a storage-config Secret (storage.key)"} if {
+	is_object(v)
+	not v.name
+	not v.uri
 } else := {"state": "unknown", "why": "comes from valueFrom"} if {
 	is_object(v)
 	v.valueFrom

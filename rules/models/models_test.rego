@@ -37,3 +37,13 @@ test_empty_card_is_missing if {
 	m := object.union(isvc("s3://models/a"), {"annotations": {"govops.dev/model-card": " "}})
 	fx.ids(run(m)) == ["GOV-MODEL-002"]
 }
+
+test_storage_spec_is_unknown if {
+	m := fx.manifest({
+		"kind": "InferenceService",
+		"annotations": {"govops.dev/model-card": "card"},
+		"object": {"spec": {"predictor": {"model": {"storage": {"key": "s3-models", "path": "m/1"}}}}},
+	})
+	fx.ids(reviews(m)) == ["GOV-MODEL-003"]
+	count(run(m)) == 0
+}
