@@ -243,7 +243,8 @@ pub(super) fn by_paths(
                     return None;
                 }
             }
-            let content = |id: Oid| handle.find_blob(id).ok();
+            // Through the object reader: a blobless clone fetches what it lacks.
+            let content = |id: Oid| objects.blob(id, &what).ok();
             let (b, o, t) = (content(b)?, content(o)?, content(t)?);
             merge_file(
                 handle,
