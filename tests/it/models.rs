@@ -2,7 +2,7 @@
 //! InferenceService (and of configured kinds) from an approved registry on
 //! a `/` boundary, a model card annotation; findings at the exact line.
 
-use crate::repo::Repo;
+use crate::repo::{lines_of, Repo};
 
 const CONFIG: &str = "version: 1
 models:
@@ -61,31 +61,11 @@ spec:
 
 /// (id, line) of every GOV-MODEL finding, sorted.
 fn model(report: &serde_json::Value) -> Vec<(String, u64)> {
-    let mut out: Vec<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["id"].as_str().unwrap().starts_with("GOV-MODEL-"))
-        .map(|f| {
-            assert_eq!(f["file"], "deploy/model.yaml", "{f:#}");
-            (
-                f["id"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    lines_of(report, "GOV-MODEL-", "deploy/model.yaml")
 }
 
 fn changed(config: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", config);
-    repo.commit("Config");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo.write("deploy/model.yaml", ISVC);
-    repo.commit("Deploy");
-    repo
+    Repo::feature_adding(config, "deploy/model.yaml", ISVC)
 }
 
 #[test]

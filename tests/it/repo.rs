@@ -149,6 +149,17 @@ impl Repo {
     /// a policy, manifests), committed as "base", and a `feature` branch is
     /// checked out on top of it, so that `check` judges feature against
     /// main with main's policy.
+    /// `config` committed on main, then a branch `feature` that adds `path`.
+    pub fn feature_adding(config: &str, path: &str, content: &str) -> Repo {
+        let repo = Repo::new();
+        repo.write(".govops.yaml", config);
+        repo.commit("Config");
+        repo.git(&["checkout", "-q", "-b", "feature"]);
+        repo.write(path, content);
+        repo.commit("Deploy");
+        repo
+    }
+
     pub fn with_main(files: &[(&str, &str)]) -> Repo {
         Repo::branched("base", files)
     }
@@ -241,6 +252,26 @@ pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_js
         .iter()
         .filter(|f| f["id"] == id)
         .collect()
+}
+
+/// (id, line) of every finding whose id starts with `prefix`, sorted; each
+/// must be in `file`.
+pub fn lines_of(report: &serde_json::Value, prefix: &str, file: &str) -> Vec<(String, u64)> {
+    let mut out: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with(prefix))
+        .map(|f| {
+            assert_eq!(f["file"], file, "{f:#}");
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Validate a SARIF file as GitHub would take it (scripts/validate-sarif:

@@ -2,7 +2,7 @@
 //! container, findings at the exact env line (or the container / its env
 //! list when the attribute is missing), and hostile env lists within bounds.
 
-use crate::repo::Repo;
+use crate::repo::{lines_of, Repo};
 
 const CONFIG: &str = "version: 1\ntelemetry: {enabled: true}\n";
 
@@ -50,31 +50,11 @@ spec:
 
 /// (id, line) of every GOV-OTEL finding, sorted.
 fn otel(report: &serde_json::Value) -> Vec<(String, u64)> {
-    let mut out: Vec<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["id"].as_str().unwrap().starts_with("GOV-OTEL-"))
-        .map(|f| {
-            assert_eq!(f["file"], "deploy/api.yaml", "{f:#}");
-            (
-                f["id"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    lines_of(report, "GOV-OTEL-", "deploy/api.yaml")
 }
 
 fn changed(config: &str, manifest: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write(".govops.yaml", config);
-    repo.commit("Config");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo.write("deploy/api.yaml", manifest);
-    repo.commit("Deploy");
-    repo
+    Repo::feature_adding(config, "deploy/api.yaml", manifest)
 }
 
 #[test]
