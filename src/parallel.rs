@@ -12,9 +12,14 @@ const MAX_WORKERS: usize = 8;
 
 /// How many workers a fan-out uses: the cores, at most `MAX_WORKERS`.
 pub fn workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_WORKERS)
+    // Asked once: in a container the answer reads the cgroup's files under
+    // /proc and /sys, a tenth of a millisecond that a hook paid per fan-out.
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(MAX_WORKERS)
+    })
 }
 
 /// A worker thread panicked: a bug, reported as a run that could not finish.

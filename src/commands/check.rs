@@ -69,7 +69,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     let message = read_message(args)?;
     let stdin = read_stdin(args)?;
     let manifest_globs = manifest_globs(args)?;
-    let compiler = Evaluator::compile_in_background(&policy, ahead);
+    let mut compiler = Evaluator::compile_in_background(&policy, ahead);
     let table = policy.identity_table();
     let staged = staged
         .map(|reader| {
@@ -79,6 +79,20 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         })
         .transpose()?
         .or_else(|| outside.then(Vec::new));
+    // A hook compiles the families that judge manifests and plans only for
+    // a change that has some; when it may, they compile while it is read.
+    let may_have_manifests = stdin.is_some()
+        || !args.plans.is_empty()
+        || args.all_manifests
+        || staged.as_ref().is_none_or(|files| {
+            let include = manifest_globs.as_ref().unwrap_or(&policy.config.include);
+            files
+                .iter()
+                .any(|f| include.is_match(&f.path) || policy.config.plans.is_match(&f.path))
+        });
+    if may_have_manifests {
+        compiler.start_on_demand();
+    }
 
     deadline::phase("reading the repository");
     let mut collection = collect::collect(Request {
@@ -114,7 +128,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         return Ok(Exit::Pass);
     }
 
-    let mut evaluator = compiler.join()?;
+    let mut evaluator = compiler.join(&collection.input)?;
     timing::mark("compile");
     deadline::phase("evaluating the rules");
     let raw = evaluator.findings_releasing(&mut collection.input)?;

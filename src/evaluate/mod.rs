@@ -28,6 +28,8 @@ pub struct Evaluator {
     /// Where each finding set is defined, to name a file and line when its
     /// evaluation runs out of time (regorus' own error names neither).
     definitions: Vec<Definition>,
+    /// Built-in families compiled apart, on demand (`Compiling::join`).
+    apart: Option<Box<Evaluator>>,
 }
 
 /// One definition of a finding set: `deny contains f if { ... }` at file:line.
@@ -97,23 +99,92 @@ fn in_force(rule: &RuleFile, config: &crate::config::Config) -> bool {
     }
 }
 
+/// The input list that every rule of a built-in family starts from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum StartsFrom {
+    Manifests,
+    Plans,
+}
+
+/// What every rule of a built-in family starts from, if one list: with that
+/// list empty the family finds nothing, so a hook compiles it only for a
+/// change that has one (`tests/it/hook.rs` holds each family to it).
+fn starts_from(rule: &RuleFile) -> Option<StartsFrom> {
+    if !rule.builtin {
+        return None;
+    }
+    match rule.name.split('/').nth(1) {
+        Some("tags" | "telemetry" | "models") => Some(StartsFrom::Manifests),
+        Some("cloud") => Some(StartsFrom::Plans),
+        _ => None,
+    }
+}
+
+/// Whether `input` has the list a family starts from.
+fn has(input: &Input, list: StartsFrom) -> bool {
+    match list {
+        StartsFrom::Manifests => !input.manifests.is_empty(),
+        StartsFrom::Plans => !input.plans.is_empty(),
+    }
+}
+
 /// A compile of the built-in rules started ahead of the policy.
 pub struct Ahead {
+    /// Every built-in rule in force by default, to compare with the policy's.
     rules: Vec<RuleFile>,
+    /// The families every change needs.
     task: Task<Result<Evaluator>>,
+    /// The families that start from a list (`starts_from`), left to
+    /// `Compiling::join`.
+    on_demand: Vec<RuleFile>,
 }
 
 /// A compile under way, and the evaluation time limit the policy sets.
 pub struct Compiling {
     task: Task<Result<Evaluator>>,
     timeout: u64,
+    /// Families left out of `task` until the input shows what they start from.
+    on_demand: Vec<RuleFile>,
+    /// Their compile, when started early (`start_on_demand`).
+    apart: Option<Task<Result<Evaluator>>>,
 }
 
 impl Compiling {
-    /// The compiled rules, under the policy's time limit.
-    pub fn join(self) -> Result<Evaluator> {
+    /// Start compiling the families left out, now: the change may well have
+    /// what they start from (a staged manifest or plan), and they compile
+    /// while it is read. Only time depends on this guess: `join` decides.
+    pub fn start_on_demand(&mut self) {
+        if self.apart.is_none() && !self.on_demand.is_empty() {
+            let rules = self.on_demand.clone();
+            self.apart = Some(Evaluator::spawn_compile(rules, self.timeout));
+        }
+    }
+
+    /// The compiled rules, under the policy's time limit, with every family
+    /// that `input` has the list of.
+    pub fn join(self, input: &Input) -> Result<Evaluator> {
+        self.join_for(|list| has(input, list))
+    }
+
+    fn join_for(self, has: impl Fn(StartsFrom) -> bool) -> Result<Evaluator> {
         let mut evaluator = self.task.join()??;
         evaluator.set_timeout(self.timeout);
+        let wanted: Vec<RuleFile> = self
+            .on_demand
+            .into_iter()
+            .filter(|r| starts_from(r).is_some_and(&has))
+            .collect();
+        if !wanted.is_empty() {
+            let mut apart = if let Some(task) = self.apart {
+                task.join()??
+            } else {
+                let mut apart = Evaluator::new(&wanted, self.timeout)?;
+                apart.prepare()?;
+                apart
+            };
+            apart.set_timeout(self.timeout);
+            evaluator.apart = Some(Box::new(apart));
+        }
         Ok(evaluator)
     }
 }
@@ -140,11 +211,15 @@ impl Evaluator {
             return Compiling {
                 task: ahead.task,
                 timeout,
+                on_demand: ahead.on_demand,
+                apart: None,
             };
         }
         Compiling {
             task: Self::spawn_compile(rules, timeout),
             timeout,
+            on_demand: Vec::new(),
+            apart: None,
         }
     }
 
@@ -158,9 +233,14 @@ impl Evaluator {
             .filter(|r| !r.is_test() && in_force(r, &defaults))
             .collect();
         let default = defaults.limits.eval_timeout_ms;
+        let (on_demand, every_change): (Vec<RuleFile>, Vec<RuleFile>) = rules
+            .iter()
+            .cloned()
+            .partition(|r| starts_from(r).is_some());
         Ahead {
-            task: Self::spawn_compile(rules.clone(), default),
+            task: Self::spawn_compile(every_change, default),
             rules,
+            on_demand,
         }
     }
 
@@ -175,6 +255,9 @@ impl Evaluator {
 
     /// The time one evaluation may take.
     fn set_timeout(&mut self, timeout_ms: u64) {
+        if let Some(apart) = self.apart.as_mut() {
+            apart.set_timeout(timeout_ms);
+        }
         self.timeout_ms = timeout_ms;
         self.engine
             .set_execution_timer_config(ExecutionTimerConfig {
@@ -200,6 +283,7 @@ impl Evaluator {
             engine,
             timeout_ms,
             definitions: definitions(rules),
+            apart: None,
         })
     }
 
@@ -256,6 +340,14 @@ impl Evaluator {
         self.evaluate(input, small)
     }
 
+    /// Evaluate every rule over an input document as `--dump-input` prints
+    /// it (the tests hold rules to claims about inputs this way).
+    pub fn findings_of_json(&mut self, input: &Json) -> Result<Vec<RawFinding>> {
+        let input = Value::from_json_str(&input.to_string())
+            .map_err(|e| Error::Rego(format!("the input document: {e}")))?;
+        self.evaluate(input, true)
+    }
+
     /// Evaluate every rule over `input`, releasing the manifests' objects
     /// (`object`, `previous`) as they are converted: a check needs them no
     /// more, and the two copies of every object, serde's and regorus', were
@@ -272,10 +364,54 @@ impl Evaluator {
         self.evaluate(input, small)
     }
 
+    /// The finding sets of `packages`, in their order, evaluated by
+    /// `workers` workers each on its own clone of the engine.
+    fn shared_out(
+        &self,
+        packages: &[String],
+        workers: usize,
+    ) -> std::result::Result<Vec<Json>, EvalError> {
+        let dealt: Vec<usize> = (0..workers)
+            .flat_map(|w| (w..packages.len()).step_by(workers))
+            .collect();
+        let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
+        let fan = crate::parallel::Fan {
+            what: "an evaluation",
+            serial_below: 2,
+            pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
+        };
+        let template = &self.engine;
+        let shares = crate::parallel::map(
+            &names,
+            fan,
+            template.clone(),
+            || Ok(template.clone()),
+            finding_sets,
+        )?;
+        // Back in package order.
+        let mut json: Vec<Json> = vec![Json::Null; packages.len()];
+        for (i, sets) in dealt.into_iter().zip(shares.into_iter().flatten()) {
+            json[i] = sets;
+        }
+        Ok(json)
+    }
+
     /// Evaluate every rule over the converted input; `small` (a hook, a
     /// short range) keeps it on this thread.
     fn evaluate(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
+        // The families compiled apart judge the same input (a regorus value
+        // is shared, not copied, by a clone); the report sorts findings.
+        let mut apart = match self.apart.as_mut() {
+            Some(apart) => apart.evaluate(input.clone(), small)?,
+            None => Vec::new(),
+        };
+        let mut out = self.evaluate_here(input, small)?;
+        out.append(&mut apart);
+        Ok(out)
+    }
+
+    fn evaluate_here(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
         self.engine.set_input(input);
         // One name per package: regorus lists a package once per file that
         // declares it, and a package split over two files (the cloud rules
@@ -296,36 +432,26 @@ impl Evaluator {
         // on its own clone of the engine (regorus evaluates on one core),
         // in one query per share. Dealt round robin over the sorted names,
         // so that every share has some of each built-in family.
-        let workers = crate::parallel::workers().min(packages.len());
-        let dealt: Vec<usize> = (0..workers)
-            .flat_map(|w| (w..packages.len()).step_by(workers))
-            .collect();
-        let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
-        let fan = crate::parallel::Fan {
-            what: "an evaluation",
-            serial_below: if small { usize::MAX } else { 2 },
-            pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
+        let workers = if small {
+            1
+        } else {
+            crate::parallel::workers().min(packages.len())
         };
-        let template = &self.engine;
-        let shares = crate::parallel::map(
-            &names,
-            fan,
-            template.clone(),
-            || Ok(template.clone()),
-            finding_sets,
-        );
-        let shares = match shares {
-            Ok(shares) => shares,
+        let shares = if workers == 1 {
+            // On this thread, on the engine itself: a clone of it was a
+            // tenth of a hook's evaluation.
+            let names: Vec<&String> = packages.iter().collect();
+            finding_sets(&mut self.engine, &names)
+        } else {
+            self.shared_out(&packages, workers)
+        };
+        let json = match shares {
+            Ok(json) => json,
             Err(EvalError::Timeout) => return Err(self.timed_out(&packages)),
             Err(EvalError::Other(e)) => {
                 return Err(Error::Rego(format!("a rule failed while evaluating: {e}")))
             }
         };
-        // Back in package order.
-        let mut json: Vec<Json> = vec![Json::Null; packages.len()];
-        for (i, sets) in dealt.into_iter().zip(shares.into_iter().flatten()) {
-            json[i] = sets;
-        }
         let mut out = Vec::new();
         for (package, sets) in packages.iter().zip(&json) {
             let package = package.trim_start_matches("data.");
@@ -718,7 +844,45 @@ pub fn head_policy_problems(
 
 #[cfg(test)]
 mod tests {
-    use super::package_name;
+    use super::{package_name, Compiling, Evaluator, StartsFrom};
+
+    /// The tag rules' findings over one unlabelled Service, when the hook's
+    /// compile is joined with `has` saying which lists the input has.
+    fn tag_findings(start_early: bool, has: fn(StartsFrom) -> bool) -> usize {
+        let ahead = Evaluator::compile_builtin_ahead();
+        let mut compiling = Compiling {
+            task: ahead.task,
+            timeout: 60_000,
+            on_demand: ahead.on_demand,
+            apart: None,
+        };
+        if start_early {
+            compiling.start_on_demand();
+        }
+        let mut evaluator = compiling.join_for(has).unwrap();
+        let input = serde_json::json!({
+            "config": crate::config::Config::default(),
+            "manifests": [{"file": "a.yaml", "doc": 0, "kind": "Service", "name": "a",
+                           "labels": {}, "change": "added", "object": {}}],
+        });
+        evaluator
+            .findings_of_json(&input)
+            .unwrap()
+            .iter()
+            .filter(|f| f.id.starts_with("GOV-TAG-"))
+            .count()
+    }
+
+    /// Started early or not, the families that start from manifests are
+    /// compiled when the input has manifests, and only then.
+    #[test]
+    fn families_on_demand_compile_when_the_input_has_their_list() {
+        let manifests = |list| list == StartsFrom::Manifests;
+        assert_eq!(tag_findings(false, manifests), 4);
+        assert_eq!(tag_findings(true, manifests), 4);
+        assert_eq!(tag_findings(true, |_| false), 0);
+        assert_eq!(tag_findings(false, |list| list == StartsFrom::Plans), 0);
+    }
 
     #[test]
     fn package_names() {

@@ -116,3 +116,106 @@ fn an_enabled_opt_in_family_is_judged_in_the_hook() {
         "{report:#}"
     );
 }
+
+/// A hook compiles the families that judge manifests (tags, telemetry,
+/// models) and plans (cloud) only when the change has some: each must find
+/// nothing when its list is empty, whatever else the input holds. Here the
+/// input has a finding of every one of them, and the rest of a real input
+/// (commits, changes, config with every family enabled).
+#[test]
+fn the_families_a_hook_compiles_on_demand_find_nothing_without_their_list() {
+    let repo = Repo::new();
+    repo.write(
+        ".govops.yaml",
+        "version: 1
+telemetry: {enabled: true}
+models: {enabled: true, registries: ['s3://models']}
+cloud:
+  tag_names: {owner: Owner, environment: Environment, cost-center: CostCenter}
+  max_deletes: 1
+",
+    );
+    repo.commit("Config");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("deploy/api.yaml", crate::telemetry::DEPLOYMENT);
+    repo.write("deploy/model.yaml", crate::models::ISVC);
+    repo.write(
+        "deploy/bare.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: bare\n",
+    );
+    repo.write(
+        "infra/app.tfplan.json",
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/terraform/plan.json"),
+        )
+        .unwrap(),
+    );
+    repo.write(".github/workflows/ci.yml", "on: push\n");
+    repo.commit("Deploy\n\nCo-authored-by: Copilot <copilot@github.com>\n");
+    let run = repo.govops(&["check", "--dump-input", "--base", "main"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let input: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+
+    let rules: Vec<_> = govops::policy::builtin_rules()
+        .into_iter()
+        .filter(|r| !r.is_test())
+        .collect();
+    let mut evaluator = govops::evaluate::Evaluator::new(&rules, 60_000).unwrap();
+    let mut ids_of = |input: &serde_json::Value| -> Vec<String> {
+        let mut ids: Vec<String> = evaluator
+            .findings_of_json(input)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let all = ids_of(&input);
+    for (list, families) in [
+        ("manifests", &["GOV-TAG-", "GOV-OTEL-", "GOV-MODEL-"][..]),
+        ("plans", &["GOV-CLOUD-"][..]),
+    ] {
+        for family in families {
+            assert!(
+                all.iter().any(|id| id.starts_with(family)),
+                "the input exercises {family}: {all:?}"
+            );
+        }
+        let mut without = input.clone();
+        without[list] = serde_json::json!([]);
+        let found = ids_of(&without);
+        assert!(
+            found.iter().any(|id| id.starts_with("GOV-AI-")),
+            "the rest is judged: {found:?}"
+        );
+        for family in families {
+            assert!(
+                !found.iter().any(|id| id.starts_with(family)),
+                "{family} found something without {list}: {found:?}"
+            );
+        }
+    }
+}
+
+/// A commit that stages a manifest among other files: the families that
+/// judge manifests are compiled for it, and judge it.
+#[test]
+fn a_hook_with_a_staged_manifest_judges_it() {
+    let repo = Repo::gitops();
+    repo.write("src/lib.rs", "pub fn f() {}\n");
+    repo.write(
+        "deploy/dev/new.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: new\n",
+    );
+    repo.git(&["add", "-A"]);
+    let (code, report) = check_message(&repo, "Add a service\n");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), vec!["GOV-TAG-001"; 4]);
+    // Without the manifest, nothing of theirs.
+    repo.git(&["rm", "-q", "--cached", "deploy/dev/new.yaml"]);
+    let (code, report) = check_message(&repo, "Add f\n");
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -11,7 +11,7 @@ models:
   kinds: {InferenceService: [], ModelMesh: ['/spec/source/*']}
 ";
 
-const ISVC: &str = r#"apiVersion: serving.kserve.io/v1beta1
+pub(crate) const ISVC: &str = r#"apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService
 metadata:
   name: churn

@@ -6,7 +6,7 @@ use crate::repo::{lines_of, Repo};
 
 const CONFIG: &str = "version: 1\ntelemetry: {enabled: true}\n";
 
-const DEPLOYMENT: &str = r#"apiVersion: apps/v1
+pub(crate) const DEPLOYMENT: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: api
