@@ -240,7 +240,13 @@ impl Loader<'_> {
             &candidates,
             fan,
             Handle::Caller(self.repo),
-            || crate::collect::git::reopen(path).map(Handle::Own),
+            || {
+                let repo = crate::collect::git::reopen(path)?;
+                if matches!(head, Snapshot::Index) {
+                    crate::collect::git::index::use_hooks_index(&repo)?;
+                }
+                Ok(Handle::Own(repo))
+            },
             |repo, part| {
                 let loader = Loader {
                     repo,

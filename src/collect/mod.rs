@@ -39,7 +39,7 @@ pub struct Request<'a> {
     pub message: Option<Vec<u8>>,
     /// The staged changes when they were read ahead (commit-msg and staged
     /// modes); read here when None.
-    pub staged: Option<Vec<FileChange>>,
+    pub staged: Option<git::Staged>,
     pub config: &'a ValidConfig,
     /// Where the policy was read from, for `input.policy`.
     pub policy_source: PolicySource,
@@ -110,9 +110,17 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
         )
     } else {
         // Read ahead with the default limit; again when the config sets another.
-        let files = match req.staged.take() {
-            Some(files) if max_diff_bytes == Limits::default().max_diff_bytes => files,
+        let staged = match req.staged.take() {
+            Some(staged) if max_diff_bytes == Limits::default().max_diff_bytes => staged,
             _ => git::diff_staged(req.repo, max_diff_bytes)?,
+        };
+        let (files, snapshot) = if let Some(tree) = staged.tree {
+            (staged.files, Snapshot::Staged(tree))
+        } else {
+            // Entry by entry, from the index git's hooks are given (the
+            // reader ahead used a handle of its own).
+            git::index::use_hooks_index(req.repo)?;
+            (staged.files, Snapshot::Index)
         };
         if let Some(message) = &req.message {
             let author = git::pending_author(req.repo);
@@ -133,7 +141,7 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             commits.push(build_commit(raw, table, review_keys, &mut errors));
         }
         let head = req.repo.head().ok().and_then(|h| h.target());
-        (files, Snapshot::Index, head.map(Snapshot::Commit))
+        (files, snapshot, head.map(Snapshot::Commit))
     };
 
     let spent = std::sync::atomic::AtomicU64::new(0);

@@ -78,15 +78,21 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
             files
         })
         .transpose()?
-        .or_else(|| outside.then(Vec::new));
+        .or_else(|| {
+            outside.then(|| git::Staged {
+                files: Vec::new(),
+                tree: None,
+            })
+        });
     // A hook compiles the families that judge manifests and plans only for
     // a change that has some; when it may, they compile while it is read.
     let may_have_manifests = stdin.is_some()
         || !args.plans.is_empty()
         || args.all_manifests
-        || staged.as_ref().is_none_or(|files| {
+        || staged.as_ref().is_none_or(|staged| {
             let include = manifest_globs.as_ref().unwrap_or(&policy.config.include);
-            files
+            staged
+                .files
                 .iter()
                 .any(|f| include.is_match(&f.path) || policy.config.plans.is_match(&f.path))
         });
@@ -199,9 +205,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
 /// The staged changes do not depend on the policy: the hook reads them (the
 /// index and its diff against HEAD, most of its own work) on another core
 /// while the policy loads and compiles.
-fn read_staged_ahead(
-    repo: &git2::Repository,
-) -> crate::parallel::Task<Result<Vec<crate::input::FileChange>>> {
+fn read_staged_ahead(repo: &git2::Repository) -> crate::parallel::Task<Result<git::Staged>> {
     let path = repo.path().to_path_buf();
     let limit = crate::config::Limits::default().max_diff_bytes;
     crate::parallel::spawn("the staged-changes reader", move || {

@@ -51,26 +51,64 @@ pub fn changes<'r>(
     counted(objects, paired, ctx, max_diff_bytes)
 }
 
+/// The staged change, and the tree the index holds when git's cache of
+/// trees says which (`index::cached_tree`): the files are then read from it.
+pub struct Staged {
+    pub files: Vec<FileChange>,
+    pub tree: Option<Oid>,
+}
+
 /// The staged changes: the index against HEAD (or the empty tree when HEAD
 /// has no commit yet).
-pub fn staged(repo: &Repository, max_diff_bytes: u64) -> Result<Vec<FileChange>> {
+pub fn staged(repo: &Repository, max_diff_bytes: u64) -> Result<Staged> {
     let objects = Objects::new(repo)?;
     let ctx: Context<'_> = &|| "the index".to_string();
-    let head = match repo.head() {
-        Ok(h) => Some(
+    if let Some(tree) = super::index::cached_tree(repo) {
+        let head = head_tree(repo)?;
+        // Any trouble reading that tree (a cache naming an object that is
+        // not there) is left to libgit2's diff of the index itself.
+        if let Ok(files) = tree_changes(&objects, head, Some(tree), ctx, max_diff_bytes) {
+            return Ok(Staged {
+                files,
+                tree: Some(tree),
+            });
+        }
+    }
+    super::index::use_hooks_index(repo)?;
+    Ok(Staged {
+        files: staged_index(repo, &objects, max_diff_bytes)?,
+        tree: None,
+    })
+}
+
+/// HEAD's tree, or `None` when HEAD has no commit yet.
+fn head_tree(repo: &Repository) -> Result<Option<Oid>> {
+    match repo.head() {
+        Ok(h) => Ok(Some(
             h.peel_to_tree()
-                .map_err(|e| Error::Git(format!("HEAD: cannot read its tree: {}", e.message())))?,
-        ),
+                .map_err(|e| Error::Git(format!("HEAD: cannot read its tree: {}", e.message())))?
+                .id(),
+        )),
         Err(e)
             if matches!(
                 e.code(),
                 git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
             ) =>
         {
-            None
+            Ok(None)
         }
-        Err(e) => return Err(Error::Git(format!("HEAD: {}", e.message()))),
-    };
+        Err(e) => Err(Error::Git(format!("HEAD: {}", e.message()))),
+    }
+}
+
+/// The index against HEAD, by libgit2's diff of the index itself.
+pub fn staged_index(
+    repo: &Repository,
+    objects: &Objects<'_>,
+    max_diff_bytes: u64,
+) -> Result<Vec<FileChange>> {
+    let ctx: Context<'_> = &|| "the index".to_string();
+    let head = head_tree(repo)?.map(|t| repo.find_tree(t)).transpose()?;
     let index = repo.index()?;
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(false).include_typechange(false);
@@ -102,10 +140,10 @@ pub fn staged(repo: &Repository, max_diff_bytes: u64) -> Result<Vec<FileChange>>
         tree::record(&mut raw, &path, old, new);
     }
     drop(diff);
-    let paired = pair_renames(&objects, raw, ctx, max_diff_bytes, |opts| {
+    let paired = pair_renames(objects, raw, ctx, max_diff_bytes, |opts| {
         repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(opts))
     })?;
-    counted(&objects, paired, ctx, max_diff_bytes)
+    counted(objects, paired, ctx, max_diff_bytes)
 }
 
 /// Pair deleted and added files into renames: the same blob first (cheap,

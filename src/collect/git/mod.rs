@@ -14,11 +14,13 @@ use std::path::{Path, PathBuf};
 mod diff;
 #[doc(hidden)]
 pub mod differential;
+pub mod index;
 mod objects;
 pub mod remerge;
 mod snapshot;
 pub mod tree;
 
+pub use diff::Staged;
 pub use snapshot::{Entry, EntryKind, Snapshot, Stat};
 
 /// The object cache of one repository handle, in bytes.
@@ -71,34 +73,12 @@ pub fn open(dir: Option<&Path>) -> Result<Repository> {
             e.message()
         ))
     })?;
-    use_index_file(&repo)?;
     Ok(repo)
 }
 
 /// Open the repository at `git_dir` again (another thread's handle).
 pub fn reopen(git_dir: &Path) -> Result<Repository> {
-    let repo = Repository::open(git_dir)?;
-    use_index_file(&repo)?;
-    Ok(repo)
-}
-
-/// The index git's hooks are given: `git commit -a` and `git commit PATH`
-/// stage into a temporary index and name it in `GIT_INDEX_FILE`, which
-/// libgit2 ignores. Reading `.git/index` instead would judge a commit
-/// without the files it is about to record.
-fn use_index_file(repo: &Repository) -> Result<()> {
-    let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) else {
-        return Ok(());
-    };
-    let mut index = git2::Index::open(Path::new(&file)).map_err(|e| {
-        Error::Git(format!(
-            "GIT_INDEX_FILE {}: cannot read the index: {}",
-            Path::new(&file).display(),
-            e.message()
-        ))
-    })?;
-    repo.set_index(&mut index)?;
-    Ok(())
+    Ok(Repository::open(git_dir)?)
 }
 
 /// The work tree root (or the git dir of a bare repository).
@@ -453,7 +433,7 @@ pub fn diff_trees(
 }
 
 /// The staged changes: the index against HEAD (or the empty tree).
-pub fn diff_staged(repo: &Repository, max_diff_bytes: u64) -> Result<Vec<FileChange>> {
+pub fn diff_staged(repo: &Repository, max_diff_bytes: u64) -> Result<diff::Staged> {
     diff::staged(repo, max_diff_bytes)
 }
 

@@ -14,6 +14,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub enum Snapshot {
     Commit(Oid),
+    /// The index, as the tree git's cache says it holds (`index::cached_tree`).
+    Staged(Oid),
+    /// The index, entry by entry.
     Index,
     Worktree(PathBuf),
 }
@@ -55,7 +58,7 @@ impl Snapshot {
     pub fn describe(&self) -> String {
         match self {
             Snapshot::Commit(oid) => short(*oid),
-            Snapshot::Index => "the index".into(),
+            Snapshot::Index | Snapshot::Staged(_) => "the index".into(),
             Snapshot::Worktree(_) => "the working tree".into(),
         }
     }
@@ -67,10 +70,16 @@ impl Snapshot {
         }
     }
 
-    fn tree<'r>(&self, repo: &'r Repository, oid: Oid) -> Result<git2::Tree<'r>> {
-        repo.find_commit(oid)
-            .and_then(|c| c.tree())
-            .map_err(|e| Error::Git(format!("{}: {}", self.context(), e.message())))
+    /// The root tree of a commit, or of the index as git's cache has it.
+    fn tree<'r>(&self, repo: &'r Repository) -> Result<git2::Tree<'r>> {
+        match self {
+            Snapshot::Commit(oid) => repo.find_commit(*oid).and_then(|c| c.tree()),
+            Snapshot::Staged(tree) => repo.find_tree(*tree),
+            Snapshot::Index | Snapshot::Worktree(_) => {
+                unreachable!("only a commit or the index's tree has one")
+            }
+        }
+        .map_err(|e| Error::Git(format!("{}: {}", self.context(), e.message())))
     }
 
     /// Every file below `dir` ("" for the whole tree), without `.git/`, in
@@ -80,8 +89,8 @@ impl Snapshot {
         let dir_bytes = repo_path::unescape(dir);
         let mut out = Vec::new();
         match self {
-            Snapshot::Commit(oid) => {
-                let root = self.tree(repo, *oid)?;
+            Snapshot::Commit(_) | Snapshot::Staged(_) => {
+                let root = self.tree(repo)?;
                 let (start, prefix) = if dir.is_empty() {
                     (root.id(), Vec::new())
                 } else {
@@ -181,8 +190,8 @@ impl Snapshot {
         let bytes = repo_path::unescape(path);
         let fs_path = repo_path::bytes_to_path(&bytes);
         let found = match self {
-            Snapshot::Commit(oid) => self
-                .tree(repo, *oid)?
+            Snapshot::Commit(_) | Snapshot::Staged(_) => self
+                .tree(repo)?
                 .get_path(&fs_path)
                 .ok()
                 .map(|e| (e.id(), e.filemode_raw().cast_unsigned())),
