@@ -761,6 +761,19 @@ fn validate(
             }
         }
     };
+    // Globs the rules match (through the `glob` extension) are only parsed
+    // here: compiling each list into a set, to drop it, was half of reading
+    // the built-in defaults, in every hook.
+    let check = |problems: &mut Problems<'_>, pointer: &str, list: &[String]| {
+        for (i, pattern) in list.iter().enumerate() {
+            if let Err(e) = glob(pattern) {
+                problems.add(
+                    &format!("{pointer}/{i}"),
+                    format!("invalid glob {pattern:?}: {e}"),
+                );
+            }
+        }
+    };
     let include = compile(
         &mut problems,
         "/manifests/include",
@@ -771,18 +784,18 @@ fn validate(
         "/manifests/exclude",
         &config.manifests.exclude,
     );
-    compile(
+    check(
         &mut problems,
         "/blast_radius/protected_paths",
         &config.blast_radius.protected_paths,
     );
-    compile(
+    check(
         &mut problems,
         "/blast_radius/ignore_paths",
         &config.blast_radius.ignore_paths,
     );
-    compile(&mut problems, "/ai/allowed", &config.ai.allowed);
-    compile(
+    check(&mut problems, "/ai/allowed", &config.ai.allowed);
+    check(
         &mut problems,
         "/ai/require_line_provenance",
         &config.ai.require_line_provenance,
@@ -801,9 +814,9 @@ fn validate(
         );
     }
     let plans = compile(&mut problems, "/terraform/plans", &config.terraform.plans);
-    compile(&mut problems, "/cloud/untaggable", &config.cloud.untaggable);
+    check(&mut problems, "/cloud/untaggable", &config.cloud.untaggable);
     for (key, globs) in &config.cloud.regions {
-        compile(&mut problems, &format!("/cloud/regions/{key}"), globs);
+        check(&mut problems, &format!("/cloud/regions/{key}"), globs);
     }
     let env_paths = config
         .environments
@@ -817,13 +830,13 @@ fn validate(
         })
         .collect();
     for (i, b) in config.ai.blocked.iter().enumerate() {
-        compile(
+        check(
             &mut problems,
             &format!("/ai/blocked/{i}/tool"),
             std::slice::from_ref(&b.tool),
         );
         if let Some(m) = &b.model {
-            compile(
+            check(
                 &mut problems,
                 &format!("/ai/blocked/{i}/model"),
                 std::slice::from_ref(m),
@@ -865,7 +878,7 @@ fn validate(
             }
         }
         if let Some(p) = &w.path {
-            compile(
+            check(
                 &mut problems,
                 &format!("{at}/path"),
                 std::slice::from_ref(p),
