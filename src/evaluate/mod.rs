@@ -335,9 +335,9 @@ impl Evaluator {
 
     /// Evaluate every rule over `input`.
     pub fn findings(&mut self, input: &Input) -> Result<Vec<RawFinding>> {
-        let small = is_small(input);
+        let load = Load::of(input);
         let input = input_value(input, None)?;
-        self.evaluate(input, small)
+        self.evaluate(input, &load)
     }
 
     /// Evaluate every rule over an input document as `--dump-input` prints
@@ -345,7 +345,7 @@ impl Evaluator {
     pub fn findings_of_json(&mut self, input: &Json) -> Result<Vec<RawFinding>> {
         let input = Value::from_json_str(&input.to_string())
             .map_err(|e| Error::Rego(format!("the input document: {e}")))?;
-        self.evaluate(input, true)
+        self.evaluate(input, &Load::default())
     }
 
     /// Evaluate every rule over `input`, releasing the manifests' objects
@@ -353,7 +353,7 @@ impl Evaluator {
     /// more, and the two copies of every object, serde's and regorus', were
     /// most of a large check's peak memory.
     pub fn findings_releasing(&mut self, input: &mut Input) -> Result<Vec<RawFinding>> {
-        let small = is_small(input);
+        let load = Load::of(input);
         let taken: Vec<Objects> = input
             .manifests
             .iter_mut()
@@ -361,36 +361,44 @@ impl Evaluator {
             .collect();
         let input = input_value(input, Some(&taken))?;
         drop(taken);
-        self.evaluate(input, small)
+        self.evaluate(input, &load)
     }
 
-    /// The finding sets of `packages`, in their order, evaluated by
-    /// `workers` workers each on its own clone of the engine.
+    /// The finding sets of `packages`, in their order, evaluated by every
+    /// worker on its own clone of the engine, each taking one
+    /// package at a time, the costliest first (`Load::cost`): packages
+    /// differ tenfold in cost, and shares dealt in advance left one worker
+    /// evaluating alone for a third of the time.
     fn shared_out(
         &self,
         packages: &[String],
-        workers: usize,
+        load: &Load,
     ) -> std::result::Result<Vec<Json>, EvalError> {
-        let dealt: Vec<usize> = (0..workers)
-            .flat_map(|w| (w..packages.len()).step_by(workers))
-            .collect();
-        let names: Vec<&String> = dealt.iter().map(|i| &packages[*i]).collect();
+        let mut order: Vec<usize> = (0..packages.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(load.cost(&packages[*i])));
+        let names: Vec<&String> = order.iter().map(|i| &packages[*i]).collect();
         let fan = crate::parallel::Fan {
             what: "an evaluation",
             serial_below: 2,
-            pieces: crate::parallel::Pieces::Of(packages.len().div_ceil(workers)),
+            pieces: crate::parallel::Pieces::Of(1),
         };
+        // The time limit is the run's, not each query's: every query gets
+        // what is left of it when it starts.
+        let budget = Budget::start(self.timeout_ms);
         let template = &self.engine;
         let shares = crate::parallel::map(
             &names,
             fan,
             template.clone(),
             || Ok(template.clone()),
-            finding_sets,
+            |engine, names| {
+                budget.arm(engine);
+                finding_sets(engine, names)
+            },
         )?;
         // Back in package order.
         let mut json: Vec<Json> = vec![Json::Null; packages.len()];
-        for (i, sets) in dealt.into_iter().zip(shares.into_iter().flatten()) {
+        for (i, sets) in order.into_iter().zip(shares.into_iter().flatten()) {
             json[i] = sets;
         }
         Ok(json)
@@ -398,20 +406,20 @@ impl Evaluator {
 
     /// Evaluate every rule over the converted input; `small` (a hook, a
     /// short range) keeps it on this thread.
-    fn evaluate(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
+    fn evaluate(&mut self, input: Value, load: &Load) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
         // The families compiled apart judge the same input (a regorus value
         // is shared, not copied, by a clone); the report sorts findings.
         let mut apart = match self.apart.as_mut() {
-            Some(apart) => apart.evaluate(input.clone(), small)?,
+            Some(apart) => apart.evaluate(input.clone(), load)?,
             None => Vec::new(),
         };
-        let mut out = self.evaluate_here(input, small)?;
+        let mut out = self.evaluate_here(input, load)?;
         out.append(&mut apart);
         Ok(out)
     }
 
-    fn evaluate_here(&mut self, input: Value, small: bool) -> Result<Vec<RawFinding>> {
+    fn evaluate_here(&mut self, input: Value, load: &Load) -> Result<Vec<RawFinding>> {
         self.engine.set_input(input);
         // One name per package: regorus lists a package once per file that
         // declares it, and a package split over two files (the cloud rules
@@ -428,22 +436,15 @@ impl Evaluator {
         if packages.is_empty() {
             return Ok(Vec::new());
         }
-        // Packages are independent: each worker evaluates a share of them
-        // on its own clone of the engine (regorus evaluates on one core),
-        // in one query per share. Dealt round robin over the sorted names,
-        // so that every share has some of each built-in family.
-        let workers = if small {
-            1
-        } else {
-            crate::parallel::workers().min(packages.len())
-        };
-        let shares = if workers == 1 {
+        // Packages are independent: each worker evaluates some of them on
+        // its own clone of the engine (regorus evaluates on one core).
+        let shares = if load.is_small() || crate::parallel::workers() == 1 {
             // On this thread, on the engine itself: a clone of it was a
             // tenth of a hook's evaluation.
             let names: Vec<&String> = packages.iter().collect();
             finding_sets(&mut self.engine, &names)
         } else {
-            self.shared_out(&packages, workers)
+            self.shared_out(&packages, load)
         };
         let json = match shares {
             Ok(json) => json,
@@ -474,22 +475,90 @@ impl Evaluator {
     }
 }
 
-/// The input document as a regorus value, built on every core: the
-/// manifests (most of it) in pieces that the workers take in turn, and the
-/// rest of the document (the commits and their files, a third of the work on
-/// a long range) as one more piece, the first taken, so that it is converted
-/// while the other workers start on the manifests.
-/// Whether an input is so small that evaluating it on one core is faster
-/// than cloning the engine for another: the commit-msg hook's half
-/// millisecond of rules became one and a half on two threads.
-fn is_small(input: &Input) -> bool {
-    input.manifests.len() + input.commits.len() + input.changes.files.len() < 64
+/// How much each family of rules has to walk: the lengths of the input's
+/// lists. A package's evaluation costs in proportion to the list it starts
+/// from, which orders the packages for the workers (`Evaluator::shared_out`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Load {
+    manifests: usize,
+    commits: usize,
+    files: usize,
+    resources: usize,
+}
+
+impl Load {
+    fn of(input: &Input) -> Self {
+        Load {
+            manifests: input.manifests.len(),
+            commits: input.commits.len(),
+            files: input.changes.files.len(),
+            resources: input.plans.iter().map(|p| p.resources.len()).sum(),
+        }
+    }
+
+    /// Whether an input is so small that evaluating it on one core is faster
+    /// than cloning the engine for another: the commit-msg hook's half
+    /// millisecond of rules became one and a half on two threads.
+    fn is_small(&self) -> bool {
+        self.manifests + self.commits + self.files < 64
+    }
+
+    /// A package's expected cost, in items walked: a built-in family's list
+    /// (`rules/*/` start from one each), and for a team's own package all
+    /// of them, since it may walk any (so it is started among the first).
+    fn cost(&self, package: &str) -> usize {
+        let family = package
+            .strip_prefix(ROOT)
+            .and_then(|p| p.strip_prefix('.'))
+            .unwrap_or(package);
+        match family {
+            "tags" | "telemetry" | "models" => self.manifests,
+            "cloud" => self.resources,
+            "ai" => self.commits,
+            "blast" => self.commits + self.files,
+            "policy" | "input" => 0,
+            _ => self.manifests + self.commits + self.files + self.resources,
+        }
+    }
+}
+
+/// The evaluation time limit of a run, shared by the queries of its workers.
+struct Budget {
+    start: std::time::Instant,
+    limit: Duration,
+}
+
+impl Budget {
+    fn start(limit_ms: u64) -> Self {
+        Budget {
+            start: std::time::Instant::now(),
+            limit: Duration::from_millis(limit_ms),
+        }
+    }
+
+    /// Give `engine`'s next query what is left of the limit (a query with
+    /// nothing left times out at its first check).
+    fn arm(&self, engine: &mut Engine) {
+        let left = self
+            .limit
+            .saturating_sub(self.start.elapsed())
+            .max(Duration::from_millis(1));
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: left,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        });
+    }
 }
 
 /// A manifest's `object` and `previous`, taken out of the input document to
 /// be converted and freed one by one.
 type Objects = Mutex<(Json, Option<Json>)>;
 
+/// The input document as a regorus value, built on every core: the
+/// manifests (most of it) in pieces that the workers take in turn, and the
+/// rest of the document (the commits and their files, a third of the work on
+/// a long range) as one more piece, the first taken, so that it is converted
+/// while the other workers start on the manifests.
 fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
     const CHUNK: usize = 64;
     enum Job<'a> {
@@ -844,7 +913,8 @@ pub fn head_policy_problems(
 
 #[cfg(test)]
 mod tests {
-    use super::{package_name, Compiling, Evaluator, StartsFrom};
+    use super::{package_name, Compiling, Evaluator, Load, StartsFrom};
+    use crate::policy::RuleFile;
 
     /// The tag rules' findings over one unlabelled Service, when the hook's
     /// compile is joined with `has` saying which lists the input has.
@@ -882,6 +952,95 @@ mod tests {
         assert_eq!(tag_findings(true, manifests), 4);
         assert_eq!(tag_findings(true, |_| false), 0);
         assert_eq!(tag_findings(false, |list| list == StartsFrom::Plans), 0);
+    }
+
+    /// The built-in rules and a team's package, compiled.
+    fn evaluator_with(team: &str, timeout_ms: u64) -> Evaluator {
+        let mut rules: Vec<RuleFile> = crate::policy::builtin_rules()
+            .into_iter()
+            .filter(|r| !r.is_test())
+            .collect();
+        rules.push(RuleFile {
+            name: "team/team.rego".into(),
+            text: team.into(),
+            builtin: false,
+        });
+        Evaluator::new(&rules, timeout_ms).unwrap()
+    }
+
+    /// A load past `is_small`: the packages are shared out among workers.
+    const LARGE: Load = Load {
+        manifests: 500,
+        commits: 100,
+        files: 100,
+        resources: 0,
+    };
+
+    /// Evaluated one package at a time by several workers, costliest first,
+    /// the findings are those of one query on one thread: every package's
+    /// sets end up under its own name.
+    #[test]
+    fn packages_shared_out_find_what_one_thread_finds() {
+        let team = "package govops.rules.team\nimport rego.v1\n\nwarn contains f if {\n\tsome m in input.manifests\n\tf := {\"id\": \"TEAM-001\", \"message\": m.name}\n}\n";
+        let mut evaluator = evaluator_with(team, 60_000);
+        let manifest = |i: usize| {
+            serde_json::json!({"file": format!("m{i}.yaml"), "doc": 0, "kind": "Service",
+                "name": format!("s{i}"), "labels": {}, "change": "added", "object": {}})
+        };
+        let input = serde_json::json!({
+            "config": crate::config::Config::default(),
+            "manifests": (0..40).map(manifest).collect::<Vec<_>>(),
+        });
+        let value = regorus::Value::from_json_str(&input.to_string()).unwrap();
+        let key = |f: &crate::finding::RawFinding| format!("{f:?}");
+        let mut alone = evaluator.evaluate(value.clone(), &Load::default()).unwrap();
+        let mut shared = evaluator.evaluate(value, &LARGE).unwrap();
+        alone.sort_by_key(key);
+        shared.sort_by_key(key);
+        assert_eq!(shared.len(), 40 * 4 + 40, "{shared:#?}");
+        assert_eq!(
+            alone.iter().map(key).collect::<Vec<_>>(),
+            shared.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
+    /// Shared out, a package that never finishes still stops the evaluation
+    /// within the limit (the workers take no package after a failure), and
+    /// the error names its file and line.
+    #[test]
+    fn packages_shared_out_keep_one_time_limit() {
+        let team = "package govops.rules.team\nimport rego.v1\n\ndeny contains f if {\n\tsome i in numbers.range(1, 100000)\n\tsome j in numbers.range(1, 100000)\n\ti * j < 0\n\tf := {\"id\": \"TEAM-SLOW-001\", \"message\": \"never\"}\n}\n";
+        let mut evaluator = evaluator_with(team, 300);
+        let input = serde_json::json!({"config": crate::config::Config::default()});
+        let value = regorus::Value::from_json_str(&input.to_string()).unwrap();
+        let started = std::time::Instant::now();
+        let err = evaluator.evaluate(value, &LARGE).unwrap_err().to_string();
+        assert!(err.contains("team/team.rego:4"), "{err}");
+        assert!(err.contains("limits.eval_timeout_ms (300 ms)"), "{err}");
+        // The limit, then the search for the rule that ran out (one more).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// The costliest families come first: the ones walking the longest lists.
+    #[test]
+    fn package_costs_follow_the_lists_they_walk() {
+        let load = Load {
+            manifests: 5000,
+            commits: 2000,
+            files: 4000,
+            resources: 3,
+        };
+        assert_eq!(load.cost("data.govops.rules.tags"), 5000);
+        assert_eq!(load.cost("data.govops.rules.blast"), 6000);
+        assert_eq!(load.cost("data.govops.rules.ai"), 2000);
+        assert_eq!(load.cost("data.govops.rules.cloud"), 3);
+        assert_eq!(load.cost("data.govops.rules.policy"), 0);
+        assert_eq!(load.cost("data.govops.rules.team"), 11003);
+        assert!(Load::default().is_small() && !LARGE.is_small());
     }
 
     #[test]
