@@ -305,17 +305,24 @@ fn person(sig: &git2::Signature<'_>) -> Person {
 
 /// Read a commit and its changes against its first parent.
 pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<RawCommit> {
-    read_commit_with(repo, &mut remerge::Merger::default(), oid, max_diff_bytes)
+    let objects = Objects::new(repo)?;
+    read_commit_with(
+        &objects,
+        &mut remerge::Merger::default(),
+        oid,
+        max_diff_bytes,
+    )
 }
 
-/// `read_commit`, redoing merges in `merger` (a worker's, kept from merge to
-/// merge).
+/// `read_commit`, reading objects through `objects` and redoing merges in
+/// `merger` (a worker's, both kept from commit to commit).
 fn read_commit_with(
-    repo: &Repository,
+    objects: &Objects<'_>,
     merger: &mut remerge::Merger,
     oid: Oid,
     max_diff_bytes: u64,
 ) -> Result<RawCommit> {
+    let repo = objects.repo();
     let commit = repo.find_commit(oid)?;
     let parent_tree = match commit.parent(0) {
         Ok(p) => Some(p.tree_id()),
@@ -341,7 +348,7 @@ fn read_commit_with(
             |opts| merge.diff(opts),
         )?,
         None => diff::tree_changes(
-            &Objects::new(repo)?,
+            objects,
             parent_tree,
             Some(commit.tree_id()),
             &ctx,
@@ -381,9 +388,11 @@ pub fn read_commits<T: Send>(
         Handle::Caller(repo),
         || reopen(path).map(Handle::Own),
         |repo, part| {
+            // One piece per worker: what they keep serves its whole part.
+            let objects = Objects::new(repo)?;
             let mut merger = remerge::Merger::default();
             part.iter()
-                .map(|id| read_commit_with(repo, &mut merger, *id, max_diff_bytes).map(&then))
+                .map(|id| read_commit_with(&objects, &mut merger, *id, max_diff_bytes).map(&then))
                 .collect::<Result<Vec<_>>>()
         },
     )?;
