@@ -497,11 +497,27 @@ fn line_counts_agree_with_git_numstat() {
     repo.write("keep.txt", "one\ntwo\nthree\n");
     repo.write("gone.txt", "a\nb\n");
     repo.write("bin.dat", b"\x00\x01\x02binary\n");
+    // Where git and libgit2 tell binary apart differently: git looks for a
+    // NUL in the first 8,000 bytes only, and does not weigh control bytes.
+    let late_nul = |tail: &str| {
+        let mut bytes = "line\n".repeat(1700).into_bytes();
+        bytes.extend_from_slice(b"\x00");
+        bytes.extend_from_slice(tail.as_bytes());
+        bytes
+    };
+    repo.write("late-nul.txt", late_nul("a\n"));
+    repo.write("control.txt", b"\x01\x02\x03\x04\n\x05\x06\x07\n");
+    repo.write("utf16.txt", b"\xff\xfea\x00\n\x00");
+    repo.write("becomes-binary.txt", "text\n");
     repo.commit("Base files");
     repo.write("keep.txt", "one\n2\nthree\nfour");
     repo.write("new.txt", "x\ny\nz");
     repo.write("empty.txt", "");
     repo.write("bin.dat", b"\x00\x01\x03binary!\n");
+    repo.write("late-nul.txt", late_nul("b\nc\n"));
+    repo.write("control.txt", b"\x01\x02\x03\x04\n\x05\x06\x08\n\x0e\n");
+    repo.write("utf16.txt", b"\xff\xfeb\x00\n\x00");
+    repo.write("becomes-binary.txt", b"text\n\x00\n");
     let changed = repo.commit("Modify and add");
     repo.remove("gone.txt");
     let deleted = repo.commit("Delete");
@@ -511,7 +527,7 @@ fn line_counts_agree_with_git_numstat() {
     let run = repo.govops(&["check", "--dump-input"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let input: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
-    for (sha, files) in [(changed, 4), (deleted, 1), (renamed, 1)] {
+    for (sha, files) in [(changed, 8), (deleted, 1), (renamed, 1)] {
         let commit = input["commits"]
             .as_array()
             .unwrap()
@@ -534,9 +550,8 @@ fn line_counts_agree_with_git_numstat() {
                 .iter()
                 .find(|f| f["path"] == path)
                 .unwrap_or_else(|| panic!("{path} missing from {commit:#}"));
-            if add == "-" {
-                assert_eq!(file["binary"], true, "{path}");
-            } else {
+            assert_eq!(file["binary"], add == "-", "{path} binary");
+            if add != "-" {
                 assert_eq!(file["additions"].to_string(), add, "{path} additions");
                 assert_eq!(file["deletions"].to_string(), del, "{path} deletions");
             }
