@@ -194,11 +194,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         Verdict::Pass => Exit::Pass,
         Verdict::Fail => Exit::Fail,
     };
-    // The process ends here: freeing the input document and the engine's
-    // values one by one would only cost time (tens of ms on a large
-    // repository).
+    // The process ends here: freeing the input document, the engine's
+    // values and the repository's object caches one by one would only cost
+    // time (tens of ms on a large repository).
     drop(report);
-    std::mem::forget((judgement, collection, evaluator));
+    std::mem::forget((judgement, collection, evaluator, table, policy, repo));
     Ok(exit)
 }
 
