@@ -614,20 +614,20 @@ fn input_value(input: &Input, taken: Option<&[Objects]>) -> Result<Value> {
                         .iter()
                         .enumerate()
                         .map(|(i, m)| {
-                            let mut value = conv.convert(m)?;
-                            if let Some(slot) = taken.and_then(|t| t.get(start + i)) {
-                                use serde::ser::Error as _;
-                                let broken =
-                                    || value::ValueError::custom("a manifest's objects were lost");
-                                let (object, previous) =
-                                    std::mem::take(&mut *slot.lock().map_err(|_| broken())?);
-                                let object = conv.convert(&object)?;
-                                let previous = conv.convert(&previous)?;
-                                let fields = value.as_object_mut().map_err(|_| broken())?;
-                                fields.insert(Value::from("object"), object);
-                                fields.insert(Value::from("previous"), previous);
-                            }
-                            Ok(value)
+                            use serde::ser::Error as _;
+                            let Some(slot) = taken.and_then(|t| t.get(start + i)) else {
+                                return conv.convert(m);
+                            };
+                            let (object, previous) =
+                                std::mem::take(&mut *slot.lock().map_err(|_| {
+                                    value::ValueError::custom("a manifest's objects were lost")
+                                })?);
+                            // Spliced in as the manifest is converted: set
+                            // afterwards, they turned its frozen object back
+                            // into a tree.
+                            let object = conv.json(&object);
+                            let previous = previous.map_or(Value::Null, |p| conv.json(&p));
+                            conv.convert_spliced(m, [("object", object), ("previous", previous)])
                         })
                         .collect::<std::result::Result<Vec<Value>, _>>()
                         .map(Done::Manifests),

@@ -69,6 +69,33 @@ impl Converter {
         out
     }
 
+    /// Convert a JSON value (a manifest's object): what `convert` makes of
+    /// it, without serde's visitor between every node and its value.
+    pub fn json(&mut self, value: &serde_json::Value) -> Value {
+        use serde_json::Value as Json;
+        match value {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::from(*b),
+            // As serde_json serializes a number: unsigned, signed, float.
+            Json::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Value::from(u),
+                (None, Some(i), _) => Value::from(i),
+                (None, None, Some(f)) if f.is_finite() => Value::from(f),
+                _ => Value::Null,
+            },
+            Json::String(s) => Value::from(s.as_str()),
+            Json::Array(items) => {
+                Value::from(items.iter().map(|v| self.json(v)).collect::<Vec<_>>())
+            }
+            Json::Object(entries) => object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (self.key(k), self.json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
     fn key(&mut self, key: &str) -> Value {
         if let Some(v) = self.keys.get(key) {
             return v.clone();
@@ -411,6 +438,7 @@ mod tests {
         let ours = Converter::default().convert(&doc).unwrap();
         let theirs = Value::from_json_str(&doc.to_string()).unwrap();
         assert_eq!(ours, theirs);
+        assert_eq!(Converter::default().json(&doc), theirs);
     }
 
     #[derive(serde::Serialize)]
