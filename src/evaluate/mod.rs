@@ -274,6 +274,19 @@ impl Evaluator {
             check_interval: NonZeroU32::new(64).expect("non-zero"),
         });
         add_extensions(&mut engine)?;
+        let definitions = definitions(rules);
+        // conftest's rules live in `package main`: here they would never be
+        // evaluated, and the gate would pass without them.
+        let judged = ROOT.trim_start_matches("data.");
+        if let Some(d) = definitions
+            .iter()
+            .find(|d| d.package != judged && !d.package.starts_with(&format!("{judged}.")))
+        {
+            return Err(Error::Rego(format!(
+                "{}:{}: package {} defines `{}`, but only packages under {judged} are judged, so it could never report; nothing was judged. Name the package `{judged}.<name>`",
+                d.file, d.line, d.package, d.set
+            )));
+        }
         for rule in rules {
             engine
                 .add_policy(rule.name.clone(), rule.text.clone())
@@ -282,7 +295,7 @@ impl Evaluator {
         Ok(Evaluator {
             engine,
             timeout_ms,
-            definitions: definitions(rules),
+            definitions,
             apart: None,
         })
     }
@@ -301,17 +314,7 @@ impl Evaluator {
                     continue;
                 }
                 let name = package.trim_start_matches("data.");
-                let at: Vec<String> = self
-                    .definitions
-                    .iter()
-                    .filter(|d| d.package == name && d.set == set)
-                    .map(|d| format!("{}:{}", d.file, d.line))
-                    .collect();
-                let at = if at.is_empty() {
-                    name.to_string()
-                } else {
-                    at.join(", ")
-                };
+                let at = self.defined_at(name, set);
                 return Error::Rego(format!(
                     "{at}: the rule `{set}` of package {name} ran longer than limits.eval_timeout_ms ({} ms); nothing was judged. Make the rule cheaper (iterate over what it needs, not over pairs of everything) or raise the limit",
                     self.timeout_ms
@@ -322,6 +325,22 @@ impl Evaluator {
             "the rules ran longer than limits.eval_timeout_ms ({} ms); nothing was judged",
             self.timeout_ms
         ))
+    }
+
+    /// Where `package`'s finding set `set` is defined: its files and lines,
+    /// or the package's name when no line starts its definition.
+    fn defined_at(&self, package: &str, set: &str) -> String {
+        let at: Vec<String> = self
+            .definitions
+            .iter()
+            .filter(|d| d.package == package && d.set == set)
+            .map(|d| format!("{}:{}", d.file, d.line))
+            .collect();
+        if at.is_empty() {
+            package.to_string()
+        } else {
+            at.join(", ")
+        }
     }
 
     /// Analyse the compiled rules now (regorus does it on the first query), so
@@ -460,14 +479,18 @@ impl Evaluator {
                 .into_iter()
                 .zip(sets.as_array().into_iter().flatten())
             {
-                match set {
-                    Json::Array(items) => {
-                        for item in items {
-                            out.push(parse_finding(item, severity, package)?);
-                        }
-                    }
-                    // A rule named like a set but of another type is not a finding set.
-                    _ => continue,
+                // A finding set of another type is a rule that would never
+                // report: in Rego v1 `deny[msg] if { ... }` (conftest's
+                // older form) makes an object. Stop rather than pass.
+                let Json::Array(items) = set else {
+                    return Err(Error::Rego(format!(
+                        "{}: the rule `{severity}` of package {package} is {}, not a set of findings, so it could never report one; nothing was judged. Declare it `{severity} contains f if {{ ... }}` (in Rego v1, `{severity}[f] if {{ ... }}` makes an object)",
+                        self.defined_at(package, severity.as_str()),
+                        json_type(set),
+                    )));
+                };
+                for item in items {
+                    out.push(parse_finding(item, severity, package)?);
                 }
             }
         }
@@ -707,8 +730,12 @@ fn finding_sets(
         .and_then(|r| r.expressions.first())
         .map(|e| &e.value)
     else {
-        // No result at all: no package defined a finding set.
-        return Ok(vec![Json::Array(Vec::new()); packages.len()]);
+        // Every package is named by the compiled policy and every set has a
+        // default, so no result means something failed that regorus did not
+        // report: stop rather than judge nothing.
+        return Err(EvalError::Other(
+            "the rule results are undefined".to_string(),
+        ));
     };
     let text = value
         .to_json_str()
@@ -717,6 +744,18 @@ fn finding_sets(
         Ok(Json::Array(sets)) => Ok(sets),
         Ok(_) => Err(EvalError::Other("rule results are not a list".into())),
         Err(e) => Err(EvalError::Other(format!("rule results are not JSON: {e}"))),
+    }
+}
+
+/// A JSON value's type, as a rule author would name it.
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
     }
 }
 

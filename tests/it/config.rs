@@ -82,6 +82,62 @@ fn user_rules_from_the_policy_flag() {
     assert_eq!(code, 1);
 }
 
+/// A finding set of another type could never report: conftest's older
+/// `deny[msg] if` is an object in Rego v1. Every such shape stops the gate
+/// (exit 2) at the rule's file and line instead of passing it, and so does
+/// a finding set in a package that is never evaluated.
+#[test]
+fn a_finding_set_of_another_type_stops_the_gate() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/x.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n",
+    );
+    repo.commit("Unlabelled service");
+    for (rule, set, kind) in [
+        (
+            "deny[msg] if {\n  some m in input.manifests\n  msg := m.name\n}\n",
+            "deny",
+            "an object",
+        ),
+        ("review := true\n", "review", "a boolean"),
+        ("warn := \"no\"\n", "warn", "a string"),
+        ("default deny := {}\n", "deny", "an object"),
+    ] {
+        repo.write(
+            "team/t.rego",
+            format!("package govops.rules.team\nimport rego.v1\n\n{rule}"),
+        );
+        let run = repo.govops(&["check", "--policy", "team"]);
+        assert_eq!(run.code(), 2, "{rule}: {}", run.stdout());
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!(
+                "the rule `{set}` of package govops.rules.team is {kind}"
+            )),
+            "{rule}: {err}"
+        );
+        if !rule.starts_with("default") {
+            assert!(err.contains("team/t.rego:4"), "{rule}: {err}");
+        }
+    }
+    // conftest's `package main`: outside govops.rules nothing is judged.
+    repo.write(
+        "team/t.rego",
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  some m in input.manifests\n  msg := m.name\n}\n",
+    );
+    for args in [&["check", "--policy", "team"][..], &["test", "team"]] {
+        let run = repo.govops(args);
+        assert_eq!(run.code(), 2, "{args:?}: {}", run.stdout());
+        assert!(
+            run.stderr()
+                .contains("team/t.rego:4: package main defines `deny`, but only packages under govops.rules are judged"),
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+}
+
 #[test]
 fn invalid_user_rego_is_exit_2_with_file_and_line() {
     let repo = Repo::gitops();
