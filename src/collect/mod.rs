@@ -65,8 +65,8 @@ pub struct Collection {
     pub sources: HashMap<String, SourceFile>,
 }
 
-/// From this many commits the range diff is read beside them: below it, a
-/// thread and a repository handle cost more than the diff.
+/// From this many commits the range diff is read beside them (with a second
+/// core): below it, a thread and a repository handle cost more than the diff.
 const RANGE_DIFF_APART: usize = 64;
 
 pub fn collect(mut req: Request<'_>) -> Result<Collection> {
@@ -87,7 +87,8 @@ pub fn collect(mut req: Request<'_>) -> Result<Collection> {
             // range it is read on its own thread meanwhile, instead of alone
             // on one core after them (a twentieth of a check of 2,000 commits).
             let (old, new) = (range.merge_base, range.head);
-            let range_diff = (ids.len() >= RANGE_DIFF_APART).then(|| {
+            let apart = ids.len() >= RANGE_DIFF_APART && crate::parallel::workers() > 1;
+            let range_diff = apart.then(|| {
                 let path = req.repo.path().to_path_buf();
                 crate::parallel::spawn("the range diff", move || {
                     git::diff_trees(&git::reopen(&path)?, old, Some(new), max_diff_bytes)

@@ -423,8 +423,8 @@ impl Evaluator {
         Ok(json)
     }
 
-    /// Evaluate every rule over the converted input; `small` (a hook, a
-    /// short range) keeps it on this thread.
+    /// Evaluate every rule over the converted input; a small `load` (a
+    /// hook, a short range) keeps it on this thread.
     fn evaluate(&mut self, input: Value, load: &Load) -> Result<Vec<RawFinding>> {
         crate::timing::mark("evaluate: input");
         // The families compiled apart judge the same input (a regorus value
@@ -526,9 +526,11 @@ impl Load {
         self.manifests + self.commits + self.files < 64
     }
 
-    /// A package's expected cost, in items walked: a built-in family's list
-    /// (`rules/*/` start from one each), and for a team's own package all
-    /// of them, since it may walk any (so it is started among the first).
+    /// A package's expected cost, in items walked: the lists a built-in
+    /// family's rules walk (`rules/<family>/`; the input family walks only
+    /// the parse errors and skip counts, counted as none), and for a team's
+    /// own package all of them, since it may walk any (so it is started
+    /// among the first).
     fn cost(&self, package: &str) -> usize {
         let family = package
             .strip_prefix(ROOT)
@@ -538,8 +540,9 @@ impl Load {
             "tags" | "telemetry" | "models" => self.manifests,
             "cloud" => self.resources,
             "ai" => self.commits,
-            "blast" => self.commits + self.files,
-            "policy" | "input" => 0,
+            "blast" => self.commits + self.files + self.manifests,
+            "policy" => self.files,
+            "input" => 0,
             _ => self.manifests + self.commits + self.files + self.resources,
         }
     }
@@ -559,8 +562,9 @@ impl Budget {
         }
     }
 
-    /// Give `engine`'s next query what is left of the limit (a query with
-    /// nothing left times out at its first check).
+    /// Give `engine`'s next query what is left of the limit, at least 1 ms
+    /// (regorus takes no zero limit), so a query that starts with nothing
+    /// left times out almost at once.
     fn arm(&self, engine: &mut Engine) {
         let left = self
             .limit
@@ -1074,10 +1078,11 @@ mod tests {
             resources: 3,
         };
         assert_eq!(load.cost("data.govops.rules.tags"), 5000);
-        assert_eq!(load.cost("data.govops.rules.blast"), 6000);
+        assert_eq!(load.cost("data.govops.rules.blast"), 11000);
         assert_eq!(load.cost("data.govops.rules.ai"), 2000);
         assert_eq!(load.cost("data.govops.rules.cloud"), 3);
-        assert_eq!(load.cost("data.govops.rules.policy"), 0);
+        assert_eq!(load.cost("data.govops.rules.policy"), 4000);
+        assert_eq!(load.cost("data.govops.rules.input"), 0);
         assert_eq!(load.cost("data.govops.rules.team"), 11003);
         assert!(Load::default().is_small() && !LARGE.is_small());
     }

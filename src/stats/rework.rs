@@ -135,7 +135,8 @@ fn line_count(repo: &Repository, id: Oid, max_bytes: u64) -> u32 {
         return 0;
     }
     match repo.find_blob(id) {
-        Ok(b) if !b.is_binary() => {
+        // Binary as the gate decides it (git's rule), so the two agree.
+        Ok(b) if !crate::collect::git::is_binary(b.content()) => {
             let c = b.content();
             let n = c.iter().filter(|b| **b == b'\n').count();
             (n + usize::from(c.last().is_some_and(|b| *b != b'\n'))) as u32

@@ -373,7 +373,7 @@ fn count(
 /// 8,000 (`buffer_is_binary` in git). `git diff --numstat` then prints no
 /// line counts; libgit2's own test (which also weighs control characters)
 /// scanned each blob three times and was a thirtieth of reading a range.
-fn is_binary(bytes: &[u8]) -> bool {
+pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8000)].contains(&0)
 }
 

@@ -20,7 +20,7 @@ pub mod remerge;
 mod snapshot;
 pub mod tree;
 
-pub use diff::Staged;
+pub use diff::{is_binary, Staged};
 pub use snapshot::{Entry, EntryKind, Snapshot, Stat};
 
 /// The object cache of one repository handle, in bytes.
@@ -315,7 +315,7 @@ pub fn read_commit(repo: &Repository, oid: Oid, max_diff_bytes: u64) -> Result<R
 }
 
 /// `read_commit`, reading objects through `objects` and redoing merges in
-/// `merger` (a worker's, both kept from commit to commit).
+/// `merger` (a worker's, both kept from commit to commit of its piece).
 fn read_commit_with(
     objects: &Objects<'_>,
     merger: &mut remerge::Merger,

@@ -30,7 +30,7 @@ pub struct Objects<'r> {
     repo: &'r Repository,
     odb: git2::Odb<'r>,
     /// Whether objects may be missing by design (a promisor remote): read
-    /// from the config only when an object is missing.
+    /// from the config once, by the first `prefetch` or missing object.
     partial: std::cell::OnceCell<bool>,
     /// The sizes of the blobs read so far. A file's new version in one
     /// commit is its old version in the next commit that changes it, and
@@ -39,8 +39,9 @@ pub struct Objects<'r> {
     sizes: std::cell::RefCell<HashMap<Oid, u64>>,
 }
 
-/// At most this many sizes are remembered (a few MB): past it the oldest
-/// are not worth the memory.
+/// At most this many sizes are remembered (a few MB): past it they are all
+/// forgotten and remembered anew, which keeps the sizes of the commits at
+/// hand without an eviction order.
 const SIZES: usize = 1 << 16;
 
 impl<'r> Objects<'r> {
