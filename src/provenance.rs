@@ -5,6 +5,7 @@
 use crate::input::{Ai, Declared, Evidence, EvidenceSource, Identity, Tool, Trailer};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The identity table shipped with the built-in rules.
 pub const BUILTIN_TABLE: &str = include_str!("../rules/ai/identities.yaml");
@@ -14,6 +15,56 @@ pub const BUILTIN_TABLE: &str = include_str!("../rules/ai/identities.yaml");
 pub struct IdentityTable {
     trailers: TrailerKeys,
     tools: Vec<ToolEntry>,
+    #[serde(skip)]
+    index: IdentityIndex,
+}
+
+/// A pattern's place in the table: its tool, and its place among the tool's
+/// identities. Ordered as the table is, so the first match stays first.
+type PatternAt = (u32, u32);
+
+/// Which identity patterns a name and email can match, so that `identify`
+/// tries those and not the whole table (every commit's author, committer
+/// and trailers against every pattern was a fiftieth of a long check). Most
+/// patterns are exact: such a pattern matches one text, so it is filed under
+/// that text; only one with a `*` in every part it sets is tried on every
+/// identity.
+#[derive(Debug, Clone, Default)]
+struct IdentityIndex {
+    by_name: HashMap<String, Vec<PatternAt>>,
+    by_email: HashMap<String, Vec<PatternAt>>,
+    wildcards: Vec<PatternAt>,
+}
+
+impl IdentityIndex {
+    /// Index `tools`, their patterns already lower-cased.
+    fn of(tools: &[ToolEntry]) -> Self {
+        let mut index = IdentityIndex::default();
+        let exact = |g: &Option<String>| g.as_ref().filter(|g| !g.contains('*')).cloned();
+        for (t, tool) in (0u32..).zip(tools) {
+            for (i, p) in (0u32..).zip(&tool.identities) {
+                let at = (t, i);
+                if let Some(name) = exact(&p.name) {
+                    index.by_name.entry(name).or_default().push(at);
+                } else if let Some(email) = exact(&p.email) {
+                    index.by_email.entry(email).or_default().push(at);
+                } else if p.name.is_some() || p.email.is_some() {
+                    index.wildcards.push(at);
+                }
+                // A pattern with neither part matches nothing.
+            }
+        }
+        index
+    }
+
+    /// The patterns that may match, in table order.
+    fn candidates(&self, lname: &str, lemail: &str) -> Vec<PatternAt> {
+        let mut out: Vec<PatternAt> = self.wildcards.clone();
+        out.extend(self.by_name.get(lname).into_iter().flatten());
+        out.extend(self.by_email.get(lemail).into_iter().flatten());
+        out.sort_unstable();
+        out
+    }
 }
 
 /// What a team adds to the table (`ai.identities` in its config, or the file
@@ -140,6 +191,7 @@ impl IdentityTable {
         let mut table: IdentityTable =
             serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid");
         lower(&mut table.tools);
+        table.index = IdentityIndex::of(&table.tools);
         table
     }
 
@@ -165,33 +217,38 @@ impl IdentityTable {
         ] {
             mine.extend(theirs.iter().cloned());
         }
-        IdentityTable { trailers, tools }
+        let index = IdentityIndex::of(&tools);
+        IdentityTable {
+            trailers,
+            tools,
+            index,
+        }
     }
 
     /// The tool an identity (`Name`, `email`) belongs to, and the model its name carries.
     pub fn identify(&self, name: &str, email: &str) -> Option<(&str, Option<String>)> {
         let (lname, lemail) = (name.to_lowercase(), email.to_lowercase());
-        for tool in &self.tools {
-            for p in &tool.identities {
-                let name_ok = p.name.as_deref().is_none_or(|g| wildcard(g, &lname));
-                let email_ok = p.email.as_deref().is_none_or(|g| wildcard(g, &lemail));
-                if name_ok && email_ok && (p.name.is_some() || p.email.is_some()) {
-                    let model = match p.model {
-                        Some(ModelFrom::Name) => {
-                            let generic = p
-                                .generic
-                                .iter()
-                                .any(|g| g.eq_ignore_ascii_case(name.trim()));
-                            let looks_like_one = p.models.is_empty()
-                                || p.models.iter().any(|m| wildcard(m, lname.trim()));
-                            (!generic && looks_like_one && !name.trim().is_empty())
-                                .then(|| name.trim().to_string())
-                        }
-                        Some(ModelFrom::Parens) => parens(name),
-                        None => None,
-                    };
-                    return Some((&tool.id, model));
-                }
+        for (t, i) in self.index.candidates(&lname, &lemail) {
+            let tool = &self.tools[t as usize];
+            let p = &tool.identities[i as usize];
+            let name_ok = p.name.as_deref().is_none_or(|g| wildcard(g, &lname));
+            let email_ok = p.email.as_deref().is_none_or(|g| wildcard(g, &lemail));
+            if name_ok && email_ok && (p.name.is_some() || p.email.is_some()) {
+                let model = match p.model {
+                    Some(ModelFrom::Name) => {
+                        let generic = p
+                            .generic
+                            .iter()
+                            .any(|g| g.eq_ignore_ascii_case(name.trim()));
+                        let looks_like_one = p.models.is_empty()
+                            || p.models.iter().any(|m| wildcard(m, lname.trim()));
+                        (!generic && looks_like_one && !name.trim().is_empty())
+                            .then(|| name.trim().to_string())
+                    }
+                    Some(ModelFrom::Parens) => parens(name),
+                    None => None,
+                };
+                return Some((&tool.id, model));
             }
         }
         None
@@ -203,9 +260,9 @@ impl IdentityTable {
         let lower = text.to_lowercase();
         let mut best: Option<(&str, usize)> = None;
         for tool in &self.tools {
+            // Lower-cased when the table was built (`lower`).
             for n in &tool.names {
-                let n = n.to_lowercase();
-                let boundary = lower.strip_prefix(&n).is_some_and(|rest| {
+                let boundary = lower.strip_prefix(n.as_str()).is_some_and(|rest| {
                     rest.is_empty() || rest.starts_with([' ', '(', ',', '/', '@'])
                 });
                 if boundary && best.is_none_or(|(_, len)| n.len() > len) {
@@ -594,9 +651,24 @@ fn slug(text: &str) -> String {
 fn wildcard(pattern: &str, text: &str) -> bool {
     let p = pattern.as_bytes();
     let t = text.as_bytes();
-    if !p.contains(&b'*') {
-        return p == t;
+    // The table's shapes, without backtracking: exact, `*+app[bot]@...`
+    // (a bot's noreply address), `name*`.
+    match (
+        p.iter().position(|c| *c == b'*'),
+        p.iter().rposition(|c| *c == b'*'),
+    ) {
+        (None, _) => return p == t,
+        (Some(0), Some(0)) => return t.ends_with(&p[1..]),
+        (Some(first), Some(last)) if first == p.len() - 1 && last == first => {
+            return t.starts_with(&p[..first]);
+        }
+        _ => {}
     }
+    backtracking(p, t)
+}
+
+/// The general match, any number of stars.
+fn backtracking(p: &[u8], t: &[u8]) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
@@ -796,6 +868,76 @@ mod tests {
         assert_eq!(p.reviews[0].tool, None);
     }
 
+    /// `identify` as a plain scan of the table in order: what the index
+    /// must agree with.
+    fn identify_scanning(table: &IdentityTable, name: &str, email: &str) -> Option<String> {
+        let (lname, lemail) = (name.to_lowercase(), email.to_lowercase());
+        table.tools.iter().find_map(|tool| {
+            tool.identities
+                .iter()
+                .any(|p| {
+                    p.name.as_deref().is_none_or(|g| wildcard(g, &lname))
+                        && p.email.as_deref().is_none_or(|g| wildcard(g, &lemail))
+                        && (p.name.is_some() || p.email.is_some())
+                })
+                .then(|| tool.id.clone())
+        })
+    }
+
+    /// The index finds the first matching pattern in table order, as the
+    /// scan does: for every identity the table names, in other cases, with
+    /// wildcards filled in, and with a team's tools ahead of the built-in
+    /// ones whose patterns overlap them.
+    #[test]
+    fn the_identity_index_agrees_with_a_scan_of_the_table() {
+        let ext: TableExtension = serde_saphyr::from_str(
+            "tools:\n  - id: team-bot\n    identities:\n      - {name: 'Claude', email: '*@corp.example'}\n      - {email: 'noreply@anthropic.com'}\n      - {name: 'Mixed*Bot'}\n  - id: nothing\n    identities:\n      - {model: name}\n",
+        )
+        .unwrap();
+        let builtin = IdentityTable::builtin();
+        let extended = builtin.extended(&ext);
+        let fill = |g: &str| g.replace('*', "x1");
+        let mut texts: Vec<String> = vec![String::new(), "someone".into(), "a@b.c".into()];
+        for tool in &extended.tools {
+            for p in &tool.identities {
+                for g in p.name.iter().chain(&p.email) {
+                    texts.push(fill(g));
+                    texts.push(fill(g).to_uppercase());
+                    texts.push(format!("{} ", fill(g)));
+                }
+            }
+        }
+        let mut checked = 0;
+        for table in [&builtin, &extended] {
+            for name in &texts {
+                for email in &texts {
+                    assert_eq!(
+                        table.identify(name, email).map(|(t, _)| t.to_string()),
+                        identify_scanning(table, name, email),
+                        "{name:?} <{email}>"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        assert_eq!(
+            extended
+                .identify("Claude", "noreply@anthropic.com")
+                .unwrap()
+                .0,
+            "team-bot",
+            "a team's pattern comes first"
+        );
+        assert_eq!(
+            builtin
+                .identify("Claude", "noreply@anthropic.com")
+                .unwrap()
+                .0,
+            "claude-code"
+        );
+    }
+
     #[test]
     fn wildcard_is_literal_but_for_star() {
         assert!(wildcard("copilot-swe-agent[bot]", "copilot-swe-agent[bot]"));
@@ -811,5 +953,29 @@ mod tests {
             table.identify("Copilot-SWE-Agent[bot]", "").is_some(),
             "matching ignores case"
         );
+    }
+
+    /// The shortcuts for one leading or one trailing star answer as the
+    /// general match does.
+    #[test]
+    fn wildcard_shortcuts_agree_with_the_general_match() {
+        let parts = ["", "*", "a", "ab", "b*", "*a", "a*b", "**", "*ab*", "ba"];
+        let mut checked = 0;
+        for p1 in parts {
+            for p2 in parts {
+                let pattern = format!("{p1}{p2}");
+                for text in ["", "a", "b", "ab", "ba", "aab", "abb", "abab", "bab", "*"] {
+                    assert_eq!(
+                        wildcard(&pattern, text),
+                        backtracking(pattern.as_bytes(), text.as_bytes()),
+                        "{pattern:?} on {text:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 1000);
+        assert!(wildcard("gemini-cli*", "gemini-cli"));
+        assert!(!wildcard("*x", ""));
     }
 }
