@@ -7,7 +7,7 @@ use crate::cli::{CheckArgs, Global};
 use crate::collect::{self, context, git, Request};
 use crate::config::ValidConfig;
 use crate::error::{Error, Exit, Result};
-use crate::evaluate::Evaluator;
+use crate::evaluate::{Evaluator, StartsFrom};
 use crate::finding::Finding;
 use crate::input::{Mode, RangeSource};
 use crate::judge::{self, Verdict};
@@ -86,19 +86,20 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
         });
     // A hook compiles the families that judge manifests and plans only for
     // a change that has some; when it may, they compile while it is read.
+    let staged_match = |globs: &globset::GlobSet| {
+        staged
+            .as_ref()
+            .is_none_or(|staged| staged.files.iter().any(|f| globs.is_match(&f.path)))
+    };
     let may_have_manifests = stdin.is_some()
-        || !args.plans.is_empty()
         || args.all_manifests
-        || staged.as_ref().is_none_or(|staged| {
-            let include = manifest_globs.as_ref().unwrap_or(&policy.config.include);
-            staged
-                .files
-                .iter()
-                .any(|f| include.is_match(&f.path) || policy.config.plans.is_match(&f.path))
-        });
-    if may_have_manifests {
-        compiler.start_on_demand();
-    }
+        || staged_match(manifest_globs.as_ref().unwrap_or(&policy.config.include));
+    let may_have_plans =
+        !args.plans.is_empty() || args.all_manifests || staged_match(&policy.config.plans);
+    compiler.start_on_demand(|list| match list {
+        StartsFrom::Manifests => may_have_manifests,
+        StartsFrom::Plans => may_have_plans,
+    });
 
     deadline::phase("reading the repository");
     let mut collection = collect::collect(Request {

@@ -101,7 +101,7 @@ fn in_force(rule: &RuleFile, config: &crate::config::Config) -> bool {
 
 /// The input list that every rule of a built-in family starts from.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum StartsFrom {
+pub enum StartsFrom {
     Manifests,
     Plans,
 }
@@ -145,18 +145,27 @@ pub struct Compiling {
     timeout: u64,
     /// Families left out of `task` until the input shows what they start from.
     on_demand: Vec<RuleFile>,
-    /// Their compile, when started early (`start_on_demand`).
-    apart: Option<Task<Result<Evaluator>>>,
+    /// Their compile when started early (`start_on_demand`), and which of
+    /// them it compiles.
+    apart: Option<(Task<Result<Evaluator>>, Vec<RuleFile>)>,
 }
 
 impl Compiling {
-    /// Start compiling the families left out, now: the change may well have
-    /// what they start from (a staged manifest or plan), and they compile
-    /// while it is read. Only time depends on this guess: `join` decides.
-    pub fn start_on_demand(&mut self) {
-        if self.apart.is_none() && !self.on_demand.is_empty() {
-            let rules = self.on_demand.clone();
-            self.apart = Some(Evaluator::spawn_compile(rules, self.timeout));
+    /// Start compiling the families left out that start from a list the
+    /// change may have (`may_have`: a staged manifest, a plan), now, while
+    /// the change is read: the cloud rules are most of the Rego a staged
+    /// manifest would otherwise wait for. Only time depends on this guess:
+    /// `join` decides, and compiles what the guess left out.
+    pub fn start_on_demand(&mut self, may_have: impl Fn(StartsFrom) -> bool) {
+        let rules: Vec<RuleFile> = self
+            .on_demand
+            .iter()
+            .filter(|r| starts_from(r).is_some_and(&may_have))
+            .cloned()
+            .collect();
+        if self.apart.is_none() && !rules.is_empty() {
+            let task = Evaluator::spawn_compile(rules.clone(), self.timeout);
+            self.apart = Some((task, rules));
         }
     }
 
@@ -175,7 +184,10 @@ impl Compiling {
             .filter(|r| starts_from(r).is_some_and(&has))
             .collect();
         if !wanted.is_empty() {
-            let mut apart = if let Some(task) = self.apart {
+            let started = self
+                .apart
+                .filter(|(_, rules)| wanted.iter().all(|w| rules.contains(w)));
+            let mut apart = if let Some((task, _)) = started {
                 task.join()??
             } else {
                 let mut apart = Evaluator::new(&wanted, self.timeout)?;
@@ -960,8 +972,9 @@ mod tests {
     use crate::policy::RuleFile;
 
     /// The tag rules' findings over one unlabelled Service, when the hook's
-    /// compile is joined with `has` saying which lists the input has.
-    fn tag_findings(start_early: bool, has: fn(StartsFrom) -> bool) -> usize {
+    /// compile is joined with `has` saying which lists the input has, after
+    /// an early start guessing the lists `guess` says.
+    fn tag_findings_guessing(guess: Option<Has>, has: Has) -> usize {
         let ahead = Evaluator::compile_builtin_ahead();
         let mut compiling = Compiling {
             task: ahead.task,
@@ -969,8 +982,8 @@ mod tests {
             on_demand: ahead.on_demand,
             apart: None,
         };
-        if start_early {
-            compiling.start_on_demand();
+        if let Some(guess) = guess {
+            compiling.start_on_demand(guess);
         }
         let mut evaluator = compiling.join_for(has).unwrap();
         let input = serde_json::json!({
@@ -986,10 +999,24 @@ mod tests {
             .count()
     }
 
+    /// Which lists an input has.
+    type Has = fn(StartsFrom) -> bool;
+
+    fn tag_findings(start_early: bool, has: Has) -> usize {
+        tag_findings_guessing(start_early.then_some(has), has)
+    }
+
     /// Started early or not, the families that start from manifests are
-    /// compiled when the input has manifests, and only then.
+    /// compiled when the input has manifests, and only then; an early start
+    /// that guessed other lists than the input has changes nothing but time.
     #[test]
     fn families_on_demand_compile_when_the_input_has_their_list() {
+        let manifests: Has = |list| list == StartsFrom::Manifests;
+        let plans: Has = |list| list == StartsFrom::Plans;
+        assert_eq!(tag_findings_guessing(Some(plans), manifests), 4);
+        assert_eq!(tag_findings_guessing(Some(|_| false), manifests), 4);
+        assert_eq!(tag_findings_guessing(Some(|_| true), manifests), 4);
+        assert_eq!(tag_findings_guessing(Some(manifests), plans), 0);
         let manifests = |list| list == StartsFrom::Manifests;
         assert_eq!(tag_findings(false, manifests), 4);
         assert_eq!(tag_findings(true, manifests), 4);
