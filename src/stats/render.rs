@@ -43,6 +43,19 @@ fn field(text: &str) -> String {
     }
 }
 
+/// A cell of text a commit's author wrote (a name, an email, a subject, a
+/// trailer's tool): one that starts like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return) would run as one when the export is opened in
+/// a spreadsheet, so it gets a leading `'`, as OWASP advises for CSV
+/// injection. The numbers are the gate's own and left as they are.
+fn text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
@@ -64,15 +77,15 @@ pub fn csv(repository: &str, rows: &[CommitRow]) -> String {
             r.models.join(";")
         };
         let cells = [
-            repository.to_string(),
+            text(repository),
             r.sha.clone(),
             crate::clock::format_git_time(r.author_time, 0),
             crate::clock::format_git_time(r.commit_time, 0),
             r.month.clone(),
-            r.author.clone(),
-            r.author_email.clone(),
-            tools,
-            models,
+            text(&r.author),
+            text(&r.author_email),
+            text(&tools),
+            text(&models),
             r.lines_added.to_string(),
             r.lines_deleted.to_string(),
             opt(&r.ai_lines),
@@ -81,12 +94,12 @@ pub fn csv(repository: &str, rows: &[CommitRow]) -> String {
             opt(&r.time_to_revert_s),
             opt(&r.fix_followup),
             opt(&r.pr),
-            opt(&r.merged_by),
+            text(&opt(&r.merged_by)),
             opt(&r.time_to_merge_s),
             opt(&r.rework_lines_14d),
             opt(&r.rework_lines_30d),
             r.policy_failures.join(";"),
-            r.subject.clone(),
+            text(&r.subject),
         ];
         let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
         out.push_str(&line.join(","));
@@ -324,3 +337,19 @@ tree's config and rules, as `check --policy-ref worktree`): commits that
 fail a GOV-AI rule, by rule. Waivers and severities are not applied.
   Bias: yesterday's commits are judged by today's rules.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    /// Every start a spreadsheet reads as a formula, and only those.
+    #[test]
+    fn text_cells_that_start_like_a_formula_get_a_quote() {
+        for start in ["=", "+", "-", "@", "\t", "\r"] {
+            assert_eq!(text(&format!("{start}SUM(A1)")), format!("'{start}SUM(A1)"));
+        }
+        for plain in ["", "Ada", "a=b", "'quoted", "1+1"] {
+            assert_eq!(text(plain), plain);
+        }
+    }
+}

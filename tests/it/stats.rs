@@ -417,6 +417,55 @@ fn csv_export_one_row_per_commit() {
     assert!(schema["properties"]["commits"].is_object(), "{schema:#}");
 }
 
+/// CSV injection: a name, an email or a subject that starts like a
+/// spreadsheet formula is written with a leading `'`, so opening the export
+/// shows it as text instead of running it.
+#[test]
+fn csv_cells_that_start_like_a_formula_are_text() {
+    let repo = Repo::new();
+    // (git trims a leading tab or carriage return from names and subjects.)
+    let starts = ["=", "+", "-", "@"];
+    for (i, start) in starts.iter().enumerate() {
+        repo.write(&format!("f{i}.txt"), "x\n");
+        repo.git(&["add", "-A"]);
+        let out = git_command(&repo.path())
+            .args(["commit", "-q", "-m"])
+            .arg(format!(
+                "{start}HYPERLINK(\"http://evil.example\",\"x\") {i}"
+            ))
+            .env("GIT_AUTHOR_NAME", format!("{start}cmd|' /C calc'!A0"))
+            .env("GIT_AUTHOR_EMAIL", format!("{start}1+1@example.com"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let run = repo.govops(&["stats", "--format", "csv", "--no-rework"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let text = run.stdout();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), starts.len(), "{text}");
+    for row in rows {
+        // Split on the commas outside quotes.
+        let mut cells = vec![String::new()];
+        let mut quoted = false;
+        for c in row.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => cells.push(String::new()),
+                c => cells.last_mut().unwrap().push(c),
+            }
+        }
+        let (author, email, subject) = (&cells[5], &cells[6], &cells[22]);
+        for cell in [author, email, subject] {
+            assert!(cell.starts_with('\''), "{cell:?} in {row}");
+        }
+    }
+}
+
 /// Bad input: a date that is not one, a head that is not there: exit 2
 /// with a message naming the flag; an empty range is an empty report.
 #[test]
