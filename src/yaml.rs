@@ -89,25 +89,31 @@ pub struct Document {
 /// the character index (a rare, old-Mac or hostile file: normal files pay
 /// nothing).
 struct Lines {
-    /// Character indices of every `\n`, when the text has a lone `\r`.
+    /// Character indices of every `\n` of the file, when the text has a
+    /// lone `\r` or the parser reads a rewritten text (`join_surrogates`).
     newlines: Option<Vec<usize>>,
+    /// Where the parsed text is shorter than the file: (a character index
+    /// of the parsed text, how many characters fewer it has from there on).
+    shifts: Vec<(usize, usize)>,
 }
 
 impl Lines {
-    fn new(text: &str) -> Lines {
+    /// Positions in `text`, as the parser reads it after `shifts`.
+    fn new(text: &str, shifts: Vec<(usize, usize)>) -> Lines {
         let bytes = text.as_bytes();
         let lone_cr = bytes
             .iter()
             .enumerate()
             .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
         Lines {
-            newlines: lone_cr.then(|| {
+            newlines: (lone_cr || !shifts.is_empty()).then(|| {
                 text.chars()
                     .enumerate()
                     .filter(|(_, c)| *c == '\n')
                     .map(|(i, _)| i)
                     .collect()
             }),
+            shifts,
         }
     }
 
@@ -118,7 +124,10 @@ impl Lines {
                 column: marker.col() as u32 + 1,
             },
             Some(newlines) => {
-                let before = newlines.partition_point(|nl| *nl < marker.index());
+                // The file's own index of what the parser read at `marker`.
+                let shifted = self.shifts.partition_point(|(at, _)| *at <= marker.index());
+                let index = marker.index() + shifted.checked_sub(1).map_or(0, |i| self.shifts[i].1);
+                let before = newlines.partition_point(|nl| *nl < index);
                 let line_start = if before == 0 {
                     0
                 } else {
@@ -126,7 +135,7 @@ impl Lines {
                 };
                 Pos {
                     line: before as u32 + 1,
-                    column: (marker.index() - line_start) as u32 + 1,
+                    column: (index - line_start) as u32 + 1,
                 }
             }
         }
@@ -232,9 +241,91 @@ pub fn load_core(text: &str, limits: Limits) -> Result<Vec<Document>, LoadError>
     load_with(text, limits, Schema::Core)
 }
 
+/// A JSON document's UTF-16 surrogate pairs (`\ud83d\ude00`, as Python's
+/// `json.dumps` writes any character past U+FFFF) rewritten as the YAML
+/// escape of the same character (`\U0001F600`), and a lone surrogate as
+/// U+FFFD, which is what kubectl's JSON decoder reads; YAML itself has no
+/// surrogate escapes, so the parser refused the file. Only a text that
+/// kubectl decodes as JSON (its first character, past whitespace, is `{`)
+/// is rewritten: a YAML file with one is refused by kubectl too. Returns the
+/// text and where it became shorter (`Lines::shifts`), or None when nothing
+/// changed.
+fn join_surrogates(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    // Every byte that matters is ASCII, which UTF-8 never uses inside
+    // another character: the scan is over bytes, counting characters.
+    let bytes = text.as_bytes();
+    let hex4 = |at: usize| -> Option<u32> {
+        let digits = bytes.get(at..at + 4)?;
+        digits.iter().all(u8::is_ascii_hexdigit).then(|| {
+            digits
+                .iter()
+                .fold(0, |n, d| n * 16 + (*d as char).to_digit(16).unwrap_or(0))
+        })
+    };
+    // The code unit of a `\uXXXX` escape starting at `at`, if a surrogate.
+    let surrogate = |at: usize| -> Option<u32> {
+        (bytes.get(at..at + 2) == Some(b"\\u"))
+            .then(|| hex4(at + 2))
+            .flatten()
+            .filter(|u| (0xD800..=0xDFFF).contains(u))
+    };
+    // Most JSON has none: nothing is copied for it.
+    if !text
+        .match_indices("\\u")
+        .any(|(at, _)| surrogate(at).is_some())
+    {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let (mut shifts, mut removed, mut chars) = (Vec::new(), 0, 0);
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !in_string || b != b'\\' {
+            if b == b'"' {
+                in_string = !in_string;
+            }
+            out.push(b);
+            chars += usize::from(b & 0xC0 != 0x80);
+            i += 1;
+            continue;
+        }
+        match (surrogate(i), surrogate(i + 6)) {
+            (Some(high @ 0xD800..=0xDBFF), Some(low @ 0xDC00..=0xDFFF)) => {
+                let point = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                out.extend(format!("\\U{point:08X}").bytes());
+                i += 12;
+                chars += 10;
+                removed += 2;
+                shifts.push((chars, removed));
+            }
+            (Some(_), _) => {
+                out.extend(b"\\uFFFD");
+                i += 6;
+                chars += 6;
+            }
+            _ => {
+                // Any other escape, kept whole (so `\\` never starts one).
+                let end = (i + 2).min(bytes.len());
+                out.extend(&bytes[i..end]);
+                chars += bytes[i..end].iter().filter(|b| **b & 0xC0 != 0x80).count();
+                i = end;
+            }
+        }
+    }
+    Some((String::from_utf8(out).ok()?, shifts))
+}
+
 fn load_with(text: &str, limits: Limits, schema: Schema) -> Result<Vec<Document>, LoadError> {
-    let lines = Lines::new(text);
-    let mut parser = Parser::new_from_str(text);
+    let (parsed, shifts) = match join_surrogates(text) {
+        Some((rewritten, shifts)) => (std::borrow::Cow::Owned(rewritten), shifts),
+        None => (std::borrow::Cow::Borrowed(text), Vec::new()),
+    };
+    let lines = Lines::new(text, shifts);
+    let mut parser = Parser::new_from_str(&parsed);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Arc<Node>> = HashMap::new();
@@ -1050,6 +1141,49 @@ mod tests {
         assert_eq!(root.locate("/labels/app"), Pos { line: 3, column: 3 });
         let err = load("\r\r\r\nkey: [\n", LIMITS).unwrap_err();
         assert!(err.pos.line <= 3, "{err:?}");
+    }
+
+    /// JSON's surrogate pairs read as kubectl's JSON decoder reads them: a
+    /// pair is its character, a lone surrogate U+FFFD, an escaped backslash
+    /// no escape; the keys after a pair keep the columns of the file; a YAML
+    /// file with a pair is refused, as kubectl refuses it.
+    #[test]
+    fn json_surrogate_pairs_read_as_kubectl_reads_them() {
+        let text = "{\"a\": \"x\\ud83d\\ude00y\\ud83d\\ude01\", \"b\": \"\\ud83d\", \"c\": \"\\\\ud83d\",\n \"d\": {\"e\": \"\\uDBFF\\uDFFF\", \"f\": 1}}\n";
+        let docs = load(text, LIMITS).unwrap();
+        let root = &docs[0].root;
+        assert_eq!(
+            root.to_json(),
+            serde_json::json!({"a": "x\u{1F600}y\u{1F601}", "b": "\u{FFFD}", "c": "\\ud83d",
+                "d": {"e": "\u{10FFFF}", "f": 1}})
+        );
+        // Columns in the file as written, on the line of the pairs and after it.
+        let column = |key: &str, line: usize| {
+            u32::try_from(text.lines().nth(line).unwrap().find(key).unwrap() + 1).unwrap()
+        };
+        assert_eq!(
+            root.locate("/b"),
+            Pos {
+                line: 1,
+                column: column("\"b\"", 0)
+            }
+        );
+        assert_eq!(
+            root.locate("/c"),
+            Pos {
+                line: 1,
+                column: column("\"c\"", 0)
+            }
+        );
+        assert_eq!(
+            root.locate("/d/f"),
+            Pos {
+                line: 2,
+                column: column("\"f\"", 1)
+            }
+        );
+        assert!(load("a: \"\\ud83d\\ude00\"\n", LIMITS).is_err());
+        assert!(load("  {\"a\": \"\\u00e9\"}", LIMITS).is_ok());
     }
 
     #[test]
