@@ -16,67 +16,22 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+mod heads;
 pub mod testing;
 mod value;
 
-/// The root package of govops rules.
-pub const ROOT: &str = "data.govops.rules";
+/// The root package of govops rules, step by step.
+const ROOT: [&str; 2] = ["govops", "rules"];
 
 pub struct Evaluator {
     engine: Engine,
     timeout_ms: u64,
-    /// Where each finding set is defined, to name a file and line when its
-    /// evaluation runs out of time (regorus' own error names neither).
-    definitions: Vec<Definition>,
+    /// The documents that have finding sets, and where each set is defined,
+    /// to name a file and line when its evaluation fails or runs out of time
+    /// (regorus' own errors name neither).
+    sets: heads::FindingSets,
     /// Built-in families compiled apart, on demand (`Compiling::join`).
     apart: Option<Box<Evaluator>>,
-}
-
-/// One definition of a finding set: `deny contains f if { ... }` at file:line.
-struct Definition {
-    package: String,
-    set: &'static str,
-    file: String,
-    line: usize,
-}
-
-fn definitions(rules: &[RuleFile]) -> Vec<Definition> {
-    let mut out = Vec::new();
-    for rule in rules.iter().filter(|r| !r.is_test()) {
-        let Some(pkg) = package_name(&rule.text) else {
-            continue;
-        };
-        for (i, line) in rule.text.lines().enumerate() {
-            for set in ["deny", "review", "warn"] {
-                let defines = line.strip_prefix(set).is_some_and(|rest| {
-                    rest.is_empty() || rest.starts_with([' ', '[', '\t', ':', '='])
-                });
-                if defines {
-                    out.push(Definition {
-                        package: pkg.clone(),
-                        set,
-                        file: rule.name.clone(),
-                        line: i + 1,
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The package a Rego file declares (`package a.b.c` at the start of a line).
-/// A scan, not a regex: compiling one cost the commit-msg hook more than the
-/// scan of every built-in rule.
-fn package_name(text: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let rest = line.strip_prefix("package")?;
-        let name = rest.strip_prefix([' ', '\t'])?.trim_start();
-        let end = name
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(name.len());
-        (end > 0).then(|| name[..end].to_string())
-    })
 }
 
 fn is_timeout(e: &impl std::fmt::Display) -> bool {
@@ -286,28 +241,25 @@ impl Evaluator {
             check_interval: NonZeroU32::new(64).expect("non-zero"),
         });
         add_extensions(&mut engine)?;
-        let definitions = definitions(rules);
-        // conftest's rules live in `package main`: here they would never be
-        // evaluated, and the gate would pass without them.
-        let judged = ROOT.trim_start_matches("data.");
-        if let Some(d) = definitions
-            .iter()
-            .find(|d| d.package != judged && !d.package.starts_with(&format!("{judged}.")))
-        {
-            return Err(Error::Rego(format!(
-                "{}:{}: package {} defines `{}`, but only packages under {judged} are judged, so it could never report; nothing was judged. Name the package `{judged}.<name>`",
-                d.file, d.line, d.package, d.set
-            )));
-        }
         for rule in rules {
             engine
                 .add_policy(rule.name.clone(), rule.text.clone())
                 .map_err(|e| Error::Rego(format!("invalid Rego in {}: {e}", rule.name)))?;
         }
+        // A test file's rules are not the gate's (`govops test` compiles
+        // them with the rules they test).
+        let tests: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.is_test())
+            .map(|r| r.name.as_str())
+            .collect();
+        let mut heads = heads::heads(&mut engine).map_err(Error::Rego)?;
+        heads.retain(|h| !tests.contains(&h.file.as_str()));
+        let sets = heads::finding_sets(&heads, &ROOT).map_err(Error::Rego)?;
         Ok(Evaluator {
             engine,
             timeout_ms,
-            definitions,
+            sets,
             apart: None,
         })
     }
@@ -317,18 +269,17 @@ impl Evaluator {
     /// path), and name where it is defined.
     fn timed_out(&mut self, packages: &[String]) -> Error {
         for package in packages {
-            for set in ["deny", "review", "warn"] {
-                let query = format!("object.get({package}, \"{set}\", [])");
+            for set in heads::SETS {
+                let query = format!("object.get(data.{package}, \"{set}\", [])");
                 let Err(e) = self.engine.eval_query(query, false) else {
                     continue;
                 };
                 if !is_timeout(&e) {
                     continue;
                 }
-                let name = package.trim_start_matches("data.");
-                let at = self.defined_at(name, set);
+                let at = self.defined_at(package, set);
                 return Error::Rego(format!(
-                    "{at}: the rule `{set}` of package {name} ran longer than limits.eval_timeout_ms ({} ms); nothing was judged. Make the rule cheaper (iterate over what it needs, not over pairs of everything) or raise the limit",
+                    "{at}: the rule `{set}` of package {package} ran longer than limits.eval_timeout_ms ({} ms); nothing was judged. Make the rule cheaper (iterate over what it needs, not over pairs of everything) or raise the limit",
                     self.timeout_ms
                 ));
             }
@@ -343,9 +294,10 @@ impl Evaluator {
     /// or the package's name when no line starts its definition.
     fn defined_at(&self, package: &str, set: &str) -> String {
         let at: Vec<String> = self
+            .sets
             .definitions
             .iter()
-            .filter(|d| d.package == package && d.set == set)
+            .filter(|d| d.owner == package && d.set == set)
             .map(|d| format!("{}:{}", d.file, d.line))
             .collect();
         if at.is_empty() {
@@ -452,18 +404,10 @@ impl Evaluator {
 
     fn evaluate_here(&mut self, input: Value, load: &Load) -> Result<Vec<RawFinding>> {
         self.engine.set_input(input);
-        // One name per package: regorus lists a package once per file that
-        // declares it, and a package split over two files (the cloud rules
-        // and their untaggable table) must not report its findings twice.
-        let packages: Vec<String> = self
-            .engine
-            .get_packages()
-            .map_err(|e| Error::Rego(e.to_string()))?
-            .into_iter()
-            .filter(|p| p == ROOT || p.starts_with(&format!("{ROOT}.")))
-            .collect::<std::collections::BTreeSet<String>>()
-            .into_iter()
-            .collect();
+        // Each owner of finding sets once: a package split over two files
+        // (the cloud rules and their untaggable table) must not report its
+        // findings twice.
+        let packages = self.sets.owners.clone();
         if packages.is_empty() {
             return Ok(Vec::new());
         }
@@ -486,7 +430,6 @@ impl Evaluator {
         };
         let mut out = Vec::new();
         for (package, sets) in packages.iter().zip(&json) {
-            let package = package.trim_start_matches("data.");
             for (severity, set) in [Severity::Deny, Severity::Review, Severity::Warn]
                 .into_iter()
                 .zip(sets.as_array().into_iter().flatten())
@@ -544,10 +487,7 @@ impl Load {
     /// own package all of them, since it may walk any (so it is started
     /// among the first).
     fn cost(&self, package: &str) -> usize {
-        let family = package
-            .strip_prefix(ROOT)
-            .and_then(|p| p.strip_prefix('.'))
-            .unwrap_or(package);
+        let family = package.strip_prefix("govops.rules.").unwrap_or(package);
         match family {
             "tags" | "telemetry" | "models" => self.manifests,
             "cloud" => self.resources,
@@ -727,7 +667,7 @@ fn finding_sets(
             .iter()
             .map(|p| {
                 format!(
-                    "[\nobject.get({p}, \"deny\", []),\nobject.get({p}, \"review\", []),\nobject.get({p}, \"warn\", [])\n]"
+                    "[\nobject.get(data.{p}, \"deny\", []),\nobject.get(data.{p}, \"review\", []),\nobject.get(data.{p}, \"warn\", [])\n]"
                 )
             })
             .collect::<Vec<_>>()
@@ -968,7 +908,7 @@ pub fn head_policy_problems(
 
 #[cfg(test)]
 mod tests {
-    use super::{package_name, Compiling, Evaluator, Load, StartsFrom};
+    use super::{Compiling, Evaluator, Load, StartsFrom};
     use crate::policy::RuleFile;
 
     /// The tag rules' findings over one unlabelled Service, when the hook's
@@ -1104,27 +1044,13 @@ mod tests {
             files: 4000,
             resources: 3,
         };
-        assert_eq!(load.cost("data.govops.rules.tags"), 5000);
-        assert_eq!(load.cost("data.govops.rules.blast"), 11000);
-        assert_eq!(load.cost("data.govops.rules.ai"), 2000);
-        assert_eq!(load.cost("data.govops.rules.cloud"), 3);
-        assert_eq!(load.cost("data.govops.rules.policy"), 4000);
-        assert_eq!(load.cost("data.govops.rules.input"), 0);
-        assert_eq!(load.cost("data.govops.rules.team"), 11003);
+        assert_eq!(load.cost("govops.rules.tags"), 5000);
+        assert_eq!(load.cost("govops.rules.blast"), 11000);
+        assert_eq!(load.cost("govops.rules.ai"), 2000);
+        assert_eq!(load.cost("govops.rules.cloud"), 3);
+        assert_eq!(load.cost("govops.rules.policy"), 4000);
+        assert_eq!(load.cost("govops.rules.input"), 0);
+        assert_eq!(load.cost("govops.rules.team"), 11003);
         assert!(Load::default().is_small() && !LARGE.is_small());
-    }
-
-    #[test]
-    fn package_names() {
-        assert_eq!(
-            package_name("# x\npackage govops.rules.team\n").as_deref(),
-            Some("govops.rules.team")
-        );
-        assert_eq!(
-            package_name("package\tteam_1 # c\n").as_deref(),
-            Some("team_1")
-        );
-        assert_eq!(package_name("packages x\n  package indented\n"), None);
-        assert_eq!(package_name("package \n"), None);
     }
 }

@@ -46,21 +46,19 @@ pub fn run(
         .map_err(|e| Error::Rego(e.to_string()))?;
     engine.set_enable_coverage(coverage);
 
-    let test_name = regex::Regex::new(r"(?m)^(test_[A-Za-z0-9_]+)\b").expect("valid regex");
-    let package = regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)").expect("valid regex");
-    let mut outcomes = Vec::new();
+    // The tests as Rego reads them (an indented `test_` rule is one too),
+    // each once however many bodies it has, in file order.
+    let heads = super::heads::heads(engine).map_err(Error::Rego)?;
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for file in files.iter().filter(|f| f.is_test()) {
-        let Some(pkg) = package.captures(&file.text).map(|c| c[1].to_string()) else {
-            continue;
-        };
-        let mut seen = Vec::new();
-        for cap in test_name.captures_iter(&file.text) {
-            let name = cap[1].to_string();
-            if seen.contains(&name) {
+        for head in heads.iter().filter(|h| h.file == file.name) {
+            if !head.is_test() {
                 continue;
             }
-            seen.push(name.clone());
-            let rule = format!("data.{pkg}.{name}");
+            let rule = format!("data.{}", super::heads::display(&head.path));
+            if outcomes.iter().any(|o| o.rule == rule) {
+                continue;
+            }
             let failure = match engine.eval_rule(rule.clone()) {
                 Ok(Value::Bool(true)) => None,
                 Ok(Value::Undefined) => Some("undefined".to_string()),

@@ -138,6 +138,58 @@ fn a_finding_set_of_another_type_stops_the_gate() {
     }
 }
 
+/// A finding set is judged wherever Rego puts it, however the file is
+/// laid out: an indented head, a ref head (`team.deny`) in the root
+/// package, a quoted package name. Each once passed the gate unevaluated.
+#[test]
+fn finding_sets_are_judged_wherever_rego_defines_them() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/x.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n",
+    );
+    repo.commit("A service");
+    let rule = "contains {\"id\": \"TEAM-1\", \"message\": m.name} if {\n    some m in input.manifests\n  }\n";
+    for (package, head, owner) in [
+        ("govops.rules.team", "  deny", "govops.rules.team"),
+        ("govops.rules", "team.deny", "govops.rules.team"),
+        (
+            "govops.rules[\"team-a\"]",
+            "deny",
+            "govops.rules[\"team-a\"]",
+        ),
+        ("govops.rules.team", "sub.deny", "govops.rules.team.sub"),
+    ] {
+        repo.write(
+            "team/t.rego",
+            format!("package {package}\nimport rego.v1\n\n{head} {rule}"),
+        );
+        let (code, report) = repo.check_json(&["--policy", "team", "--all-manifests"]);
+        assert_eq!(code, 1, "{package} {head}: {report}");
+        let ids: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["id"].as_str())
+            .collect();
+        assert!(ids.contains(&"TEAM-1"), "{package} {head}: {ids:?}");
+        // A finding without an id is named after the document it is in.
+        repo.write(
+            "team/t.rego",
+            format!("package {package}\nimport rego.v1\n\n{head} contains \"unnamed\" if true\n"),
+        );
+        let (_, report) = repo.check_json(&["--policy", "team"]);
+        assert!(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == owner),
+            "{package} {head}: {report}"
+        );
+    }
+}
+
 #[test]
 fn invalid_user_rego_is_exit_2_with_file_and_line() {
     let repo = Repo::gitops();
@@ -188,6 +240,21 @@ fn a_failing_rego_test_is_named_and_exits_1() {
         "{}",
         run.stdout()
     );
+    // Tests are the rules Rego reads, however they are laid out: an
+    // indented one, in a quoted package.
+    repo.write(
+        "t/team_test.rego",
+        "package team_test[\"a-b\"]\nimport rego.v1\n  test_indented if { 1 == 2 }\ntest_twice if { 1 == 1 }\ntest_twice if { 2 == 2 }\n",
+    );
+    let run = repo.govops(&["test", "t"]);
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    assert!(
+        run.stdout()
+            .contains("FAIL data.team_test[\"a-b\"].test_indented"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stdout().contains(" passed, 1 failed"), "{}", run.stdout());
 }
 
 #[test]

@@ -1,0 +1,409 @@
+//! The rule heads of compiled Rego: where in `data` each rule of each file
+//! defines a value, read from regorus' parsed modules.
+//!
+//! What the gate judges follows from these paths, so they are read as Rego
+//! reads them, not scanned from the text: an indented head, a package name
+//! on the line after `package`, a ref head (`team.deny contains f if`) or a
+//! quoted package segment (`govops.rules["team-a"]`) each once let a finding
+//! set go unevaluated while the gate passed.
+
+use regorus::unstable::{Expr, Rule, RuleHead};
+use regorus::Engine;
+
+/// One step of a rule's path in `data`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// A name known when the rule is compiled: `deny`, `"team-a"`.
+    Name(String),
+    /// A key computed when the rule is evaluated: the `msg` of `deny[msg]`.
+    Computed,
+}
+
+/// How a rule defines its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `name contains x`, or Rego v0's `name[x] { ... }`: a set, grown by
+    /// every body.
+    Set,
+    /// `name := x`, `name[k] := v`, `default name := x`.
+    Value,
+    /// `name(args) := x`: a function, never a document of its own.
+    Function,
+}
+
+/// A rule head: the full path it defines (its package's, then its own), at
+/// file:line.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub path: Vec<Step>,
+    /// How many of `path`'s steps are the package's.
+    pub package_len: usize,
+    pub kind: Kind,
+    pub file: String,
+    pub line: u32,
+}
+
+impl Head {
+    /// The rule's own steps, after its package's.
+    pub fn own(&self) -> &[Step] {
+        &self.path[self.package_len..]
+    }
+
+    /// Whether this is a test as `opa test` runs them: a rule named `test_*`
+    /// with a value of its own (not a function, no computed key).
+    pub fn is_test(&self) -> bool {
+        self.kind == Kind::Value
+            && matches!(self.path.last(), Some(Step::Name(n)) if n.starts_with("test_"))
+    }
+
+    /// The package's name as it is written, for messages.
+    pub fn package(&self) -> String {
+        display(&self.path[..self.package_len])
+    }
+}
+
+/// Every rule head of the modules compiled into `engine`, in file order.
+/// A head whose path regorus accepted but this cannot read (it never
+/// happens with the grammar of regorus 0.14) is an error, not a skip:
+/// a rule left unread could be a finding set left unjudged.
+pub fn heads(engine: &mut Engine) -> Result<Vec<Head>, String> {
+    let mut out = Vec::new();
+    for module in engine.get_modules().iter() {
+        let file = module.package.span.source.file().clone();
+        let mut package = Vec::new();
+        steps(&module.package.refr, &mut package)
+            .map_err(|why| format!("{file}: its package name {why}"))?;
+        for rule in &module.policy {
+            let (refr, kind, line) = match &**rule {
+                Rule::Spec { head, span, .. } => match head {
+                    // Rego v0's `name[x] { ... }` is a set too: regorus
+                    // reads it as `name contains x`, the key out of the path.
+                    RuleHead::Set { refr, .. } => (refr, Kind::Set, span.line),
+                    RuleHead::Compr { refr, .. } => (refr, Kind::Value, span.line),
+                    RuleHead::Func { refr, .. } => (refr, Kind::Function, span.line),
+                },
+                Rule::Default { refr, span, .. } => (refr, Kind::Value, span.line),
+            };
+            let mut path = package.clone();
+            steps(refr, &mut path).map_err(|why| format!("{file}:{line}: a rule's name {why}"))?;
+            out.push(Head {
+                path,
+                package_len: package.len(),
+                kind,
+                file: file.clone(),
+                line,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The steps of a reference such as `a.b["c"][x]`, appended to `out`.
+fn steps(refr: &Expr, out: &mut Vec<Step>) -> Result<(), String> {
+    match refr {
+        Expr::Var { span, .. } => out.push(Step::Name(span.text().to_string())),
+        Expr::RefDot { refr, field, .. } => {
+            steps(refr, out)?;
+            out.push(Step::Name(field.0.text().to_string()));
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            steps(refr, out)?;
+            out.push(match &**index {
+                Expr::String { value, .. } | Expr::RawString { value, .. } => Step::Name(
+                    value
+                        .as_string()
+                        .map_err(|e| format!("has a key that is not text: {e}"))?
+                        .to_string(),
+                ),
+                _ => Step::Computed,
+            });
+        }
+        other => return Err(format!("is not a reference: {other:?}")),
+    }
+    Ok(())
+}
+
+/// A path as Rego writes it: dotted names, quoted where a name is not an
+/// identifier (`govops.rules["team-a"]`), `[_]` for a computed key. With
+/// `data.` before it, a query for that document.
+pub fn display(path: &[Step]) -> String {
+    let mut out = String::new();
+    for (i, step) in path.iter().enumerate() {
+        match step {
+            Step::Name(name) if is_identifier(name) => {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Step::Name(name) => {
+                out.push('[');
+                out.push_str(&serde_json::Value::String(name.clone()).to_string());
+                out.push(']');
+            }
+            Step::Computed => out.push_str("[_]"),
+        }
+    }
+    out
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The names of the finding sets the gate judges, by severity.
+pub const SETS: [&str; 3] = ["deny", "review", "warn"];
+
+/// Where the finding sets are: every document under the root that has a
+/// `deny`, `review` or `warn` (an "owner", most often a package), and each
+/// set's definitions, to name a file and line in errors.
+#[derive(Debug, Default)]
+pub struct FindingSets {
+    /// The owners' paths as Rego writes them (`govops.rules.team`), sorted,
+    /// each once however many files define its sets.
+    pub owners: Vec<String>,
+    pub definitions: Vec<Definition>,
+}
+
+/// One definition of a finding set: `deny contains f if { ... }` at file:line.
+#[derive(Debug)]
+pub struct Definition {
+    pub owner: String,
+    pub set: &'static str,
+    pub file: String,
+    pub line: u32,
+}
+
+/// The finding sets among `heads`, or why a rule that looks like one could
+/// never report: every way a rule can be written so that the gate would
+/// pass without evaluating it stops the check instead, at its file and
+/// line.
+///
+/// - a set under the root whose owner is computed (`a[x].deny`): the gate
+///   asks for documents by name;
+/// - a function named as a set (`deny(x) := ...`): never a document;
+/// - a set defined from above the root (`package govops` with
+///   `rules.team.deny`);
+/// - conftest's and Gatekeeper's names (`deny`, `warn`, `violation`, and
+///   `deny_*`, `warn_*`, `violation_*` sets) in a package outside the root,
+///   as in conftest's `package main`, or a typo of the root's name;
+/// - those prefixed names as sets under the root: govops judges the three
+///   names only.
+pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String> {
+    let mut found = FindingSets::default();
+    for head in heads {
+        let under_root = head.path.len() > root.len()
+            && root
+                .iter()
+                .zip(&head.path)
+                .all(|(r, s)| matches!(s, Step::Name(n) if n == r));
+        let rule = display(head.own());
+        let at = format!("{}:{}", head.file, head.line);
+        if !under_root {
+            if let Some(set) = head.own().iter().find_map(|s| conftest_set(s, head)) {
+                return Err(format!(
+                    "{at}: package {} defines `{set}`, but only packages under {} are judged, so it could never report; nothing was judged. Name the package `{}.<name>`",
+                    head.package(),
+                    root.join("."),
+                    root.join("."),
+                ));
+            }
+            continue;
+        }
+        let set = head.path[root.len()..]
+            .iter()
+            .position(|s| matches!(s, Step::Name(n) if SETS.contains(&n.as_str())))
+            .map(|i| i + root.len());
+        let Some(i) = set else {
+            if let Some(name) = rule_name(head).filter(|_| is_partial(head)) {
+                if is_conftest_prefixed(name) {
+                    return Err(format!(
+                        "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper may not start with `deny_`, `warn_`, `review_` or `violation`)",
+                        head.package(),
+                    ));
+                }
+            }
+            continue;
+        };
+        let set = SETS
+            .into_iter()
+            .find(|s| head.path[i] == Step::Name((*s).to_string()))
+            .expect("found by name");
+        if head.path[..i].contains(&Step::Computed) {
+            return Err(format!(
+                "{at}: the rule `{rule}` defines `{set}` under a key computed at evaluation, so the gate cannot ask for it and it could never report; nothing was judged. Define `{set}` in a package of its own"
+            ));
+        }
+        if head.kind == Kind::Function {
+            return Err(format!(
+                "{at}: the rule `{rule}` of package {} is a function, not a set of findings, so it could never report; nothing was judged. Declare it `{set} contains f if {{ ... }}`",
+                head.package(),
+            ));
+        }
+        if head.package_len < root.len() {
+            // regorus 0.14 evaluates such a rule in some query orders and
+            // not in others (`data.govops.rules.x` is undefined after two
+            // other packages under the root): refused, not trusted.
+            return Err(format!(
+                "{at}: package {} defines `{set}` under {}, which the gate does not evaluate reliably; nothing was judged. Define it in a package under {} (`package {}.<name>`)",
+                head.package(),
+                root.join("."),
+                root.join("."),
+                root.join("."),
+            ));
+        }
+        let owner = display(&head.path[..i]);
+        found.definitions.push(Definition {
+            owner: owner.clone(),
+            set,
+            file: head.file.clone(),
+            line: head.line,
+        });
+        found.owners.push(owner);
+    }
+    found.owners.sort();
+    found.owners.dedup();
+    Ok(found)
+}
+
+/// The last name of a rule's own path before any computed key: `deny_x`
+/// of `deny_x[msg]`.
+fn rule_name(head: &Head) -> Option<&str> {
+    head.own()
+        .iter()
+        .take_while(|s| **s != Step::Computed)
+        .last()
+        .and_then(|s| match s {
+            Step::Name(n) => Some(n.as_str()),
+            Step::Computed => None,
+        })
+}
+
+/// Whether a rule collects many values: a set, or an object by computed
+/// keys (conftest's `deny[msg] if` in Rego v1).
+fn is_partial(head: &Head) -> bool {
+    head.kind == Kind::Set || head.own().contains(&Step::Computed)
+}
+
+/// A set name of conftest's or Gatekeeper's (or govops' own) among a rule's
+/// steps outside the root: the names any kind of rule takes, the prefixed
+/// ones as partial rules.
+fn conftest_set<'a>(step: &'a Step, head: &Head) -> Option<&'a str> {
+    let Step::Name(name) = step else { return None };
+    let exact = matches!(name.as_str(), "deny" | "review" | "warn" | "violation");
+    (exact || (is_conftest_prefixed(name) && is_partial(head))).then_some(name.as_str())
+}
+
+fn is_conftest_prefixed(name: &str) -> bool {
+    ["deny_", "warn_", "review_", "violation"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{finding_sets, heads, FindingSets};
+
+    /// The finding sets of one Rego file, or why it stops the gate.
+    fn sets_of(rego: &str) -> Result<FindingSets, String> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(false);
+        engine
+            .add_policy("t.rego".into(), rego.into())
+            .map_err(|e| format!("does not compile: {e}"))?;
+        finding_sets(&heads(&mut engine)?, &["govops", "rules"])
+    }
+
+    fn owners(rego: &str) -> Vec<String> {
+        match sets_of(rego) {
+            Ok(sets) => sets.owners,
+            Err(e) => panic!("{rego}: {e}"),
+        }
+    }
+
+    const BODY: &str = "if { some m in input.manifests; m.name == \"x\"; f := m.name }";
+
+    /// Every way of writing a finding set names the document the gate asks
+    /// for, however the text is laid out.
+    #[test]
+    fn finding_sets_are_found_as_rego_reads_them() {
+        for (rego, owner) in [
+            (
+                "package govops.rules.team\ndeny contains f {BODY}",
+                "govops.rules.team",
+            ),
+            (
+                "package govops.rules.team\n  \tdeny contains f {BODY}",
+                "govops.rules.team",
+            ),
+            (
+                "  package\n  govops.rules.team\nwarn contains f {BODY}",
+                "govops.rules.team",
+            ),
+            (
+                "package govops.rules\nteam.deny contains f {BODY}",
+                "govops.rules.team",
+            ),
+            (
+                "package govops.rules.team\nsub.review contains f {BODY}",
+                "govops.rules.team.sub",
+            ),
+            (
+                "package govops.rules[\"team-a\"]\ndeny contains f {BODY}",
+                "govops.rules[\"team-a\"]",
+            ),
+            (
+                "package govops.rules\ndeny contains f {BODY}",
+                "govops.rules",
+            ),
+            // An object where a set belongs is found, to be refused by type.
+            (
+                "package govops.rules.team\ndeny[f] {BODY}",
+                "govops.rules.team",
+            ),
+            (
+                "package govops.rules.team\ndefault warn := {}",
+                "govops.rules.team",
+            ),
+        ] {
+            let rego = rego.replace("{BODY}", BODY);
+            assert_eq!(owners(&rego), vec![owner.to_string()], "{rego}");
+        }
+        // Helpers, and rules that are no finding sets, are not asked for.
+        for rego in [
+            "package govops.rules.team\ndeny_list := {\"a\"}\nwarned := 1",
+            "package lib\nallowed := {\"a\"}\nreviewers contains x if { x := 1 }",
+        ] {
+            assert!(owners(rego).is_empty(), "{rego}");
+        }
+    }
+
+    /// Every rule that looks like a finding set but would never be asked
+    /// for stops the gate at its file and line.
+    #[test]
+    fn a_finding_set_the_gate_would_not_ask_for_is_an_error() {
+        for (rego, error) in [
+            ("package main\n  deny contains f {BODY}", "t.rego:2: package main defines `deny`"),
+            ("  package main\nwarn contains f {BODY}", "t.rego:2: package main defines `warn`"),
+            ("package gov.rules.team\nreview contains f {BODY}", "package gov.rules.team defines `review`"),
+            ("package main\nviolation[f] {BODY}", "package main defines `violation`"),
+            ("package main\ndeny_privileged contains f {BODY}", "defines `deny_privileged`"),
+            ("package govops.rules.team\ndeny_privileged contains f {BODY}", "t.rego:2: the rule `deny_privileged` of package govops.rules.team looks like a finding set"),
+            ("package govops.rules.team\nwarn_x[f] {BODY}", "the rule `warn_x[_]`"),
+            ("package govops.rules.team\nviolation contains f {BODY}", "the rule `violation`"),
+            ("package govops.rules\na[x].deny contains f if { x := \"k\"; f := x }", "t.rego:2: the rule `a[_].deny` defines `deny` under a key computed"),
+            ("package govops\nrules.team.deny contains f {BODY}", "t.rego:2: package govops defines `deny` under govops.rules, which the gate does not"),
+            ("package govops.rules.team\ndeny(x) := x", "t.rego:2: the rule `deny` of package govops.rules.team is a function"),
+        ] {
+            let rego = rego.replace("{BODY}", BODY);
+            match sets_of(&rego) {
+                Err(e) => assert!(e.contains(error), "{rego}: {e}"),
+                Ok(sets) => panic!("{rego}: judged as {:?}", sets.owners),
+            }
+        }
+    }
+}
