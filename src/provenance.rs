@@ -10,13 +10,22 @@ use std::collections::HashMap;
 /// The identity table shipped with the built-in rules.
 pub const BUILTIN_TABLE: &str = include_str!("../rules/ai/identities.yaml");
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The table of AI identities and trailer keys, with the index `identify`
+/// searches. Built only by `IdentityTable::new`, so that no table is ever
+/// without its index (an empty index matches nothing).
+#[derive(Debug, Clone)]
 pub struct IdentityTable {
     trailers: TrailerKeys,
     tools: Vec<ToolEntry>,
-    #[serde(skip)]
     index: IdentityIndex,
+}
+
+/// The table as `rules/ai/identities.yaml` writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    trailers: TrailerKeys,
+    tools: Vec<ToolEntry>,
 }
 
 /// A pattern's place in the table: its tool, and its place among the tool's
@@ -188,18 +197,27 @@ impl TableExtension {
 
 impl IdentityTable {
     pub fn builtin() -> Self {
-        let mut table: IdentityTable =
+        let file: TableFile =
             serde_saphyr::from_str(BUILTIN_TABLE).expect("the built-in identity table is valid");
-        lower(&mut table.tools);
-        table.index = IdentityIndex::of(&table.tools);
-        table
+        Self::new(file.trailers, file.tools)
+    }
+
+    /// A table of `tools` (their patterns lower-cased here) and `trailers`.
+    fn new(trailers: TrailerKeys, mut tools: Vec<ToolEntry>) -> Self {
+        lower(&mut tools);
+        let index = IdentityIndex::of(&tools);
+        IdentityTable {
+            trailers,
+            tools,
+            index,
+        }
     }
 
     /// The table with a team's additions: their tools first, their trailer
     /// keys added to each class.
     pub fn extended(&self, ext: &TableExtension) -> Self {
+        // Lower-casing the built-in patterns again changes nothing.
         let mut tools = ext.tools.clone();
-        lower(&mut tools);
         tools.extend(self.tools.iter().cloned());
         let mut trailers = self.trailers.clone();
         let t = &ext.trailers;
@@ -217,12 +235,7 @@ impl IdentityTable {
         ] {
             mine.extend(theirs.iter().cloned());
         }
-        let index = IdentityIndex::of(&tools);
-        IdentityTable {
-            trailers,
-            tools,
-            index,
-        }
+        Self::new(trailers, tools)
     }
 
     /// The tool an identity (`Name`, `email`) belongs to, and the model its name carries.
