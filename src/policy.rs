@@ -25,7 +25,8 @@ pub struct RuleFile {
 
 impl RuleFile {
     pub fn is_test(&self) -> bool {
-        self.name.ends_with("_test.rego")
+        // Named as `policy_files` takes rule files: any case.
+        self.name.to_ascii_lowercase().ends_with("_test.rego")
     }
 }
 
@@ -136,7 +137,7 @@ impl PolicyRef {
                 crate::collect::git::short(*oid)
             )),
             PolicyRef::BuiltinOnly => Some(
-                "the range has no base and the judged commit has no parent: judged by the built-in policy only (its own .govops.yaml is not trusted; pass --config or --policy-ref to choose)".into(),
+                "the range has no base and the judged commit has no parent: its own .govops.yaml is not trusted, so the built-in policy judges it, with any rule dirs --policy names (pass --config or --policy-ref to choose a config)".into(),
             ),
             _ => None,
         }
@@ -288,7 +289,7 @@ pub fn load(
     let mut dirs = Vec::new();
     for dir in &config.config.policy {
         let dir = dir.trim_matches('/').to_string();
-        let (found, docs) = policy_files(repo, &dirs_snapshot, &dir)?;
+        let (found, docs) = policy_files(repo, &dirs_snapshot, &dir, None)?;
         user_docs.extend(docs);
         if found.is_empty() {
             return Err(Error::Usage(format!(
@@ -311,7 +312,7 @@ pub fn load(
         if !abs.is_dir() {
             return Err(Error::io(dir.display(), "--policy names no directory"));
         }
-        let (found, docs) = policy_files(repo, &Snapshot::Worktree(abs.clone()), "")?;
+        let (found, docs) = policy_files(repo, &Snapshot::Worktree(abs.clone()), "", Some(dir))?;
         if found.is_empty() {
             return Err(Error::io(dir.display(), "--policy dir holds no .rego file"));
         }
@@ -348,6 +349,7 @@ pub fn load(
     let source = if config_file.is_none()
         && config.bytes.is_empty()
         && dirs.is_empty()
+        && extra_dirs.is_empty()
         && matches!(at, PolicyRef::Worktree | PolicyRef::BuiltinOnly)
     {
         "builtin".to_string()
@@ -389,37 +391,53 @@ fn read_config(repo: &Repository, snapshot: &Snapshot) -> Result<Option<Vec<u8>>
 
 /// Every `.rego` file below `dir` of a snapshot, tests included, in path
 /// order; and the rule documents (`.md` with front matter) beside them.
+/// `shown`: the folder the entries' paths are relative to, as messages name
+/// it (a `--policy` dir read from disk), if not the snapshot's root.
 fn policy_files(
     repo: &Repository,
     snapshot: &Snapshot,
     dir: &str,
+    shown: Option<&Path>,
 ) -> Result<(Vec<RuleFile>, Vec<RuleDoc>)> {
     let mut out = Vec::new();
     let mut docs = Vec::new();
+    let named = |path: &str| match shown {
+        Some(dir) => dir.join(path).display().to_string(),
+        None => path.to_string(),
+    };
     for entry in snapshot.list(repo, dir)? {
-        // Extensions as OPA and the catalog take them: lower case.
-        let extension = Path::new(&entry.path).extension();
-        if extension.is_some_and(|e| e == "md") && entry.kind != EntryKind::Symlink {
-            if let Some(bytes) = snapshot.read(repo, &entry.path)? {
-                let text = String::from_utf8_lossy(&bytes);
-                docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
+        let extension = Path::new(&entry.path)
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        // A rule's document; one behind a link is not read.
+        if extension.as_deref() == Some("md") {
+            if entry.kind != EntryKind::Symlink {
+                if let Some(bytes) = snapshot.read(repo, &entry.path)? {
+                    let text = String::from_utf8_lossy(&bytes);
+                    docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
+                }
             }
             continue;
         }
-        if extension.is_none_or(|e| e != "rego") {
-            continue;
-        }
+        // A link is not followed, and not passed over either: a link to a
+        // folder of shared rules would take every rule in it out of the
+        // gate without a word.
         if entry.kind == EntryKind::Symlink {
             return Err(Error::io(
-                &entry.path,
-                "a rule file is a symbolic link; govops does not follow links",
+                named(&entry.path),
+                "a policy dir holds a symbolic link; govops does not follow links (commit the rule files themselves)",
             ));
+        }
+        // `.rego` in any case: OPA reads only the lower case, but a rule
+        // file named `x.REGO` means to be read, not passed over.
+        if extension.as_deref() != Some("rego") {
+            continue;
         }
         let Some(bytes) = snapshot.read(repo, &entry.path)? else {
             continue;
         };
         let text = String::from_utf8(bytes)
-            .map_err(|_| Error::io(&entry.path, "a rule file is not UTF-8 text"))?;
+            .map_err(|_| Error::io(named(&entry.path), "a rule file is not UTF-8 text"))?;
         out.push(RuleFile {
             name: entry.path,
             text,

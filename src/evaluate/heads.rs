@@ -188,11 +188,12 @@ pub struct Definition {
 /// - a function named as a set (`deny(x) := ...`): never a document;
 /// - a set defined from above the root (`package govops` with
 ///   `rules.team.deny`);
-/// - conftest's and Gatekeeper's names (`deny`, `warn`, `violation`, and
-///   `deny_*`, `warn_*`, `violation_*` sets) in a package outside the root,
-///   as in conftest's `package main`, or a typo of the root's name;
-/// - those prefixed names as sets under the root: govops judges the three
-///   names only.
+/// - a set named like a finding set (`looks_like_set`: conftest's and
+///   Gatekeeper's `deny`, `warn`, `violation`, `deny_*` ..., and near
+///   misses such as `Deny` or `warnings`) in a package outside the root, as
+///   in conftest's `package main` or a typo of the root's name, or under
+///   the root by any name but the three;
+/// - an owner too long for the query that asks for it.
 pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String> {
     let mut found = FindingSets::default();
     for head in heads {
@@ -203,10 +204,11 @@ pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String
                 .all(|(r, s)| matches!(s, Step::Name(n) if n == r));
         let rule = display(head.own());
         let at = format!("{}:{}", head.file, head.line);
+        let misnamed = rule_name(head).filter(|n| is_partial(head) && looks_like_set(n));
         if !under_root {
-            if let Some(set) = head.own().iter().find_map(|s| conftest_set(s, head)) {
+            if let Some(name) = misnamed {
                 return Err(format!(
-                    "{at}: package {} defines `{set}`, but only packages under {} are judged, so it could never report; nothing was judged. Name the package `{}.<name>`",
+                    "{at}: package {} defines `{name}`, but only packages under {} are judged, so it could never report; nothing was judged. Name the package `{}.<name>` (in a helper library, name the set so that it does not read as a finding set)",
                     head.package(),
                     root.join("."),
                     root.join("."),
@@ -219,13 +221,11 @@ pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String
             .position(|s| matches!(s, Step::Name(n) if SETS.contains(&n.as_str())))
             .map(|i| i + root.len());
         let Some(i) = set else {
-            if let Some(name) = rule_name(head).filter(|_| is_partial(head)) {
-                if is_conftest_prefixed(name) {
-                    return Err(format!(
-                        "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper may not start with `deny_`, `warn_`, `review_` or `violation`)",
-                        head.package(),
-                    ));
-                }
+            if misnamed.is_some() {
+                return Err(format!(
+                    "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper set may not be named like one)",
+                    head.package(),
+                ));
             }
             continue;
         };
@@ -257,6 +257,12 @@ pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String
             ));
         }
         let owner = display(&head.path[..i]);
+        if owner.len() > MAX_OWNER {
+            return Err(format!(
+                "{at}: the package name is {} characters long; the gate asks for each package's findings in one query line, which regorus limits to 1,024 characters. Use a name under {MAX_OWNER} characters",
+                owner.len()
+            ));
+        }
         found.definitions.push(Definition {
             owner: owner.clone(),
             set,
@@ -289,19 +295,67 @@ fn is_partial(head: &Head) -> bool {
     head.kind == Kind::Set || head.own().contains(&Step::Computed)
 }
 
-/// A set name of conftest's or Gatekeeper's (or govops' own) among a rule's
-/// steps outside the root: the names any kind of rule takes, the prefixed
-/// ones as partial rules.
-fn conftest_set<'a>(step: &'a Step, head: &Head) -> Option<&'a str> {
-    let Step::Name(name) = step else { return None };
-    let exact = matches!(name.as_str(), "deny" | "review" | "warn" | "violation");
-    (exact || (is_conftest_prefixed(name) && is_partial(head))).then_some(name.as_str())
+/// Finding sets defined in test files, which the gate never reads: a rule
+/// kept beside its test in `x_test.rego` would pass `govops test` and never
+/// judge a change. A test file that does not compile is `govops test`'s to
+/// report.
+pub fn sets_in_tests(tests: &[crate::policy::RuleFile], root: &[&str]) -> Result<(), String> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(false);
+    for test in tests {
+        if engine
+            .add_policy(test.name.clone(), test.text.clone())
+            .is_err()
+        {
+            continue;
+        }
+    }
+    for head in heads(&mut engine)? {
+        let under_root = head.path.len() > root.len()
+            && root
+                .iter()
+                .zip(&head.path)
+                .all(|(r, s)| matches!(s, Step::Name(n) if n == r));
+        let set = head.own().iter().find_map(|s| match s {
+            Step::Name(n) if SETS.contains(&n.as_str()) => Some(n),
+            _ => None,
+        });
+        if let Some(set) = set.filter(|_| under_root) {
+            return Err(format!(
+                "{}:{}: a test file defines `{set}` of package {}, but the gate reads no test file (`*_test.rego`), so it could never report; nothing was judged. Move the rule to a file of its own",
+                head.file,
+                head.line,
+                head.package(),
+            ));
+        }
+    }
+    Ok(())
 }
 
-fn is_conftest_prefixed(name: &str) -> bool {
-    ["deny_", "warn_", "review_", "violation"]
-        .iter()
-        .any(|p| name.starts_with(p))
+/// The longest owner the query line of `Evaluator::finding_sets` has room
+/// for (`object.get(data.<owner>, "review", []),` within 1,024 columns).
+const MAX_OWNER: usize = 960;
+
+/// Whether a name reads as a finding set's: conftest's and Gatekeeper's
+/// (`deny`, `warn`, `violation`, `deny_privileged`), govops' own in another
+/// case or form (`Deny`, `warnings`, `denyPrivileged`, `reviews`). Not
+/// words that merely start the same (`denylist`, `reviewers`, `warned`).
+fn looks_like_set(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if matches!(lower.as_str(), "denies" | "denied" | "denial" | "denials") {
+        return true;
+    }
+    ["deny", "warn", "review", "violation"].iter().any(|base| {
+        // `to_ascii_lowercase` keeps byte offsets: `rest` starts on a
+        // character boundary.
+        lower.starts_with(base) && {
+            let rest = &name[base.len()..];
+            rest.is_empty()
+                || rest.starts_with('_')
+                || rest.starts_with(|c: char| c.is_ascii_uppercase())
+                || matches!(&lower[base.len()..], "s" | "es" | "ing" | "ings")
+        }
+    })
 }
 
 #[cfg(test)]
@@ -377,8 +431,45 @@ mod tests {
         for rego in [
             "package govops.rules.team\ndeny_list := {\"a\"}\nwarned := 1",
             "package lib\nallowed := {\"a\"}\nreviewers contains x if { x := 1 }",
+            // A helper library's functions, constants and values.
+            "package lib\ndeny(msg) := {\"message\": msg}\nwarn := \"warn\"\nreview.min_approvals := 2",
+            "package govops.rules.team\ndenylist contains x if { x := 1 }\nwarning_threshold := 3",
         ] {
             assert!(owners(rego).is_empty(), "{rego}");
+        }
+    }
+
+    /// A finding set in a test file is never read by the gate.
+    #[test]
+    fn a_finding_set_in_a_test_file_is_an_error() {
+        let file = |text: &str| crate::policy::RuleFile {
+            name: "team/t_test.rego".into(),
+            text: text.into(),
+            builtin: false,
+        };
+        let root = ["govops", "rules"];
+        let err = super::sets_in_tests(
+            &[file(
+                &format!("package govops.rules.team\n\ntest_a if true\n  deny contains f {BODY}")
+                    .replace("{BODY}", BODY),
+            )],
+            &root,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with(
+                "team/t_test.rego:4: a test file defines `deny` of package govops.rules.team"
+            ),
+            "{err}"
+        );
+        // Tests, mocks named otherwise, and a package outside the root are
+        // fine; so is a file that does not compile (`govops test` says so).
+        for text in [
+            "package govops.rules.team_test\ntest_a if { count(data.govops.rules.team.deny) == 0 }",
+            "package lib_test\ndeny contains 1 if true",
+            "package govops.rules.team\ndeny contains {",
+        ] {
+            assert_eq!(super::sets_in_tests(&[file(text)], &root), Ok(()), "{text}");
         }
     }
 
@@ -395,6 +486,12 @@ mod tests {
             ("package govops.rules.team\ndeny_privileged contains f {BODY}", "t.rego:2: the rule `deny_privileged` of package govops.rules.team looks like a finding set"),
             ("package govops.rules.team\nwarn_x[f] {BODY}", "the rule `warn_x[_]`"),
             ("package govops.rules.team\nviolation contains f {BODY}", "the rule `violation`"),
+            ("package govops.rules.team\nDeny contains f {BODY}", "the rule `Deny`"),
+            ("package govops.rules.team\nwarnings contains f {BODY}", "the rule `warnings`"),
+            ("package govops.rules.team\ndenyPrivileged contains f {BODY}", "the rule `denyPrivileged`"),
+            ("package govops.rules.team\ndenies[f] {BODY}", "the rule `denies[_]`"),
+            ("package main\nDENY contains f {BODY}", "package main defines `DENY`"),
+            (&format!("package govops.rules.{}\ndeny contains f {{BODY}}", "t".repeat(960)), "t.rego:2: the package name is 973 characters long"),
             ("package govops.rules\na[x].deny contains f if { x := \"k\"; f := x }", "t.rego:2: the rule `a[_].deny` defines `deny` under a key computed"),
             ("package govops\nrules.team.deny contains f {BODY}", "t.rego:2: package govops defines `deny` under govops.rules, which the gate does not"),
             ("package govops.rules.team\ndeny(x) := x", "t.rego:2: the rule `deny` of package govops.rules.team is a function"),

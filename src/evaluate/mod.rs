@@ -38,6 +38,22 @@ fn is_timeout(e: &impl std::fmt::Display) -> bool {
     e.to_string().contains("exceeded time limit")
 }
 
+/// What stops a policy from judging that its compiled rules do not show:
+/// a finding set in a team's test file, which the gate never reads (the
+/// built-in tests are checked by the test suite).
+fn refusal(policy: &Policy) -> Result<()> {
+    let tests: Vec<RuleFile> = policy
+        .rules
+        .iter()
+        .filter(|r| r.is_test() && !r.builtin)
+        .cloned()
+        .collect();
+    if tests.is_empty() {
+        return Ok(());
+    }
+    heads::sets_in_tests(&tests, &ROOT).map_err(Error::Rego)
+}
+
 /// Whether a rule file can find anything under `config`. The opt-in
 /// families (telemetry, models) judge nothing while they are disabled:
 /// every rule of theirs starts from a list that is empty then. They are not
@@ -103,6 +119,8 @@ pub struct Compiling {
     /// Their compile when started early (`start_on_demand`), and which of
     /// them it compiles.
     apart: Option<(Task<Result<Evaluator>>, Vec<RuleFile>)>,
+    /// Why the policy cannot judge, found before the compile (`refusal`).
+    refused: Option<Error>,
 }
 
 impl Compiling {
@@ -131,6 +149,9 @@ impl Compiling {
     }
 
     fn join_for(self, has: impl Fn(StartsFrom) -> bool) -> Result<Evaluator> {
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
         let mut evaluator = self.task.join()??;
         evaluator.set_timeout(self.timeout);
         let wanted: Vec<RuleFile> = self
@@ -174,12 +195,14 @@ impl Evaluator {
             .cloned()
             .collect();
         let timeout = policy.config.config.limits.eval_timeout_ms;
+        let refused = refusal(policy).err();
         if let Some(ahead) = ahead.filter(|a| a.rules == rules) {
             return Compiling {
                 task: ahead.task,
                 timeout,
                 on_demand: ahead.on_demand,
                 apart: None,
+                refused,
             };
         }
         Compiling {
@@ -187,6 +210,7 @@ impl Evaluator {
             timeout,
             on_demand: Vec::new(),
             apart: None,
+            refused,
         }
     }
 
@@ -857,7 +881,7 @@ pub fn policy_problems(policy: &Policy) -> Vec<Error> {
         .collect();
     let compiled = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)
         .and_then(|mut evaluator| evaluator.prepare());
-    [policy.check_rule_references(), compiled]
+    [policy.check_rule_references(), refusal(policy), compiled]
         .into_iter()
         .filter_map(std::result::Result::err)
         .collect()
@@ -921,6 +945,7 @@ mod tests {
             timeout: 60_000,
             on_demand: ahead.on_demand,
             apart: None,
+            refused: None,
         };
         if let Some(guess) = guess {
             compiling.start_on_demand(guess);

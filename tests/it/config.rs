@@ -190,6 +190,68 @@ fn finding_sets_are_judged_wherever_rego_defines_them() {
     }
 }
 
+/// Every rule file the gate would pass over without a word is refused or
+/// read: a linked folder of shared rules, a rule kept in a test file, a
+/// file named `.REGO`. In the worktree (`--policy`) and from a committed
+/// config alike.
+#[test]
+fn no_rule_file_is_passed_over_silently() {
+    let repo = Repo::gitops();
+    repo.write(
+        "deploy/dev/x.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n",
+    );
+    let rule = "package govops.rules.team\nimport rego.v1\n\ndeny contains \"TEAM-1\" if true\n";
+    repo.write(
+        "team/ok.rego",
+        "package govops.rules.team\nimport rego.v1\n",
+    );
+    repo.commit("A service and an empty rule");
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(shared.path().join("shared.rego"), rule).unwrap();
+    std::os::unix::fs::symlink(shared.path(), repo.path().join("team/shared")).unwrap();
+    let run = repo.govops(&["check", "--policy", "team"]);
+    assert_eq!(run.code(), 2, "{}", run.stdout());
+    assert!(
+        run.stderr().contains("team/shared") && run.stderr().contains("symbolic link"),
+        "{}",
+        run.stderr()
+    );
+    std::fs::remove_file(repo.path().join("team/shared")).unwrap();
+
+    repo.write("team/kept_test.rego", format!("{rule}\ntest_it if true\n"));
+    for args in [&["check", "--policy", "team"][..], &["config", "validate"]] {
+        if args[0] == "config" {
+            repo.write(".govops.yaml", "version: 1\npolicy: [team]\n");
+        }
+        let run = repo.govops(args);
+        // `config validate` answers "is it valid?" with exit 1.
+        let code = if args[0] == "config" { 1 } else { 2 };
+        assert_eq!(run.code(), code, "{args:?}: {}", run.stdout());
+        assert!(
+            format!("{}{}", run.stdout(), run.stderr()).contains(
+                "team/kept_test.rego:4: a test file defines `deny` of package govops.rules.team, but the gate reads no test file"
+            ),
+            "{args:?}: {} {}",
+            run.stdout(),
+            run.stderr()
+        );
+    }
+    std::fs::remove_file(repo.path().join("team/kept_test.rego")).unwrap();
+
+    repo.write("team/upper.REGO", rule);
+    let (code, report) = repo.check_json(&["--policy", "team"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"] == "TEAM-1"),
+        "{report}"
+    );
+}
+
 #[test]
 fn invalid_user_rego_is_exit_2_with_file_and_line() {
     let repo = Repo::gitops();
@@ -254,7 +316,11 @@ fn a_failing_rego_test_is_named_and_exits_1() {
         "{}",
         run.stdout()
     );
-    assert!(run.stdout().contains(" passed, 1 failed"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains(" passed, 1 failed"),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]
