@@ -125,8 +125,9 @@ impl PolicyRef {
     }
 
     /// A note for the report on where the policy came from, when that is
-    /// not the obvious place.
-    pub fn note(&self) -> Option<String> {
+    /// not the obvious place. `operator`: a `--config` or `--policy` dir
+    /// was passed, which the policy holds wherever the rest came from.
+    pub fn note(&self, operator: bool) -> Option<String> {
         match self {
             PolicyRef::Trusted(oid, "default-branch") => Some(format!(
                 "the range has no base: policy read from {}, the merge-base with the default branch",
@@ -136,8 +137,11 @@ impl PolicyRef {
                 "the range has no base: policy read from {}, the first parent of the judged commit",
                 crate::collect::git::short(*oid)
             )),
+            PolicyRef::BuiltinOnly if operator => Some(
+                "the range has no base and the judged commit has no parent: its own .govops.yaml is not trusted; judged by the built-in policy with the --config and --policy passed".into(),
+            ),
             PolicyRef::BuiltinOnly => Some(
-                "the range has no base and the judged commit has no parent: its own .govops.yaml is not trusted, so the built-in policy judges it, with any rule dirs --policy names (pass --config or --policy-ref to choose a config)".into(),
+                "the range has no base and the judged commit has no parent: judged by the built-in policy only (its own .govops.yaml is not trusted; pass --config or --policy-ref to choose)".into(),
             ),
             _ => None,
         }
@@ -353,6 +357,9 @@ pub fn load(
         && matches!(at, PolicyRef::Worktree | PolicyRef::BuiltinOnly)
     {
         "builtin".to_string()
+    } else if source == "builtin" && !extra_dirs.is_empty() {
+        // The built-in config, with rule dirs read from the disk.
+        "worktree".to_string()
     } else {
         source
     };

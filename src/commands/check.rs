@@ -156,7 +156,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<Exit> {
     );
     timing::mark("judge");
 
-    let notes = notes(&policy_ref, &env, range.as_ref(), input);
+    let operator = global.config.is_some() || !args.policy.is_empty();
+    let notes = notes(&policy_ref, operator, &env, range.as_ref(), input);
 
     deadline::finishing();
     // The audit record is written before any report, so that reports can name
@@ -218,11 +219,12 @@ fn read_staged_ahead(repo: &git2::Repository) -> crate::parallel::Task<Result<gi
 /// what the CI context did not count, a head-only run, what was skipped.
 fn notes(
     policy_ref: &PolicyRef,
+    operator: bool,
     env: &context::Environment,
     range: Option<&git::Range>,
     input: &crate::input::Input,
 ) -> Vec<String> {
-    let mut notes: Vec<String> = policy_ref.note().into_iter().collect();
+    let mut notes: Vec<String> = policy_ref.note(operator).into_iter().collect();
     notes.extend(env.notes.iter().cloned());
     notes.extend(input.attribution.notes.iter().cloned());
     if range.is_some_and(|r| r.base.is_none() && r.source == RangeSource::HeadOnly) {

@@ -135,6 +135,25 @@ fn a_root_commit_is_judged_by_the_builtin_policy() {
     );
     assert_eq!(report["policy"]["source"], "builtin");
     assert!(report["notes"].to_string().contains("built-in policy only"));
+    // An operator's rule dir judges too, and the report says so.
+    repo.write(
+        "team/t.rego",
+        "package govops.rules.team\nimport rego.v1\n\ndeny contains \"TEAM-1\" if true\n",
+    );
+    let env = new_branch_push(&repo, &head, "main");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let run = repo.govops_env(&["check", "--format", "json", "--policy", "team"], &env);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(run.code(), 1, "{report:#}");
+    assert!(report.to_string().contains("TEAM-1"), "{report:#}");
+    assert_ne!(report["policy"]["source"], "builtin", "{report:#}");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("judged by the built-in policy with the --config and --policy passed"),
+        "{report:#}"
+    );
+    std::fs::remove_file(repo.path().join("team/t.rego")).unwrap();
     // Only the operator takes policy from the change.
     let run = repo.govops(&["check", "--format", "json", "--policy-ref", "worktree"]);
     assert_eq!(run.code(), 0, "{}", run.stdout());
