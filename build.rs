@@ -1,6 +1,8 @@
 //! Embeds the built-in rules: every file under `rules/` becomes a
 //! `(path, contents)` pair in `BUILTIN_RULES`, so the binary carries the
-//! Rego, its tests, the rule docs and the identity table.
+//! Rego, its tests, the rule docs and the identity table; and the identity
+//! table once more as JSON (`identities.json`), which every run reads:
+//! parsing its YAML was a third of loading the policy in a commit-msg hook.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -34,8 +36,18 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
-    std::fs::write(dest, out).unwrap();
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("builtin_rules.rs"), out).unwrap();
+    let table = root.join("rules/ai/identities.yaml");
+    let yaml =
+        std::fs::read_to_string(&table).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
+    let json: serde_json::Value =
+        serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
+    std::fs::write(
+        Path::new(&out_dir).join("identities.json"),
+        json.to_string(),
+    )
+    .unwrap();
     println!("cargo:rerun-if-changed=rules");
 }
 
