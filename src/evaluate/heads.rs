@@ -56,6 +56,15 @@ impl Head {
             && matches!(self.path.last(), Some(Step::Name(n)) if n.starts_with("test_"))
     }
 
+    /// Whether the rule defines something below `root` (a path of names).
+    pub fn is_under(&self, root: &[&str]) -> bool {
+        self.path.len() > root.len()
+            && root
+                .iter()
+                .zip(&self.path)
+                .all(|(r, s)| matches!(s, Step::Name(n) if n == r))
+    }
+
     /// The package's name as it is written, for messages.
     pub fn package(&self) -> String {
         display(&self.path[..self.package_len])
@@ -197,11 +206,7 @@ pub struct Definition {
 pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String> {
     let mut found = FindingSets::default();
     for head in heads {
-        let under_root = head.path.len() > root.len()
-            && root
-                .iter()
-                .zip(&head.path)
-                .all(|(r, s)| matches!(s, Step::Name(n) if n == r));
+        let under_root = head.is_under(root);
         let rule = display(head.own());
         let at = format!("{}:{}", head.file, head.line);
         let misnamed = rule_name(head).filter(|n| is_partial(head) && looks_like_set(n));
@@ -311,11 +316,7 @@ pub fn sets_in_tests(tests: &[crate::policy::RuleFile], root: &[&str]) -> Result
         }
     }
     for head in heads(&mut engine)? {
-        let under_root = head.path.len() > root.len()
-            && root
-                .iter()
-                .zip(&head.path)
-                .all(|(r, s)| matches!(s, Step::Name(n) if n == r));
+        let under_root = head.is_under(root);
         let set = head.own().iter().find_map(|s| match s {
             Step::Name(n) if SETS.contains(&n.as_str()) => Some(n),
             _ => None,
