@@ -447,3 +447,108 @@ fn a_blobless_partial_clone_is_judged() {
     let (_, full) = origin.check_json(&["--base", "main"]);
     assert_eq!(ids(&report), ids(&full), "{report:#}");
 }
+
+/// Reader threads open handles of their own on the repository (with pack
+/// readers of their own): wherever git keeps the objects (loose, packed,
+/// behind `objects/info/alternates`, in a linked worktree's common dir), a
+/// range long enough to be read on every core is judged as the repository
+/// itself judges it.
+#[test]
+fn every_reader_thread_finds_the_objects_wherever_git_keeps_them() {
+    let origin = Repo::gitops();
+    // Past the fan-out thresholds: 80 commits, 70 manifests.
+    for i in 0..80 {
+        let name = format!("svc{:02}", i % 70);
+        let labelled = crate::repo::deployment(&name, "prod");
+        let content = if i % 3 == 0 {
+            UNLABELLED.replace("rogue", &name)
+        } else {
+            labelled.replace("replicas: 1", &format!("replicas: {}", i + 2))
+        };
+        origin.write(&format!("deploy/prod/{name}.yaml"), content);
+        let message = if i % 4 == 0 {
+            format!("Scale {name}\n\nCo-authored-by: Claude <noreply@anthropic.com>\n")
+        } else {
+            format!("Scale {name}")
+        };
+        origin.commit(&message);
+    }
+    let check = |dir: &Path, base: &str| -> serde_json::Value {
+        let run = govops_in(
+            dir,
+            &[
+                "check",
+                "--format",
+                "json",
+                "--now",
+                "2026-11-21T12:00:00Z",
+                "--all-manifests",
+                "--base",
+                base,
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{}: {stderr}", dir.display());
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    // What the findings say, without where the repository is.
+    let verdict = |report: &serde_json::Value| -> Vec<String> {
+        let mut out: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {} {} {}", f["id"], f["file"], f["line"], f["commit"]))
+            .collect();
+        out.sort();
+        out
+    };
+    let loose = check(origin.dir.path(), "main");
+    let expected = verdict(&loose);
+    assert!(
+        ids(&loose).contains(&"GOV-TAG-001".to_string()),
+        "{loose:#}"
+    );
+    assert!(expected.len() > 20, "{expected:#?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let git = |cwd: &Path, args: &[&str]| {
+        let out = git_command(cwd).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let origin_path = origin.dir.path().to_str().unwrap();
+    // Packed: a clone copies the objects into one pack.
+    git(
+        dir.path(),
+        &["clone", "-q", "--no-local", origin_path, "packed"],
+    );
+    // Behind alternates: a shared clone holds no objects of its own.
+    git(
+        dir.path(),
+        &["clone", "-q", "--shared", origin_path, "shared"],
+    );
+    // A linked worktree: its git dir has no objects folder.
+    let worktree = dir.path().join("worktree");
+    git(
+        origin.dir.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            worktree.to_str().unwrap(),
+            "feature",
+        ],
+    );
+    for (clone, base) in [
+        (dir.path().join("packed"), "origin/main"),
+        (dir.path().join("shared"), "origin/main"),
+        (worktree, "main"),
+    ] {
+        let report = check(&clone, base);
+        assert_eq!(verdict(&report), expected, "{}", clone.display());
+    }
+}
