@@ -1,7 +1,7 @@
-//! Embeds the built-in rules: every file under `rules/` becomes a
+//! Embeds the built-in rules: every `.rego` and `.md` file under `rules/` becomes a
 //! `(path, contents)` pair in `BUILTIN_RULES`, so the binary carries the
-//! Rego, its tests, the rule docs and the identity table; and the identity
-//! table once more as JSON (`identities.json`), which every run reads:
+//! Rego, its tests and the rule docs; and the identity table as JSON
+//! (`identities.json`), which every run reads:
 //! parsing its YAML was a third of loading the policy in a commit-msg hook.
 
 use std::fmt::Write;
@@ -25,7 +25,7 @@ fn main() {
         "no built-in rules under {}",
         root.join("rules").display()
     );
-    let mut out = String::from("/// Every file under `rules/`, by path relative to the crate root.\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    let mut out = String::from("/// Every rule and rule document under `rules/`, by path relative to the crate root.\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
     for rel in &files {
         let abs = root.join(rel);
         writeln!(
@@ -43,12 +43,38 @@ fn main() {
         std::fs::read_to_string(&table).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
     let json: serde_json::Value =
         serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
+    // Every value of the table is text. Read untyped, a plain `on`, `no`
+    // or `1.0` would become a boolean or a number here, where the typed
+    // reader it replaced kept the text, and every run would then fail to
+    // read the table: refuse to build one.
+    if let Some((at, value)) = not_text(&json, String::new()) {
+        panic!(
+            "{}: {at} is {value}, not text: quote it (the table's values are all text)",
+            table.display()
+        );
+    }
     std::fs::write(
         Path::new(&out_dir).join("identities.json"),
         json.to_string(),
     )
     .unwrap();
     println!("cargo:rerun-if-changed=rules");
+}
+
+/// The first value of `json` that is neither text nor a list or map of
+/// text, and where it is.
+fn not_text(json: &serde_json::Value, at: String) -> Option<(String, String)> {
+    match json {
+        serde_json::Value::String(_) => None,
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| not_text(v, format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| not_text(v, format!("{at}.{k}"))),
+        other => Some((at, other.to_string())),
+    }
 }
 
 fn collect(dir: &Path, root: &Path, files: &mut Vec<String>) {
@@ -62,7 +88,7 @@ fn collect(dir: &Path, root: &Path, files: &mut Vec<String>) {
             collect(&path, root, files);
         } else if matches!(
             path.extension().and_then(|e| e.to_str()),
-            Some("rego" | "md" | "yaml")
+            Some("rego" | "md")
         ) {
             let rel = path
                 .strip_prefix(root)
