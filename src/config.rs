@@ -899,12 +899,20 @@ fn validate(
             }
         }
     }
-    for (i, dir) in config.policy.iter().enumerate() {
-        if dir.starts_with('/') || dir.split('/').any(|c| c == "..") {
+    for (i, dir) in config.policy.iter_mut().enumerate() {
+        // Normalised (`./policy/` is `policy`): a revision's tree is read by
+        // this path, and GOV-POLICY-001 compares it with changed paths.
+        let parts: Vec<&str> = dir
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        if dir.starts_with('/') || parts.contains(&"..") {
             problems.add(
                 &format!("/policy/{i}"),
                 format!("{dir:?} must be a path inside the repository"),
             );
+        } else {
+            *dir = parts.join("/");
         }
     }
     if let Some(log) = &config.audit.log {

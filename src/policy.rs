@@ -25,9 +25,22 @@ pub struct RuleFile {
 
 impl RuleFile {
     pub fn is_test(&self) -> bool {
-        // Named as `policy_files` takes rule files: any case.
-        self.name.to_ascii_lowercase().ends_with("_test.rego")
+        is_test_file(&self.name)
     }
+
+    /// Whether the gate compiles this file to judge a change: every file of
+    /// the team's, its tests too (as OPA's loader reads a folder, a helper
+    /// kept in a `*_test.rego` file is part of the policy, and a rule file
+    /// may import it), and the built-in rules without theirs.
+    pub fn is_compiled(&self) -> bool {
+        !self.builtin || !self.is_test()
+    }
+}
+
+/// Whether a rule file is a test file: named `*_test.rego`, in any case (as
+/// `policy_files` takes rule files).
+pub fn is_test_file(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with("_test.rego")
 }
 
 /// The policy in force for one run.
@@ -138,7 +151,7 @@ impl PolicyRef {
                 crate::collect::git::short(*oid)
             )),
             PolicyRef::BuiltinOnly if operator => Some(
-                "the range has no base and the judged commit has no parent: its own .govops.yaml is not trusted; judged by the built-in policy with the --config and --policy passed".into(),
+                "the range has no base and the judged commit has no parent: its own .govops.yaml is not trusted; judged by the built-in policy and what the command line passed (--config, --policy)".into(),
             ),
             PolicyRef::BuiltinOnly => Some(
                 "the range has no base and the judged commit has no parent: judged by the built-in policy only (its own .govops.yaml is not trusted; pass --config or --policy-ref to choose)".into(),
@@ -397,9 +410,10 @@ fn read_config(repo: &Repository, snapshot: &Snapshot) -> Result<Option<Vec<u8>>
 }
 
 /// Every `.rego` file below `dir` of a snapshot, tests included, in path
-/// order; and the rule documents (`.md` with front matter) beside them.
+/// order (names compared in lower case, hence the lint allowed); and the rule documents (`.md` with front matter) beside them.
 /// `shown`: the folder the entries' paths are relative to, as messages name
 /// it (a `--policy` dir read from disk), if not the snapshot's root.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
 fn policy_files(
     repo: &Repository,
     snapshot: &Snapshot,
@@ -412,12 +426,18 @@ fn policy_files(
         Some(dir) => dir.join(path).display().to_string(),
         None => path.to_string(),
     };
-    for entry in snapshot.list(repo, dir)? {
-        let extension = Path::new(&entry.path)
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    for entry in snapshot.list_with_submodules(repo, dir)? {
+        let lower = entry.path.to_ascii_lowercase();
+        // A submodule's rules are another repository's, absent from the
+        // revision's tree: passed over, they would be out of the gate.
+        if entry.kind == EntryKind::Gitlink {
+            return Err(Error::io(
+                named(&entry.path),
+                "a policy dir holds a submodule; govops reads policy only from files the revision holds (commit the rule files themselves)",
+            ));
+        }
         // A rule's document; one behind a link is not read.
-        if extension.as_deref() == Some("md") {
+        if lower.ends_with(".md") {
             if entry.kind != EntryKind::Symlink {
                 if let Some(bytes) = snapshot.read(repo, &entry.path)? {
                     let text = String::from_utf8_lossy(&bytes);
@@ -426,18 +446,24 @@ fn policy_files(
             }
             continue;
         }
-        // A link is not followed, and not passed over either: a link to a
-        // folder of shared rules would take every rule in it out of the
-        // gate without a word.
+        // `.rego` in any case, and a file named `.rego` alone: OPA reads
+        // every name that ends so (in lower case), and `x.REGO` means to be
+        // read, not passed over.
+        let rule_file = lower.ends_with(".rego");
+        // A link is not followed, and not passed over either when it could
+        // hide a rule: one to a folder of shared rules would take every rule
+        // in it out of the gate without a word. A link to a file that is no
+        // rule file (a LICENSE, test data) is left alone.
         if entry.kind == EntryKind::Symlink {
-            return Err(Error::io(
-                named(&entry.path),
-                "a policy dir holds a symbolic link; govops does not follow links (commit the rule files themselves)",
-            ));
+            if rule_file || !links_to_other_file(repo, snapshot, &entry.path)? {
+                return Err(Error::io(
+                    named(&entry.path),
+                    "a policy dir holds a symbolic link to a rule file or a folder; govops does not follow links (commit the rule files themselves)",
+                ));
+            }
+            continue;
         }
-        // `.rego` in any case: OPA reads only the lower case, but a rule
-        // file named `x.REGO` means to be read, not passed over.
-        if extension.as_deref() != Some("rego") {
+        if !rule_file {
             continue;
         }
         let Some(bytes) = snapshot.read(repo, &entry.path)? else {
@@ -453,6 +479,52 @@ fn policy_files(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((out, docs))
+}
+
+/// Whether the link at `path` of a snapshot points to a regular file that
+/// is no rule file (`.rego` in any case): in a revision, resolved within its
+/// tree, never outside it and not through another link; on disk (a folder
+/// read from the disk), as the file system resolves it.
+fn links_to_other_file(repo: &Repository, snapshot: &Snapshot, path: &str) -> Result<bool> {
+    if let Snapshot::Worktree(root) = snapshot {
+        let link = root.join(crate::repo_path::to_path(path));
+        let is_file = std::fs::metadata(&link).is_ok_and(|m| m.is_file());
+        let target = std::fs::canonicalize(&link).ok();
+        let named_rule = target.as_ref().and_then(|t| t.file_name()).is_none_or(|n| {
+            n.to_string_lossy().to_ascii_lowercase().ends_with(".rego")
+        });
+        return Ok(is_file && !named_rule);
+    }
+    let target = match snapshot.read(repo, path)? {
+        Some(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => return Ok(false),
+        },
+        None => return Ok(false),
+    };
+    if target.starts_with('/') {
+        return Ok(false);
+    }
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Ok(false);
+                }
+            }
+            name => parts.push(name),
+        }
+    }
+    let resolved = parts.join("/");
+    if resolved.to_ascii_lowercase().ends_with(".rego") {
+        return Ok(false);
+    }
+    Ok(snapshot
+        .stat(repo, &resolved)?
+        .is_some_and(|stat| !stat.symlink))
 }
 
 pub fn hex(bytes: &[u8]) -> String {

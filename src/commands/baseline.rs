@@ -71,7 +71,7 @@ pub fn run(global: &Global, args: &BaselineArgs) -> Result<Exit> {
     let rules: Vec<_> = policy
         .rules
         .iter()
-        .filter(|r| !r.is_test())
+        .filter(|r| r.is_compiled())
         .cloned()
         .collect();
     let mut evaluator = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)?;

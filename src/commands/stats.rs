@@ -165,7 +165,7 @@ fn policy_view(
     let rules: Vec<_> = policy
         .rules
         .iter()
-        .filter(|r| !r.is_test())
+        .filter(|r| r.is_compiled())
         .cloned()
         .collect();
     let raw =

@@ -39,7 +39,12 @@ pub struct Head {
     /// How many of `path`'s steps are the package's.
     pub package_len: usize,
     pub kind: Kind,
+    /// A value rule whose value is written as a scalar (`warn := "warn"`,
+    /// or none: `x if { ... }` is `true`): it cannot hold findings.
+    pub scalar: bool,
     pub file: String,
+    /// Whether `file` is a test file (`*_test.rego`).
+    pub in_test_file: bool,
     pub line: u32,
 }
 
@@ -51,7 +56,7 @@ impl Head {
 
     /// Whether this is a test as `opa test` runs them: a rule named `test_*`
     /// with a value of its own (not a function, no computed key).
-    pub fn is_test(&self) -> bool {
+    pub fn is_test_rule(&self) -> bool {
         self.kind == Kind::Value
             && matches!(self.path.last(), Some(Step::Name(n)) if n.starts_with("test_"))
     }
@@ -82,16 +87,24 @@ pub fn heads(engine: &mut Engine) -> Result<Vec<Head>, String> {
         let mut package = Vec::new();
         steps(&module.package.refr, &mut package)
             .map_err(|why| format!("{file}: its package name {why}"))?;
+        let in_test_file = crate::policy::is_test_file(&file);
         for rule in &module.policy {
-            let (refr, kind, line) = match &**rule {
+            let (refr, kind, scalar, line) = match &**rule {
                 Rule::Spec { head, span, .. } => match head {
                     // Rego v0's `name[x] { ... }` is a set too: regorus
                     // reads it as `name contains x`, the key out of the path.
-                    RuleHead::Set { refr, .. } => (refr, Kind::Set, span.line),
-                    RuleHead::Compr { refr, .. } => (refr, Kind::Value, span.line),
-                    RuleHead::Func { refr, .. } => (refr, Kind::Function, span.line),
+                    RuleHead::Set { refr, .. } => (refr, Kind::Set, false, span.line),
+                    RuleHead::Compr { refr, assign, .. } => (
+                        refr,
+                        Kind::Value,
+                        assign.as_ref().is_none_or(|a| is_scalar(&a.value)),
+                        span.line,
+                    ),
+                    RuleHead::Func { refr, .. } => (refr, Kind::Function, false, span.line),
                 },
-                Rule::Default { refr, span, .. } => (refr, Kind::Value, span.line),
+                Rule::Default {
+                    refr, value, span, ..
+                } => (refr, Kind::Value, is_scalar(value), span.line),
             };
             let mut path = package.clone();
             steps(refr, &mut path).map_err(|why| format!("{file}:{line}: a rule's name {why}"))?;
@@ -99,12 +112,27 @@ pub fn heads(engine: &mut Engine) -> Result<Vec<Head>, String> {
                 path,
                 package_len: package.len(),
                 kind,
+                scalar,
                 file: file.clone(),
+                in_test_file,
                 line,
             });
         }
     }
     Ok(out)
+}
+
+/// Whether an expression is a scalar written out: text, a number, a
+/// boolean or null.
+fn is_scalar(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::String { .. }
+            | Expr::RawString { .. }
+            | Expr::Number { .. }
+            | Expr::Bool { .. }
+            | Expr::Null { .. }
+    )
 }
 
 /// The steps of a reference such as `a.b["c"][x]`, appended to `out`.
@@ -197,88 +225,111 @@ pub struct Definition {
 /// - a function named as a set (`deny(x) := ...`): never a document;
 /// - a set defined from above the root (`package govops` with
 ///   `rules.team.deny`);
-/// - a set named like a finding set (`looks_like_set`: conftest's and
-///   Gatekeeper's `deny`, `warn`, `violation`, `deny_*` ..., and near
-///   misses such as `Deny` or `warnings`) in a package outside the root, as
-///   in conftest's `package main` or a typo of the root's name, or under
-///   the root by any name but the three;
+/// - a rule that may hold many values (a set, an object by computed keys,
+///   a value that is not a scalar) named like a finding set
+///   (`looks_like_set`: conftest's and Gatekeeper's `deny`, `warn`,
+///   `violation`, `deny_*` ..., and near misses such as `Deny` or
+///   `warnings`) in a package outside the root, as in conftest's
+///   `package main` or a typo of the root's name, or under the root by any
+///   name but the three;
 /// - an owner too long for the query that asks for it.
+///
+/// Test files (`*_test.rego`) are compiled with the rules, as OPA's loader
+/// reads a folder: a finding set under the root there is judged like any
+/// other, and nothing else in them is refused (a test's helper function
+/// named `deny`, its `deny_cases` fixtures).
 pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String> {
     let mut found = FindingSets::default();
     for head in heads {
-        let under_root = head.is_under(root);
-        let rule = display(head.own());
-        let at = format!("{}:{}", head.file, head.line);
-        let misnamed = rule_name(head).filter(|n| is_partial(head) && looks_like_set(n));
-        if !under_root {
-            if let Some(name) = misnamed {
-                return Err(format!(
-                    "{at}: package {} defines `{name}`, but only packages under {} are judged, so it could never report; nothing was judged. Name the package `{}.<name>` (in a helper library, name the set so that it does not read as a finding set)",
-                    head.package(),
-                    root.join("."),
-                    root.join("."),
-                ));
+        match judge(head, root) {
+            Ok(Some(definition)) => {
+                found.owners.push(definition.owner.clone());
+                found.definitions.push(definition);
             }
-            continue;
+            Ok(None) => {}
+            Err(_) if head.in_test_file => {}
+            Err(e) => return Err(e),
         }
-        let set = head.path[root.len()..]
-            .iter()
-            .position(|s| matches!(s, Step::Name(n) if SETS.contains(&n.as_str())))
-            .map(|i| i + root.len());
-        let Some(i) = set else {
-            if misnamed.is_some() {
-                return Err(format!(
-                    "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper set may not be named like one)",
-                    head.package(),
-                ));
-            }
-            continue;
-        };
-        let set = SETS
-            .into_iter()
-            .find(|s| head.path[i] == Step::Name((*s).to_string()))
-            .expect("found by name");
-        if head.path[..i].contains(&Step::Computed) {
-            return Err(format!(
-                "{at}: the rule `{rule}` defines `{set}` under a key computed at evaluation, so the gate cannot ask for it and it could never report; nothing was judged. Define `{set}` in a package of its own"
-            ));
-        }
-        if head.kind == Kind::Function {
-            return Err(format!(
-                "{at}: the rule `{rule}` of package {} is a function, not a set of findings, so it could never report; nothing was judged. Declare it `{set} contains f if {{ ... }}`",
-                head.package(),
-            ));
-        }
-        if head.package_len < root.len() {
-            // regorus 0.14 evaluates such a rule in some query orders and
-            // not in others (`data.govops.rules.x` is undefined after two
-            // other packages under the root): refused, not trusted.
-            return Err(format!(
-                "{at}: package {} defines `{set}` under {}, which the gate does not evaluate reliably; nothing was judged. Define it in a package under {} (`package {}.<name>`)",
-                head.package(),
-                root.join("."),
-                root.join("."),
-                root.join("."),
-            ));
-        }
-        let owner = display(&head.path[..i]);
-        if owner.len() > MAX_OWNER {
-            return Err(format!(
-                "{at}: the package name is {} characters long; the gate asks for each package's findings in one query line, which regorus limits to 1,024 characters. Use a name under {MAX_OWNER} characters",
-                owner.len()
-            ));
-        }
-        found.definitions.push(Definition {
-            owner: owner.clone(),
-            set,
-            file: head.file.clone(),
-            line: head.line,
-        });
-        found.owners.push(owner);
     }
     found.owners.sort();
     found.owners.dedup();
     Ok(found)
+}
+
+/// The finding set `head` defines, if it defines one the gate judges, or
+/// why it would never report (`finding_sets`).
+fn judge(head: &Head, root: &[&str]) -> Result<Option<Definition>, String> {
+    let under_root = head.is_under(root);
+    let rule = display(head.own());
+    let at = format!("{}:{}", head.file, head.line);
+    let misnamed = rule_name(head).filter(|n| may_collect(head) && looks_like_set(n));
+    if !under_root {
+        return match misnamed {
+            Some(name) => Err(format!(
+                "{at}: package {} defines `{name}`, but only packages under {} are judged, so it could never report; nothing was judged. Name the package `{}.<name>` (in a helper library, name the set so that it does not read as a finding set)",
+                head.package(),
+                root.join("."),
+                root.join("."),
+            )),
+            None => Ok(None),
+        };
+    }
+    // The set is one of the rule's own steps (below the root): a package
+    // named `govops.rules.review` is a package like any other.
+    let start = head.package_len.max(root.len());
+    let set = head.path[start..]
+        .iter()
+        .position(|s| matches!(s, Step::Name(n) if SETS.contains(&n.as_str())))
+        .map(|i| i + start);
+    let Some(i) = set else {
+        return match misnamed {
+            Some(_) => Err(format!(
+                "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper set may not be named like one)",
+                head.package(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let set = SETS
+        .into_iter()
+        .find(|s| head.path[i] == Step::Name((*s).to_string()))
+        .expect("found by name");
+    if head.path[..i].contains(&Step::Computed) {
+        return Err(format!(
+            "{at}: the rule `{rule}` defines `{set}` under a key computed at evaluation, so the gate cannot ask for it and it could never report; nothing was judged. Define `{set}` in a package of its own"
+        ));
+    }
+    if head.kind == Kind::Function {
+        return Err(format!(
+            "{at}: the rule `{rule}` of package {} is a function, not a set of findings, so it could never report; nothing was judged. Declare it `{set} contains f if {{ ... }}`",
+            head.package(),
+        ));
+    }
+    if head.package_len < root.len() {
+        // regorus 0.14 evaluates such a rule in some query orders and
+        // not in others (`data.govops.rules.x` is undefined after two
+        // other packages under the root): refused, not trusted.
+        return Err(format!(
+            "{at}: package {} defines `{set}` under {}, which the gate does not evaluate reliably; nothing was judged. Define it in a package under {} (`package {}.<name>`)",
+            head.package(),
+            root.join("."),
+            root.join("."),
+            root.join("."),
+        ));
+    }
+    let owner = display(&head.path[..i]);
+    if owner.len() > MAX_OWNER {
+        return Err(format!(
+            "{at}: the package name is {} characters long; the gate asks for each package's findings in one query line, which regorus limits to 1,024 characters. Use a name under {MAX_OWNER} characters",
+            owner.len()
+        ));
+    }
+    Ok(Some(Definition {
+        owner,
+        set,
+        file: head.file.clone(),
+        line: head.line,
+    }))
 }
 
 /// The last name of a rule's own path before any computed key: `deny_x`
@@ -294,43 +345,15 @@ fn rule_name(head: &Head) -> Option<&str> {
         })
 }
 
-/// Whether a rule collects many values: a set, or an object by computed
-/// keys (conftest's `deny[msg] if` in Rego v1).
-fn is_partial(head: &Head) -> bool {
-    head.kind == Kind::Set || head.own().contains(&Step::Computed)
-}
-
-/// Finding sets defined in test files, which the gate never reads: a rule
-/// kept beside its test in `x_test.rego` would pass `govops test` and never
-/// judge a change. A test file that does not compile is `govops test`'s to
-/// report.
-pub fn sets_in_tests(tests: &[crate::policy::RuleFile], root: &[&str]) -> Result<(), String> {
-    let mut engine = Engine::new();
-    engine.set_rego_v0(false);
-    for test in tests {
-        if engine
-            .add_policy(test.name.clone(), test.text.clone())
-            .is_err()
-        {
-            continue;
-        }
+/// Whether a rule may hold many values: a set, an object by computed keys
+/// (conftest's `deny[msg] if` in Rego v1), or a value that is not written
+/// as a scalar (`deny := {f | ...}`).
+fn may_collect(head: &Head) -> bool {
+    match head.kind {
+        Kind::Set => true,
+        Kind::Value => !head.scalar || head.own().contains(&Step::Computed),
+        Kind::Function => false,
     }
-    for head in heads(&mut engine)? {
-        let under_root = head.is_under(root);
-        let set = head.own().iter().find_map(|s| match s {
-            Step::Name(n) if SETS.contains(&n.as_str()) => Some(n),
-            _ => None,
-        });
-        if let Some(set) = set.filter(|_| under_root) {
-            return Err(format!(
-                "{}:{}: a test file defines `{set}` of package {}, but the gate reads no test file (`*_test.rego`), so it could never report; nothing was judged. Move the rule to a file of its own",
-                head.file,
-                head.line,
-                head.package(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The longest owner the query line of `Evaluator::finding_sets` has room
@@ -365,10 +388,15 @@ mod tests {
 
     /// The finding sets of one Rego file, or why it stops the gate.
     fn sets_of(rego: &str) -> Result<FindingSets, String> {
+        sets_in("t.rego", rego)
+    }
+
+    /// `sets_of`, for a file named `name`.
+    fn sets_in(name: &str, rego: &str) -> Result<FindingSets, String> {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
         engine
-            .add_policy("t.rego".into(), rego.into())
+            .add_policy(name.into(), rego.into())
             .map_err(|e| format!("does not compile: {e}"))?;
         finding_sets(&heads(&mut engine)?, &["govops", "rules"])
     }
@@ -424,13 +452,28 @@ mod tests {
                 "package govops.rules.team\ndefault warn := {}",
                 "govops.rules.team",
             ),
+            // A package named like a set is a package like any other.
+            (
+                "package govops.rules.review\ndeny contains f {BODY}",
+                "govops.rules.review",
+            ),
+            (
+                "package govops.rules.warn.images\ndeny contains f {BODY}",
+                "govops.rules.warn.images",
+            ),
+            // Conftest's value form under the root, by its exact name.
+            (
+                "package govops.rules.team\ndeny := {f | some m in input.manifests; f := m.name}",
+                "govops.rules.team",
+            ),
         ] {
             let rego = rego.replace("{BODY}", BODY);
             assert_eq!(owners(&rego), vec![owner.to_string()], "{rego}");
         }
         // Helpers, and rules that are no finding sets, are not asked for.
         for rego in [
-            "package govops.rules.team\ndeny_list := {\"a\"}\nwarned := 1",
+            "package govops.rules.team\ndeny_threshold := 3\nwarned := 1",
+            "package govops.rules.review\nallowed := {\"a\"}",
             "package lib\nallowed := {\"a\"}\nreviewers contains x if { x := 1 }",
             // A helper library's functions, constants and values.
             "package lib\ndeny(msg) := {\"message\": msg}\nwarn := \"warn\"\nreview.min_approvals := 2",
@@ -440,37 +483,28 @@ mod tests {
         }
     }
 
-    /// A finding set in a test file is never read by the gate.
+    /// A test file is compiled with the rules: its finding sets under the
+    /// root are judged like any other; nothing else in it is refused.
     #[test]
-    fn a_finding_set_in_a_test_file_is_an_error() {
-        let file = |text: &str| crate::policy::RuleFile {
-            name: "team/t_test.rego".into(),
-            text: text.into(),
-            builtin: false,
-        };
-        let root = ["govops", "rules"];
-        let err = super::sets_in_tests(
-            &[file(
-                &format!("package govops.rules.team\n\ntest_a if true\n  deny contains f {BODY}")
-                    .replace("{BODY}", BODY),
-            )],
-            &root,
-        )
-        .unwrap_err();
-        assert!(
-            err.starts_with(
-                "team/t_test.rego:4: a test file defines `deny` of package govops.rules.team"
-            ),
-            "{err}"
+    fn a_test_file_is_policy_but_never_refused() {
+        let rego = format!("package govops.rules.team\n\ntest_a if true\n  deny contains f {BODY}")
+            .replace("{BODY}", BODY);
+        assert_eq!(
+            sets_in("team/t_test.rego", &rego).unwrap().owners,
+            vec!["govops.rules.team".to_string()]
         );
-        // Tests, mocks named otherwise, and a package outside the root are
-        // fine; so is a file that does not compile (`govops test` says so).
-        for text in [
-            "package govops.rules.team_test\ntest_a if { count(data.govops.rules.team.deny) == 0 }",
-            "package lib_test\ndeny contains 1 if true",
-            "package govops.rules.team\ndeny contains {",
+        // A test, a test's helper function named `deny`, fixtures named
+        // like sets, and a set outside the root: the last three stop the
+        // gate in a rule file, never in a test file.
+        for (text, in_rule_file) in [
+            ("package govops.rules.team_test\ntest_a if { count(data.govops.rules.team.deny) == 0 }", true),
+            ("package govops.rules.team_test\ndeny(inp) := d if { d := data.govops.rules.team.deny with input as inp }", false),
+            ("package govops.rules.team_test\ndeny_cases := [{\"x\": 1}]", false),
+            ("package lib_test\ndeny contains 1 if true", false),
         ] {
-            assert_eq!(super::sets_in_tests(&[file(text)], &root), Ok(()), "{text}");
+            let sets = sets_in("team/T_TEST.rego", text).unwrap();
+            assert!(sets.owners.is_empty(), "{text}");
+            assert_eq!(sets_in("team/t.rego", text).is_ok(), in_rule_file, "{text}");
         }
     }
 
@@ -496,6 +530,13 @@ mod tests {
             ("package govops.rules\na[x].deny contains f if { x := \"k\"; f := x }", "t.rego:2: the rule `a[_].deny` defines `deny` under a key computed"),
             ("package govops\nrules.team.deny contains f {BODY}", "t.rego:2: package govops defines `deny` under govops.rules, which the gate does not"),
             ("package govops.rules.team\ndeny(x) := x", "t.rego:2: the rule `deny` of package govops.rules.team is a function"),
+            // The value form of a set, outside the root or by a near name.
+            ("package main\ndeny := {f | some m in input.manifests; f := m.name}", "t.rego:2: package main defines `deny`"),
+            ("package govops.rule.team\nwarn := [f | some m in input.manifests; f := m.name]", "package govops.rule.team defines `warn`"),
+            ("package main\ndefault violation := set()", "package main defines `violation`"),
+            ("package govops.rules.team\nwarnings := {f | some m in input.manifests; f := m.name}", "the rule `warnings`"),
+            ("package govops.rules.team\nDeny := {f | some m in input.manifests; f := m.name}", "the rule `Deny`"),
+            ("package govops.rules.team\ndeny_list := {\"a\"}", "the rule `deny_list`"),
         ] {
             let rego = rego.replace("{BODY}", BODY);
             match sets_of(&rego) {

@@ -38,22 +38,6 @@ fn is_timeout(e: &impl std::fmt::Display) -> bool {
     e.to_string().contains("exceeded time limit")
 }
 
-/// What stops a policy from judging that its compiled rules do not show:
-/// a finding set in a team's test file, which the gate never reads (the
-/// built-in tests are checked by the test suite).
-fn refusal(policy: &Policy) -> Result<()> {
-    let tests: Vec<RuleFile> = policy
-        .rules
-        .iter()
-        .filter(|r| r.is_test() && !r.builtin)
-        .cloned()
-        .collect();
-    if tests.is_empty() {
-        return Ok(());
-    }
-    heads::sets_in_tests(&tests, &ROOT).map_err(Error::Rego)
-}
-
 /// Whether a rule file can find anything under `config`. The opt-in
 /// families (telemetry, models) judge nothing while they are disabled:
 /// every rule of theirs starts from a list that is empty then. They are not
@@ -119,8 +103,6 @@ pub struct Compiling {
     /// Their compile when started early (`start_on_demand`), and which of
     /// them it compiles.
     apart: Option<(Task<Result<Evaluator>>, Vec<RuleFile>)>,
-    /// Why the policy cannot judge, found before the compile (`refusal`).
-    refused: Option<Error>,
 }
 
 impl Compiling {
@@ -149,9 +131,6 @@ impl Compiling {
     }
 
     fn join_for(self, has: impl Fn(StartsFrom) -> bool) -> Result<Evaluator> {
-        if let Some(refused) = self.refused {
-            return Err(refused);
-        }
         let mut evaluator = self.task.join()??;
         evaluator.set_timeout(self.timeout);
         let wanted: Vec<RuleFile> = self
@@ -191,18 +170,16 @@ impl Evaluator {
         let rules: Vec<RuleFile> = policy
             .rules
             .iter()
-            .filter(|r| !r.is_test() && in_force(r, config))
+            .filter(|r| r.is_compiled() && in_force(r, config))
             .cloned()
             .collect();
         let timeout = policy.config.config.limits.eval_timeout_ms;
-        let refused = refusal(policy).err();
         if let Some(ahead) = ahead.filter(|a| a.rules == rules) {
             return Compiling {
                 task: ahead.task,
                 timeout,
                 on_demand: ahead.on_demand,
                 apart: None,
-                refused,
             };
         }
         Compiling {
@@ -210,7 +187,6 @@ impl Evaluator {
             timeout,
             on_demand: Vec::new(),
             apart: None,
-            refused,
         }
     }
 
@@ -221,7 +197,7 @@ impl Evaluator {
         let defaults = crate::config::Config::default();
         let rules: Vec<RuleFile> = crate::policy::builtin_rules()
             .into_iter()
-            .filter(|r| !r.is_test() && in_force(r, &defaults))
+            .filter(|r| r.is_compiled() && in_force(r, &defaults))
             .collect();
         let default = defaults.limits.eval_timeout_ms;
         let (on_demand, every_change): (Vec<RuleFile>, Vec<RuleFile>) = rules
@@ -270,15 +246,7 @@ impl Evaluator {
                 .add_policy(rule.name.clone(), rule.text.clone())
                 .map_err(|e| Error::Rego(format!("invalid Rego in {}: {e}", rule.name)))?;
         }
-        // A test file's rules are not the gate's (`govops test` compiles
-        // them with the rules they test).
-        let tests: Vec<&str> = rules
-            .iter()
-            .filter(|r| r.is_test())
-            .map(|r| r.name.as_str())
-            .collect();
-        let mut heads = heads::heads(&mut engine).map_err(Error::Rego)?;
-        heads.retain(|h| !tests.contains(&h.file.as_str()));
+        let heads = heads::heads(&mut engine).map_err(Error::Rego)?;
         let sets = heads::finding_sets(&heads, &ROOT).map_err(Error::Rego)?;
         Ok(Evaluator {
             engine,
@@ -876,12 +844,12 @@ pub fn policy_problems(policy: &Policy) -> Vec<Error> {
     let rules: Vec<RuleFile> = policy
         .rules
         .iter()
-        .filter(|r| !r.is_test())
+        .filter(|r| r.is_compiled())
         .cloned()
         .collect();
     let compiled = Evaluator::new(&rules, policy.config.config.limits.eval_timeout_ms)
         .and_then(|mut evaluator| evaluator.prepare());
-    [policy.check_rule_references(), refusal(policy), compiled]
+    [policy.check_rule_references(), compiled]
         .into_iter()
         .filter_map(std::result::Result::err)
         .collect()
@@ -945,7 +913,6 @@ mod tests {
             timeout: 60_000,
             on_demand: ahead.on_demand,
             apart: None,
-            refused: None,
         };
         if let Some(guess) = guess {
             compiling.start_on_demand(guess);

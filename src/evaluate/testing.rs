@@ -52,7 +52,7 @@ pub fn run(
     let mut outcomes: Vec<Outcome> = Vec::new();
     for file in files.iter().filter(|f| f.is_test()) {
         for head in heads.iter().filter(|h| h.file == file.name) {
-            if !head.is_test() {
+            if !head.is_test_rule() {
                 continue;
             }
             let rule = format!("data.{}", super::heads::display(&head.path));
@@ -82,7 +82,7 @@ pub fn run(
     for f in report
         .files
         .iter()
-        .filter(|f| !f.path.ends_with("_test.rego"))
+        .filter(|f| !crate::policy::is_test_file(&f.path))
     {
         reached.insert(
             f.path.clone(),

@@ -190,66 +190,161 @@ fn finding_sets_are_judged_wherever_rego_defines_them() {
     }
 }
 
-/// Every rule file the gate would pass over without a word is refused or
-/// read: a linked folder of shared rules, a rule kept in a test file, a
-/// file named `.REGO`. In the worktree (`--policy`) and from a committed
-/// config alike.
+/// The team's rule that every case below holds somewhere.
+const TEAM_RULE: &str =
+    "package govops.rules.team\nimport rego.v1\n\ndeny contains \"TEAM-1\" if true\n";
+
+/// What a policy dir holds in one case: files, links (path, target) and
+/// submodules, all relative to the repository.
+#[derive(Default)]
+struct PolicyDir {
+    files: Vec<(&'static str, String)>,
+    links: Vec<(&'static str, &'static str)>,
+    submodules: Vec<&'static str>,
+}
+
+/// Judge a change with the policy dir `team` holding `dir`, read from disk
+/// (`--policy team`) or from the base revision (a committed config naming
+/// it `./team/`): the exit code and what the run printed.
+fn judged_with(dir: &PolicyDir, from_base: bool) -> (i32, String) {
+    let repo = Repo::new();
+    repo.write("README.md", "# service\n");
+    repo.write("team/ok.rego", "package govops.rules.ok\nimport rego.v1\n");
+    for (path, text) in &dir.files {
+        repo.write(path, text);
+    }
+    for (path, target) in &dir.links {
+        std::os::unix::fs::symlink(target, repo.path().join(path)).unwrap();
+    }
+    for path in &dir.submodules {
+        if from_base {
+            // A gitlink, as `git submodule add` leaves it in the tree.
+            // (An empty folder, as an unpopulated submodule leaves it, so
+            // that `git add -A` keeps the gitlink.)
+            std::fs::create_dir_all(repo.path().join(path)).unwrap();
+            let head = repo.commit("Before the submodule");
+            repo.git(&[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{head},{path}"),
+            ]);
+        } else {
+            // A submodule's checkout: a folder with its own `.git`.
+            repo.write(
+                &format!("{path}/.git"),
+                "gitdir: ../../.git/modules/shared\n",
+            );
+            repo.write(&format!("{path}/shared.rego"), TEAM_RULE);
+        }
+    }
+    let run = if from_base {
+        repo.write(".govops.yaml", "version: 1\npolicy: [./team/]\n");
+        repo.commit("Policy");
+        repo.git(&["checkout", "-q", "-b", "feature"]);
+        repo.write("notes.txt", "x\n");
+        repo.commit("A change");
+        repo.govops(&["check", "--base", "main"])
+    } else {
+        repo.commit("A service");
+        repo.govops(&["check", "--policy", "team"])
+    };
+    (run.code(), format!("{}{}", run.stdout(), run.stderr()))
+}
+
+/// Every rule file a policy dir holds is judged, or the check stops naming
+/// it: a linked folder of shared rules, a submodule, a rule or a helper kept
+/// in a test file, `x.REGO`, a file named `.rego`. From the disk
+/// (`--policy`) and from the base revision alike.
 #[test]
 fn no_rule_file_is_passed_over_silently() {
-    let repo = Repo::gitops();
-    repo.write(
-        "deploy/dev/x.yaml",
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n",
-    );
-    let rule = "package govops.rules.team\nimport rego.v1\n\ndeny contains \"TEAM-1\" if true\n";
-    repo.write(
-        "team/ok.rego",
-        "package govops.rules.team\nimport rego.v1\n",
-    );
-    repo.commit("A service and an empty rule");
-    let shared = tempfile::tempdir().unwrap();
-    std::fs::write(shared.path().join("shared.rego"), rule).unwrap();
-    std::os::unix::fs::symlink(shared.path(), repo.path().join("team/shared")).unwrap();
-    let run = repo.govops(&["check", "--policy", "team"]);
-    assert_eq!(run.code(), 2, "{}", run.stdout());
-    assert!(
-        run.stderr().contains("team/shared") && run.stderr().contains("symbolic link"),
-        "{}",
-        run.stderr()
-    );
-    std::fs::remove_file(repo.path().join("team/shared")).unwrap();
-
-    repo.write("team/kept_test.rego", format!("{rule}\ntest_it if true\n"));
-    for args in [&["check", "--policy", "team"][..], &["config", "validate"]] {
-        if args[0] == "config" {
-            repo.write(".govops.yaml", "version: 1\npolicy: [team]\n");
+    let judged = |dir: PolicyDir| -> Vec<(String, bool)> {
+        [false, true]
+            .into_iter()
+            .map(|from_base| {
+                let (code, out) = judged_with(&dir, from_base);
+                let ok = code == 1 && out.contains("TEAM-1");
+                (format!("from_base={from_base}: exit {code}: {out}"), ok)
+            })
+            .collect()
+    };
+    let refused = |dir: PolicyDir, what: &str| {
+        for from_base in [false, true] {
+            let (code, out) = judged_with(&dir, from_base);
+            assert_eq!(code, 2, "from_base={from_base}: {out}");
+            assert!(out.contains(what), "from_base={from_base}: {out}");
         }
-        let run = repo.govops(args);
-        // `config validate` answers "is it valid?" with exit 1.
-        let code = if args[0] == "config" { 1 } else { 2 };
-        assert_eq!(run.code(), code, "{args:?}: {}", run.stdout());
-        assert!(
-            format!("{}{}", run.stdout(), run.stderr()).contains(
-                "team/kept_test.rego:4: a test file defines `deny` of package govops.rules.team, but the gate reads no test file"
-            ),
-            "{args:?}: {} {}",
-            run.stdout(),
-            run.stderr()
-        );
-    }
-    std::fs::remove_file(repo.path().join("team/kept_test.rego")).unwrap();
-
-    repo.write("team/upper.REGO", rule);
-    let (code, report) = repo.check_json(&["--policy", "team"]);
-    assert_eq!(code, 1, "{report}");
-    assert!(
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["message"] == "TEAM-1"),
-        "{report}"
+    };
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(shared.path().join("shared.rego"), TEAM_RULE).unwrap();
+    refused(
+        PolicyDir {
+            files: vec![("lib/shared.rego", TEAM_RULE.into())],
+            links: vec![("team/shared", "../lib")],
+            ..PolicyDir::default()
+        },
+        "team/shared",
     );
+    refused(
+        PolicyDir {
+            files: vec![("notes.md", "# notes\n".into())],
+            links: vec![("team/link.rego", "../notes.md")],
+            ..PolicyDir::default()
+        },
+        "symbolic link",
+    );
+    refused(
+        PolicyDir {
+            submodules: vec!["team/shared"],
+            ..PolicyDir::default()
+        },
+        "submodule",
+    );
+    for (case, dir) in [
+        (
+            "a rule in a test file",
+            PolicyDir {
+                files: vec![("team/kept_test.rego", format!("{TEAM_RULE}\ntest_it if true\n"))],
+                ..PolicyDir::default()
+            },
+        ),
+        (
+            "a helper in a test file",
+            PolicyDir {
+                files: vec![
+                    ("team/lib_test.rego", "package govops.lib\nimport rego.v1\nfindings contains \"TEAM-1\" if true\ntest_it if true\n".into()),
+                    ("team/team.rego", "package govops.rules.team\nimport rego.v1\nimport data.govops.lib\ndeny contains f if { some f in lib.findings }\n".into()),
+                ],
+                ..PolicyDir::default()
+            },
+        ),
+        (
+            "x.REGO",
+            PolicyDir {
+                files: vec![("team/upper.REGO", TEAM_RULE.into())],
+                ..PolicyDir::default()
+            },
+        ),
+        (
+            "a file named .rego",
+            PolicyDir {
+                files: vec![("team/x/.rego", TEAM_RULE.into())],
+                ..PolicyDir::default()
+            },
+        ),
+        (
+            "a rule beside a link to a file that is no rule",
+            PolicyDir {
+                files: vec![("team/team.rego", TEAM_RULE.into())],
+                links: vec![("team/README.md", "../README.md"), ("team/LICENSE", "../README.md")],
+                ..PolicyDir::default()
+            },
+        ),
+    ] {
+        for (run, ok) in judged(dir) {
+            assert!(ok, "{case}: {run}");
+        }
+    }
 }
 
 #[test]

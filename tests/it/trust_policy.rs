@@ -150,7 +150,7 @@ fn a_root_commit_is_judged_by_the_builtin_policy() {
     assert!(
         report["notes"]
             .to_string()
-            .contains("judged by the built-in policy with the --config and --policy passed"),
+            .contains("judged by the built-in policy and what the command line passed (--config, --policy)"),
         "{report:#}"
     );
     std::fs::remove_file(repo.path().join("team/t.rego")).unwrap();

@@ -41,15 +41,19 @@ pub enum EntryKind {
     File,
     /// Never followed: a link can point out of the repository.
     Symlink,
+    /// A submodule: its files are another repository's. Listed only by
+    /// `list_with_submodules`.
+    Gitlink,
 }
 
 impl EntryKind {
-    /// Gitlinks (submodules) and folders hold no file of this repository.
+    /// Folders hold no file of their own.
     fn of(t: EntryType) -> Option<EntryKind> {
         match t {
             EntryType::File => Some(EntryKind::File),
             EntryType::Symlink => Some(EntryKind::Symlink),
-            EntryType::Tree | EntryType::Gitlink => None,
+            EntryType::Gitlink => Some(EntryKind::Gitlink),
+            EntryType::Tree => None,
         }
     }
 }
@@ -85,6 +89,15 @@ impl Snapshot {
     /// Every file below `dir` ("" for the whole tree), without `.git/`, in
     /// path order. Gitlinks are no files here (the diff lists them).
     pub fn list(&self, repo: &Repository, dir: &str) -> Result<Vec<Entry>> {
+        let mut entries = self.list_with_submodules(repo, dir)?;
+        entries.retain(|e| e.kind != EntryKind::Gitlink);
+        Ok(entries)
+    }
+
+    /// `list`, with the submodules below `dir` (or `dir` itself): a gitlink
+    /// in a commit or the index, a folder holding `.git` in the working tree
+    /// (not entered).
+    pub fn list_with_submodules(&self, repo: &Repository, dir: &str) -> Result<Vec<Entry>> {
         let dir = dir.trim_matches('/');
         let dir_bytes = repo_path::unescape(dir);
         let mut out = Vec::new();
@@ -95,15 +108,22 @@ impl Snapshot {
                     (root.id(), Vec::new())
                 } else {
                     match root.get_path(&repo_path::bytes_to_path(&dir_bytes)) {
-                        Ok(e)
-                            if EntryType::of(e.filemode_raw().cast_unsigned())
-                                == EntryType::Tree =>
-                        {
-                            let mut prefix = dir_bytes.to_vec();
-                            prefix.push(b'/');
-                            (e.id(), prefix)
-                        }
-                        _ => return Ok(out),
+                        Ok(e) => match EntryType::of(e.filemode_raw().cast_unsigned()) {
+                            EntryType::Tree => {
+                                let mut prefix = dir_bytes.to_vec();
+                                prefix.push(b'/');
+                                (e.id(), prefix)
+                            }
+                            EntryType::Gitlink => {
+                                out.push(Entry {
+                                    path: dir.to_string(),
+                                    kind: EntryKind::Gitlink,
+                                });
+                                return Ok(out);
+                            }
+                            _ => return Ok(out),
+                        },
+                        Err(_) => return Ok(out),
                     }
                 };
                 let objects = Objects::new(repo)?;
@@ -149,12 +169,16 @@ impl Snapshot {
                 if !start.exists() {
                     return Ok(out);
                 }
+                let submodule = |e: &walkdir::DirEntry| {
+                    e.file_type().is_dir() && e.path().join(".git").exists()
+                };
                 let walker = walkdir::WalkDir::new(&start)
                     .follow_links(false)
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| e.file_name() != ".git");
-                for e in walker {
+                let mut walker = walker.into_iter();
+                while let Some(e) = walker.next() {
                     let e = e.map_err(|e| Error::io(start.display(), e))?;
                     if e.depth() > MAX_TREE_DEPTH {
                         return Err(Error::io(
@@ -163,6 +187,17 @@ impl Snapshot {
                         ));
                     }
                     let ft = e.file_type();
+                    // The folder the worktree itself is in holds `.git` too.
+                    if ft.is_dir() && !(e.depth() == 0 && dir.is_empty()) && submodule(&e) {
+                        walker.skip_current_dir();
+                        if let Ok(rel) = e.path().strip_prefix(root) {
+                            out.push(Entry {
+                                path: repo_path::from_path(rel),
+                                kind: EntryKind::Gitlink,
+                            });
+                        }
+                        continue;
+                    }
                     if ft.is_dir() {
                         continue;
                     }
@@ -198,7 +233,12 @@ impl Snapshot {
             Snapshot::Index => repo.index()?.get_path(&fs_path, 0).map(|e| (e.id, e.mode)),
             Snapshot::Worktree(_) => None,
         };
-        Ok(found.and_then(|(id, mode)| EntryKind::of(EntryType::of(mode)).map(|k| (id, k))))
+        // A submodule is no file here.
+        Ok(found.and_then(|(id, mode)| {
+            EntryKind::of(EntryType::of(mode))
+                .filter(|k| *k != EntryKind::Gitlink)
+                .map(|k| (id, k))
+        }))
     }
 
     fn what<'a>(&'a self, path: &'a str) -> impl Fn() -> String + 'a {
