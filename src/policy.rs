@@ -490,9 +490,10 @@ fn links_to_other_file(repo: &Repository, snapshot: &Snapshot, path: &str) -> Re
         let link = root.join(crate::repo_path::to_path(path));
         let is_file = std::fs::metadata(&link).is_ok_and(|m| m.is_file());
         let target = std::fs::canonicalize(&link).ok();
-        let named_rule = target.as_ref().and_then(|t| t.file_name()).is_none_or(|n| {
-            n.to_string_lossy().to_ascii_lowercase().ends_with(".rego")
-        });
+        let named_rule = target
+            .as_ref()
+            .and_then(|t| t.file_name())
+            .is_none_or(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".rego"));
         return Ok(is_file && !named_rule);
     }
     let target = match snapshot.read(repo, path)? {

@@ -148,9 +148,9 @@ fn a_root_commit_is_judged_by_the_builtin_policy() {
     assert!(report.to_string().contains("TEAM-1"), "{report:#}");
     assert_ne!(report["policy"]["source"], "builtin", "{report:#}");
     assert!(
-        report["notes"]
-            .to_string()
-            .contains("judged by the built-in policy and what the command line passed (--config, --policy)"),
+        report["notes"].to_string().contains(
+            "judged by the built-in policy and what the command line passed (--config, --policy)"
+        ),
         "{report:#}"
     );
     std::fs::remove_file(repo.path().join("team/t.rego")).unwrap();
