@@ -4,7 +4,7 @@
 //! report and audit record.
 
 use crate::catalog::{self, RuleDoc, BUILTIN_RULES};
-use crate::collect::git::{EntryKind, Snapshot};
+use crate::collect::git::{Entry, EntryKind, Snapshot};
 use crate::config::{self, ValidConfig};
 use crate::error::{ConfigError, ConfigProblem, Error, Result};
 use crate::input::{PolicyFile, PolicySource};
@@ -410,9 +410,10 @@ fn read_config(repo: &Repository, snapshot: &Snapshot) -> Result<Option<Vec<u8>>
 }
 
 /// Every `.rego` file below `dir` of a snapshot, tests included, in path
-/// order (names compared in lower case, hence the lint allowed); and the rule documents (`.md` with front matter) beside them.
+/// order; and the rule documents (`.md` with front matter) beside them.
 /// `shown`: the folder the entries' paths are relative to, as messages name
 /// it (a `--policy` dir read from disk), if not the snapshot's root.
+// Names are compared in lower case.
 #[allow(clippy::case_sensitive_file_extension_comparisons)]
 fn policy_files(
     repo: &Repository,
@@ -426,7 +427,9 @@ fn policy_files(
         Some(dir) => dir.join(path).display().to_string(),
         None => path.to_string(),
     };
-    for entry in snapshot.list_with_submodules(repo, dir)? {
+    let mut entries = snapshot.list_with_submodules(repo, dir)?;
+    entries.extend(unpopulated_submodules(repo, snapshot, dir));
+    for entry in entries {
         let lower = entry.path.to_ascii_lowercase();
         // A submodule's rules are another repository's, absent from the
         // revision's tree: passed over, they would be out of the gate.
@@ -436,30 +439,29 @@ fn policy_files(
                 "a policy dir holds a submodule; govops reads policy only from files the revision holds (commit the rule files themselves)",
             ));
         }
-        // A rule's document; one behind a link is not read.
-        if lower.ends_with(".md") {
-            if entry.kind != EntryKind::Symlink {
-                if let Some(bytes) = snapshot.read(repo, &entry.path)? {
-                    let text = String::from_utf8_lossy(&bytes);
-                    docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
-                }
-            }
-            continue;
-        }
         // `.rego` in any case, and a file named `.rego` alone: OPA reads
         // every name that ends so (in lower case), and `x.REGO` means to be
         // read, not passed over.
         let rule_file = lower.ends_with(".rego");
         // A link is not followed, and not passed over either when it could
-        // hide a rule: one to a folder of shared rules would take every rule
-        // in it out of the gate without a word. A link to a file that is no
-        // rule file (a LICENSE, test data) is left alone.
+        // hide a rule, whatever its name: one to a folder of shared rules
+        // would take every rule in it out of the gate without a word. A
+        // link to a file that is no rule file (a LICENSE, test data) is left
+        // alone.
         if entry.kind == EntryKind::Symlink {
             if rule_file || !links_to_other_file(repo, snapshot, &entry.path)? {
                 return Err(Error::io(
                     named(&entry.path),
                     "a policy dir holds a symbolic link to a rule file or a folder; govops does not follow links (commit the rule files themselves)",
                 ));
+            }
+            continue;
+        }
+        // A rule's document.
+        if lower.ends_with(".md") {
+            if let Some(bytes) = snapshot.read(repo, &entry.path)? {
+                let text = String::from_utf8_lossy(&bytes);
+                docs.extend(catalog::parse_user_doc(&entry.path, &text)?);
             }
             continue;
         }
@@ -512,11 +514,26 @@ fn links_to_other_file(repo: &Repository, snapshot: &Snapshot, path: &str) -> Re
         match part {
             "" | "." => {}
             ".." => {
-                if parts.pop().is_none() {
+                // `..` after a link would leave the link's target, not its
+                // folder: every folder passed through must be a folder.
+                if parts.is_empty()
+                    || snapshot
+                        .stat(repo, &parts.join("/"))?
+                        .is_some_and(|s| s.symlink)
+                {
                     return Ok(false);
                 }
+                parts.pop();
             }
             name => parts.push(name),
+        }
+    }
+    for end in 1..parts.len() {
+        if snapshot
+            .stat(repo, &parts[..end].join("/"))?
+            .is_some_and(|s| s.symlink)
+        {
+            return Ok(false);
         }
     }
     let resolved = parts.join("/");
@@ -526,6 +543,49 @@ fn links_to_other_file(repo: &Repository, snapshot: &Snapshot, path: &str) -> Re
     Ok(snapshot
         .stat(repo, &resolved)?
         .is_some_and(|stat| !stat.symlink))
+}
+
+/// The submodules the index names below a policy dir read from the disk
+/// that have no checkout there (`actions/checkout` without `submodules`
+/// leaves an empty folder, which no file listing shows).
+fn unpopulated_submodules(repo: &Repository, snapshot: &Snapshot, dir: &str) -> Vec<Entry> {
+    let Snapshot::Worktree(root) = snapshot else {
+        return Vec::new();
+    };
+    let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
+        return Vec::new();
+    };
+    let (Ok(workdir), Ok(root)) = (workdir.canonicalize(), root.canonicalize()) else {
+        return Vec::new();
+    };
+    // Index paths are the repository's; entries are named from the
+    // snapshot's root (the `--policy` dir, or the work tree).
+    let Ok(base) = root.strip_prefix(&workdir).map(crate::repo_path::from_path) else {
+        return Vec::new();
+    };
+    let join = |a: &str, b: &str| match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    };
+    let rel = join(&base, dir.trim_matches('/'));
+    let under = |p: &str| rel.is_empty() || p == rel || p.starts_with(&format!("{rel}/"));
+    index
+        .iter()
+        .filter(|e| e.mode == 0o160_000)
+        .map(|e| crate::repo_path::escape(&e.path).into_owned())
+        .filter(|p| under(p))
+        .map(|p| Entry {
+            path: if base.is_empty() {
+                p
+            } else {
+                p.strip_prefix(&format!("{base}/"))
+                    .unwrap_or(&p)
+                    .to_string()
+            },
+            kind: EntryKind::Gitlink,
+        })
+        .collect()
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -236,8 +236,8 @@ pub struct Definition {
 ///
 /// Test files (`*_test.rego`) are compiled with the rules, as OPA's loader
 /// reads a folder: a finding set under the root there is judged like any
-/// other, and nothing else in them is refused (a test's helper function
-/// named `deny`, its `deny_cases` fixtures).
+/// other, and a test's helpers are not judged by their names (a function
+/// named `deny`, `deny_cases` fixtures).
 pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String> {
     let mut found = FindingSets::default();
     for head in heads {
@@ -247,7 +247,6 @@ pub fn finding_sets(heads: &[Head], root: &[&str]) -> Result<FindingSets, String
                 found.definitions.push(definition);
             }
             Ok(None) => {}
-            Err(_) if head.in_test_file => {}
             Err(e) => return Err(e),
         }
     }
@@ -262,7 +261,9 @@ fn judge(head: &Head, root: &[&str]) -> Result<Option<Definition>, String> {
     let under_root = head.is_under(root);
     let rule = display(head.own());
     let at = format!("{}:{}", head.file, head.line);
-    let misnamed = rule_name(head).filter(|n| may_collect(head) && looks_like_set(n));
+    let misnamed = rule_name(head)
+        .filter(|n| !head.in_test_file && looks_like_set_of(head, n))
+        .map(str::to_string);
     if !under_root {
         return match misnamed {
             Some(name) => Err(format!(
@@ -274,20 +275,33 @@ fn judge(head: &Head, root: &[&str]) -> Result<Option<Definition>, String> {
             None => Ok(None),
         };
     }
-    // The set is one of the rule's own steps (below the root): a package
-    // named `govops.rules.review` is a package like any other.
+    // The set is one of the rule's own steps (below the root): in a package
+    // named `govops.rules.review`, `deny` is the set.
     let start = head.package_len.max(root.len());
     let set = head.path[start..]
         .iter()
         .position(|s| matches!(s, Step::Name(n) if SETS.contains(&n.as_str())))
         .map(|i| i + start);
     let Some(i) = set else {
-        return match misnamed {
-            Some(_) => Err(format!(
+        // A package named like a set (`govops.rules.deny` with `images
+        // contains f`) reads as one; only a rule named like one is judged.
+        let package_set = head.path[root.len()..start]
+            .iter()
+            .find_map(|s| match s {
+                Step::Name(n) if looks_like_set(n) => Some(n.clone()),
+                _ => None,
+            })
+            .filter(|_| !head.in_test_file && may_collect(head));
+        return match (misnamed, package_set) {
+            (Some(_), _) => Err(format!(
                 "{at}: the rule `{rule}` of package {} looks like a finding set, but govops judges only the sets `deny`, `review` and `warn`, so it could never report; nothing was judged. Add its findings to one of those (a helper set may not be named like one)",
                 head.package(),
             )),
-            None => Ok(None),
+            (None, Some(name)) => Err(format!(
+                "{at}: package {} is named `{name}` like a finding set, but govops judges only the rules named `deny`, `review` and `warn`, so its set `{rule}` could never report; nothing was judged. Name the rule `deny`, `review` or `warn` (or the package otherwise)",
+                head.package(),
+            )),
+            (None, None) => Ok(None),
         };
     };
     let set = SETS
@@ -300,6 +314,10 @@ fn judge(head: &Head, root: &[&str]) -> Result<Option<Definition>, String> {
         ));
     }
     if head.kind == Kind::Function {
+        if head.in_test_file {
+            // A test's helper, `deny(inp) := ... with input as inp`.
+            return Ok(None);
+        }
         return Err(format!(
             "{at}: the rule `{rule}` of package {} is a function, not a set of findings, so it could never report; nothing was judged. Declare it `{set} contains f if {{ ... }}`",
             head.package(),
@@ -342,6 +360,35 @@ fn rule_name(head: &Head) -> Option<&str> {
         .and_then(|s| match s {
             Step::Name(n) => Some(n.as_str()),
             Step::Computed => None,
+        })
+}
+
+/// Whether a rule named `name` reads as a finding set: a set (or an object
+/// by computed keys) by `looks_like_set`; a value not written as a scalar
+/// only by the set names themselves, in any case or form (`Deny`,
+/// `warnings`): `deny_registries := {...}` and `review_paths := [...]` are
+/// a team's settings.
+fn looks_like_set_of(head: &Head, name: &str) -> bool {
+    if !may_collect(head) {
+        return false;
+    }
+    let partial = head.kind == Kind::Set || head.own().contains(&Step::Computed);
+    if partial {
+        looks_like_set(name)
+    } else {
+        is_set_name(name)
+    }
+}
+
+/// A finding set's own name in another case or form: `Deny`, `WARN`,
+/// `warnings`, `denies`, `reviews`, `violations`.
+fn is_set_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "denies" | "denied" | "denial" | "denials")
+        || ["deny", "warn", "review", "violation"].iter().any(|base| {
+            lower
+                .strip_prefix(base)
+                .is_some_and(|rest| matches!(rest, "" | "s" | "es" | "ing" | "ings"))
         })
 }
 
@@ -473,7 +520,9 @@ mod tests {
         // Helpers, and rules that are no finding sets, are not asked for.
         for rego in [
             "package govops.rules.team\ndeny_threshold := 3\nwarned := 1",
-            "package govops.rules.review\nallowed := {\"a\"}",
+            "package govops.rules.review\nmin_approvals := 2",
+            // A team's settings named after a set's name.
+            "package govops.rules.team\nreview_paths := [\"infra/**\"]\ndeny_registries := {\"docker.io\"}\ndeny_list := {\"a\"}\ndeny_message := sprintf(\"%s\", [\"x\"])",
             "package lib\nallowed := {\"a\"}\nreviewers contains x if { x := 1 }",
             // A helper library's functions, constants and values.
             "package lib\ndeny(msg) := {\"message\": msg}\nwarn := \"warn\"\nreview.min_approvals := 2",
@@ -499,7 +548,7 @@ mod tests {
         for (text, in_rule_file) in [
             ("package govops.rules.team_test\ntest_a if { count(data.govops.rules.team.deny) == 0 }", true),
             ("package govops.rules.team_test\ndeny(inp) := d if { d := data.govops.rules.team.deny with input as inp }", false),
-            ("package govops.rules.team_test\ndeny_cases := [{\"x\": 1}]", false),
+            ("package govops.rules.team_test\ndeny_cases contains {\"x\": 1} if true", false),
             ("package lib_test\ndeny contains 1 if true", false),
         ] {
             let sets = sets_in("team/T_TEST.rego", text).unwrap();
@@ -536,7 +585,9 @@ mod tests {
             ("package main\ndefault violation := set()", "package main defines `violation`"),
             ("package govops.rules.team\nwarnings := {f | some m in input.manifests; f := m.name}", "the rule `warnings`"),
             ("package govops.rules.team\nDeny := {f | some m in input.manifests; f := m.name}", "the rule `Deny`"),
-            ("package govops.rules.team\ndeny_list := {\"a\"}", "the rule `deny_list`"),
+            // A package named like a set holds sets named otherwise.
+            ("package govops.rules.deny\nimages contains f {BODY}", "t.rego:2: package govops.rules.deny is named `deny` like a finding set"),
+            ("package govops.rules.team.warn\nlatest := {f | some m in input.manifests; f := m.name}", "package govops.rules.team.warn is named `warn`"),
         ] {
             let rego = rego.replace("{BODY}", BODY);
             match sets_of(&rego) {

@@ -368,7 +368,7 @@ impl Evaluator {
             || Ok(template.clone()),
             |engine, names| {
                 budget.arm(engine);
-                finding_sets(engine, names)
+                finding_sets(engine, names, &self.sets)
             },
         )?;
         // Back in package order.
@@ -409,7 +409,7 @@ impl Evaluator {
             // On this thread, on the engine itself: a clone of it was a
             // tenth of a hook's evaluation.
             let names: Vec<&String> = packages.iter().collect();
-            finding_sets(&mut self.engine, &names)
+            finding_sets(&mut self.engine, &names, &self.sets)
         } else {
             self.shared_out(&packages, load)
         };
@@ -642,24 +642,43 @@ impl From<crate::parallel::Panicked> for EvalError {
 }
 
 /// The `deny`, `review` and `warn` sets of `packages`, one JSON array of three
-/// per package. Only the finding sets are asked for: the packages' other rules
-/// (helper lists of manifests, for one) are evaluated but never copied out.
+/// per package. Only the finding sets `defined` are asked for, each by its
+/// own path: the packages' other rules are evaluated only as far as the sets
+/// need them (a test kept in the rules' package, a helper nobody reads), and
+/// none is copied out.
 fn finding_sets(
     engine: &mut Engine,
     packages: &[&String],
+    defined: &heads::FindingSets,
 ) -> std::result::Result<Vec<Json>, EvalError> {
     if packages.is_empty() {
         return Ok(Vec::new());
     }
     // One finding set a line: regorus refuses a line over 1,024 columns,
-    // which one line for all packages reached with seven of them.
+    // which one line for all packages reached with seven of them. A set is
+    // asked for in a comprehension, which is empty rather than undefined
+    // when the set is (a value-form set whose body did not hold).
+    let set = |p: &str, s: &str| {
+        if defined
+            .definitions
+            .iter()
+            .any(|d| d.owner == p && d.set == s)
+        {
+            format!("[x | x := data.{p}.{s}]")
+        } else {
+            "[]".to_string()
+        }
+    };
     let query = format!(
         "[\n{}\n]",
         packages
             .iter()
             .map(|p| {
                 format!(
-                    "[\nobject.get(data.{p}, \"deny\", []),\nobject.get(data.{p}, \"review\", []),\nobject.get(data.{p}, \"warn\", [])\n]"
+                    "[\n{},\n{},\n{}\n]",
+                    set(p, "deny"),
+                    set(p, "review"),
+                    set(p, "warn")
                 )
             })
             .collect::<Vec<_>>()
@@ -689,7 +708,21 @@ fn finding_sets(
         .to_json_str()
         .map_err(|e| EvalError::Other(format!("rule results are not JSON: {e}")))?;
     match serde_json::from_str(&text) {
-        Ok(Json::Array(sets)) => Ok(sets),
+        // Each set comes as a list of its value, or of none.
+        Ok(Json::Array(packages)) => Ok(packages
+            .into_iter()
+            .map(|sets| match sets {
+                Json::Array(sets) => Json::Array(
+                    sets.into_iter()
+                        .map(|set| match set {
+                            Json::Array(mut one) if one.len() == 1 => one.remove(0),
+                            _ => Json::Array(Vec::new()),
+                        })
+                        .collect(),
+                ),
+                other => other,
+            })
+            .collect()),
         Ok(_) => Err(EvalError::Other("rule results are not a list".into())),
         Err(e) => Err(EvalError::Other(format!("rule results are not JSON: {e}"))),
     }

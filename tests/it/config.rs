@@ -201,6 +201,9 @@ struct PolicyDir {
     files: Vec<(&'static str, String)>,
     links: Vec<(&'static str, &'static str)>,
     submodules: Vec<&'static str>,
+    /// On disk, the submodules are checked out (a folder with `.git`), not
+    /// left empty as a checkout without submodules leaves them.
+    checked_out: bool,
 }
 
 /// Judge a change with the policy dir `team` holding `dir`, read from disk
@@ -217,7 +220,7 @@ fn judged_with(dir: &PolicyDir, from_base: bool) -> (i32, String) {
         std::os::unix::fs::symlink(target, repo.path().join(path)).unwrap();
     }
     for path in &dir.submodules {
-        if from_base {
+        if from_base || !dir.checked_out {
             // A gitlink, as `git submodule add` leaves it in the tree.
             // (An empty folder, as an unpopulated submodule leaves it, so
             // that `git add -A` keeps the gitlink.)
@@ -293,12 +296,46 @@ fn no_rule_file_is_passed_over_silently() {
         },
         "symbolic link",
     );
+    for checked_out in [false, true] {
+        refused(
+            PolicyDir {
+                submodules: vec!["team/shared"],
+                checked_out,
+                ..PolicyDir::default()
+            },
+            "submodule",
+        );
+    }
+    // A link named like a document, and one that resolves through a link.
     refused(
         PolicyDir {
-            submodules: vec!["team/shared"],
+            files: vec![("lib/shared.rego", TEAM_RULE.into())],
+            links: vec![("team/shared.md", "../lib")],
             ..PolicyDir::default()
         },
-        "submodule",
+        "team/shared.md",
+    );
+    refused(
+        PolicyDir {
+            files: vec![
+                ("NOTICE", "notice\n".into()),
+                ("vendor/a/NOTICE/shared.rego", TEAM_RULE.into()),
+            ],
+            links: vec![("lib", "vendor/a/b"), ("team/shared", "../lib/../NOTICE")],
+            ..PolicyDir::default()
+        },
+        "team/shared",
+    );
+    // A package named like a set holds a set named otherwise.
+    refused(
+        PolicyDir {
+            files: vec![(
+                "team/b.rego",
+                "package govops.rules.deny\nimport rego.v1\nimages contains {\"id\": \"TEAM-B\", \"message\": \"m\"} if true\n".into(),
+            )],
+            ..PolicyDir::default()
+        },
+        "named `deny` like a finding set",
     );
     for (case, dir) in [
         (
@@ -314,6 +351,16 @@ fn no_rule_file_is_passed_over_silently() {
                 files: vec![
                     ("team/lib_test.rego", "package govops.lib\nimport rego.v1\nfindings contains \"TEAM-1\" if true\ntest_it if true\n".into()),
                     ("team/team.rego", "package govops.rules.team\nimport rego.v1\nimport data.govops.lib\ndeny contains f if { some f in lib.findings }\n".into()),
+                ],
+                ..PolicyDir::default()
+            },
+        ),
+        (
+            "a test in the rules' package that fails when run, and settings named after sets",
+            PolicyDir {
+                files: vec![
+                    ("team/team.rego", format!("{TEAM_RULE}review_paths := [\"infra/**\"]\ndeny_registries := {{\"docker.io\"}}\n")),
+                    ("team/team_test.rego", "package govops.rules.team\nimport rego.v1\ntest_x if { crypto.x509.parse_certificates(\"\") }\n".into()),
                 ],
                 ..PolicyDir::default()
             },

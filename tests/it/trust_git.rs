@@ -552,3 +552,47 @@ fn every_reader_thread_finds_the_objects_wherever_git_keeps_them() {
         assert_eq!(verdict(&report), expected, "{}", clone.display());
     }
 }
+
+/// A repository of many packs under a low limit of open files (macOS's is
+/// 256; 40 here): reader threads with readers of their own would hold every pack
+/// open once each, and libgit2 reports what it cannot open as missing.
+#[test]
+fn many_packs_under_a_low_file_limit_are_judged() {
+    let repo = Repo::gitops();
+    repo.git(&["config", "gc.auto", "0"]);
+    for i in 0..70 {
+        let name = format!("svc{i:02}");
+        repo.write(
+            &format!("deploy/prod/{name}.yaml"),
+            UNLABELLED.replace("rogue", &name),
+        );
+        repo.commit(&format!("Add {name}"));
+        if i % 3 == 0 {
+            repo.git(&["repack", "-q", "-d"]);
+        }
+    }
+    let packs = std::fs::read_dir(repo.path().join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("pack".as_ref()))
+        .count();
+    assert!(packs > 20, "{packs} packs");
+    let (_, expected) = repo.check_json(&["--base", "main", "--all-manifests"]);
+    let script = format!(
+        "ulimit -n 40 && exec {} check --format json --now 2026-11-21T12:00:00Z --base main --all-manifests",
+        env!("CARGO_BIN_EXE_govops")
+    );
+    let mut cmd = git_command(&repo.path());
+    let out = cmd.env_clear();
+    let out = std::process::Command::new("sh")
+        .current_dir(repo.path())
+        .args(["-c", &script])
+        .envs(out.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Four required labels missing from each of the 70.
+    assert_eq!(findings(&report, "GOV-TAG-001").len(), 280, "{stderr}");
+    assert_eq!(ids(&report), ids(&expected));
+}

@@ -93,14 +93,34 @@ pub fn reopen(git_dir: &Path) -> Result<Repository> {
 /// read cost two to four times what it costs on one thread. An object
 /// database that names the same folder by another spelling (`objects/./`)
 /// gets readers of its own, over the same files. Where that database cannot
-/// be made, or cannot find HEAD's commit, the handle keeps the shared one:
-/// slower, never different.
+/// be made, or cannot find HEAD's commit, the handle keeps the shared one.
+///
+/// Each reader holds its pack file open: with many packs, a handle per
+/// thread multiplied the open files past a low limit (256 on macOS), where
+/// libgit2 reports the objects of the packs it could not open as missing.
+/// A repository of more than `MAX_PACKS` packs keeps the shared readers.
 fn own_pack_readers(repo: &Repository) {
-    // A spelling per handle open at once; handles are few (a worker each).
+    /// Packs a repository may have for its handles to get readers of their
+    /// own: a handle per worker (at most 8) then opens at most 8 x 16 files
+    /// more, and `git gc` keeps a repository at a few packs.
+    const MAX_PACKS: usize = 16;
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 32 + 1;
     // The objects of a linked worktree are in the common git dir.
-    let mut dir = repo.commondir().join("objects").into_os_string();
+    let objects = repo.commondir().join("objects");
+    let packs = std::fs::read_dir(objects.join("pack")).map_or(usize::MAX, |entries| {
+        entries
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+            .count()
+    });
+    if packs > MAX_PACKS {
+        return;
+    }
+    // A spelling per handle open at once (handles are few: a worker each);
+    // two handles that share one past 32 share readers, which is slower,
+    // never different.
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 32 + 1;
+    let mut dir = objects.into_os_string();
     for _ in 0..n {
         dir.push("/.");
     }
