@@ -369,42 +369,42 @@ fn rule_name(head: &Head) -> Option<&str> {
 /// `warnings`): `deny_registries := {...}` and `review_paths := [...]` are
 /// a team's settings.
 fn looks_like_set_of(head: &Head, name: &str) -> bool {
-    if !may_collect(head) {
-        return false;
-    }
-    let partial = head.kind == Kind::Set || head.own().contains(&Step::Computed);
-    if partial {
+    if is_partial(head) {
         looks_like_set(name)
     } else {
-        is_set_name(name)
+        may_collect(head) && is_set_name(name)
     }
 }
+
+/// The words finding sets are named by, here and in conftest and Gatekeeper.
+const SET_WORDS: [&str; 4] = ["deny", "warn", "review", "violation"];
 
 /// A finding set's own name in another case or form: `Deny`, `WARN`,
 /// `warnings`, `denies`, `reviews`, `violations`.
 fn is_set_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     matches!(lower.as_str(), "denies" | "denied" | "denial" | "denials")
-        || ["deny", "warn", "review", "violation"].iter().any(|base| {
+        || SET_WORDS.iter().any(|base| {
             lower
                 .strip_prefix(base)
                 .is_some_and(|rest| matches!(rest, "" | "s" | "es" | "ing" | "ings"))
         })
 }
 
-/// Whether a rule may hold many values: a set, an object by computed keys
-/// (conftest's `deny[msg] if` in Rego v1), or a value that is not written
-/// as a scalar (`deny := {f | ...}`).
+/// Whether a rule collects many values by its bodies: a set, or an object
+/// by computed keys (conftest's `deny[msg] if` in Rego v1).
+fn is_partial(head: &Head) -> bool {
+    head.kind == Kind::Set || head.own().contains(&Step::Computed)
+}
+
+/// Whether a rule may hold many values: a partial rule, or a value that is
+/// not written as a scalar (`deny := {f | ...}`).
 fn may_collect(head: &Head) -> bool {
-    match head.kind {
-        Kind::Set => true,
-        Kind::Value => !head.scalar || head.own().contains(&Step::Computed),
-        Kind::Function => false,
-    }
+    is_partial(head) || (head.kind == Kind::Value && !head.scalar)
 }
 
 /// The longest owner the query line of `Evaluator::finding_sets` has room
-/// for (`object.get(data.<owner>, "review", []),` within 1,024 columns).
+/// for (`[x | x := data.<owner>.review],` within 1,024 columns).
 const MAX_OWNER: usize = 960;
 
 /// Whether a name reads as a finding set's: conftest's and Gatekeeper's
@@ -412,21 +412,15 @@ const MAX_OWNER: usize = 960;
 /// case or form (`Deny`, `warnings`, `denyPrivileged`, `reviews`). Not
 /// words that merely start the same (`denylist`, `reviewers`, `warned`).
 fn looks_like_set(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    if matches!(lower.as_str(), "denies" | "denied" | "denial" | "denials") {
-        return true;
-    }
-    ["deny", "warn", "review", "violation"].iter().any(|base| {
-        // `to_ascii_lowercase` keeps byte offsets: `rest` starts on a
-        // character boundary.
-        lower.starts_with(base) && {
-            let rest = &name[base.len()..];
-            rest.is_empty()
-                || rest.starts_with('_')
-                || rest.starts_with(|c: char| c.is_ascii_uppercase())
-                || matches!(&lower[base.len()..], "s" | "es" | "ing" | "ings")
-        }
-    })
+    is_set_name(name)
+        || SET_WORDS.iter().any(|base| {
+            // `to_ascii_lowercase` keeps byte offsets: `rest` starts on a
+            // character boundary.
+            name.to_ascii_lowercase().starts_with(base) && {
+                let rest = &name[base.len()..];
+                rest.starts_with('_') || rest.starts_with(|c: char| c.is_ascii_uppercase())
+            }
+        })
 }
 
 #[cfg(test)]

@@ -262,7 +262,7 @@ impl Evaluator {
     fn timed_out(&mut self, packages: &[String]) -> Error {
         for package in packages {
             for set in heads::SETS {
-                let query = format!("object.get(data.{package}, \"{set}\", [])");
+                let query = set_query(package, set);
                 let Err(e) = self.engine.eval_query(query, false) else {
                     continue;
                 };
@@ -641,6 +641,13 @@ impl From<crate::parallel::Panicked> for EvalError {
     }
 }
 
+/// The query for finding set `set` of `owner` alone: a list of its value,
+/// or of none when it is undefined (a value-form set whose body did not
+/// hold), never the whole package (a test kept in it is not run).
+fn set_query(owner: &str, set: &str) -> String {
+    format!("[x | x := data.{owner}.{set}]")
+}
+
 /// The `deny`, `review` and `warn` sets of `packages`, one JSON array of three
 /// per package. Only the finding sets `defined` are asked for, each by its
 /// own path: the packages' other rules are evaluated only as far as the sets
@@ -655,16 +662,14 @@ fn finding_sets(
         return Ok(Vec::new());
     }
     // One finding set a line: regorus refuses a line over 1,024 columns,
-    // which one line for all packages reached with seven of them. A set is
-    // asked for in a comprehension, which is empty rather than undefined
-    // when the set is (a value-form set whose body did not hold).
+    // which one line for all packages reached with seven of them.
     let set = |p: &str, s: &str| {
         if defined
             .definitions
             .iter()
             .any(|d| d.owner == p && d.set == s)
         {
-            format!("[x | x := data.{p}.{s}]")
+            set_query(p, s)
         } else {
             "[]".to_string()
         }

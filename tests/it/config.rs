@@ -278,8 +278,6 @@ fn no_rule_file_is_passed_over_silently() {
             assert!(out.contains(what), "from_base={from_base}: {out}");
         }
     };
-    let shared = tempfile::tempdir().unwrap();
-    std::fs::write(shared.path().join("shared.rego"), TEAM_RULE).unwrap();
     refused(
         PolicyDir {
             files: vec![("lib/shared.rego", TEAM_RULE.into())],

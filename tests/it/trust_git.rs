@@ -87,18 +87,10 @@ fn measured(repo: &Repo, all: &[&str]) -> Run {
     if !Path::new("/usr/bin/time").exists() {
         return repo.govops(all);
     }
-    let git = git_command(repo.dir.path());
-    let mut cmd = std::process::Command::new("/usr/bin/time");
-    cmd.current_dir(repo.dir.path())
-        .args(["-f", "GOVOPS_PEAK_KIB=%M", env!("CARGO_BIN_EXE_govops")])
+    let mut cmd = scrubbed("/usr/bin/time", repo.dir.path());
+    cmd.args(["-f", "GOVOPS_PEAK_KIB=%M", env!("CARGO_BIN_EXE_govops")])
         .args(all)
         .stdin(std::process::Stdio::null());
-    for (k, v) in git.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
     let started = std::time::Instant::now();
     let mut output = cmd.output().unwrap();
     let elapsed = started.elapsed();
@@ -380,19 +372,37 @@ fn an_unborn_head_points_at_staged() {
     assert!(!err.contains("Fetch it"), "{err}");
 }
 
-/// Run govops in another directory than a test repository's.
-fn govops_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    // git's scrubbed environment, for govops and the git it runs.
+/// Run git in `cwd`, which must succeed.
+fn git(cwd: &Path, args: &[&str]) {
+    let out = git_command(cwd).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `program` in `dir` with git's scrubbed environment, for it and the git
+/// it runs.
+fn scrubbed(program: &str, dir: &Path) -> std::process::Command {
     let git = git_command(dir);
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_govops"));
-    cmd.current_dir(dir).args(args);
+    let mut cmd = std::process::Command::new(program);
+    cmd.current_dir(dir);
     for (k, v) in git.get_envs() {
         match v {
             Some(v) => cmd.env(k, v),
             None => cmd.env_remove(k),
         };
     }
-    cmd.output().unwrap()
+    cmd
+}
+
+/// Run govops in another directory than a test repository's.
+fn govops_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    scrubbed(env!("CARGO_BIN_EXE_govops"), dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -402,14 +412,6 @@ fn a_blobless_partial_clone_is_judged() {
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("origin.git");
     let clone = dir.path().join("clone");
-    let git = |cwd: &Path, args: &[&str]| {
-        let out = git_command(cwd).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     git(
         origin.dir.path(),
         &["clone", "-q", "--bare", ".", bare.to_str().unwrap()],
@@ -511,14 +513,6 @@ fn every_reader_thread_finds_the_objects_wherever_git_keeps_them() {
     assert!(expected.len() > 20, "{expected:#?}");
 
     let dir = tempfile::tempdir().unwrap();
-    let git = |cwd: &Path, args: &[&str]| {
-        let out = git_command(cwd).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let origin_path = origin.dir.path().to_str().unwrap();
     // Packed: a clone copies the objects into one pack.
     git(
@@ -581,12 +575,8 @@ fn many_packs_under_a_low_file_limit_are_judged() {
         "ulimit -n 40 && exec {} check --format json --now 2026-11-21T12:00:00Z --base main --all-manifests",
         env!("CARGO_BIN_EXE_govops")
     );
-    let mut cmd = git_command(&repo.path());
-    let out = cmd.env_clear();
-    let out = std::process::Command::new("sh")
-        .current_dir(repo.path())
+    let out = scrubbed("sh", &repo.path())
         .args(["-c", &script])
-        .envs(out.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

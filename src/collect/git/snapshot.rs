@@ -172,12 +172,11 @@ impl Snapshot {
                 let submodule = |e: &walkdir::DirEntry| {
                     e.file_type().is_dir() && e.path().join(".git").exists()
                 };
-                let walker = walkdir::WalkDir::new(&start)
+                let mut walker = walkdir::WalkDir::new(&start)
                     .follow_links(false)
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| e.file_name() != ".git");
-                let mut walker = walker.into_iter();
                 while let Some(e) = walker.next() {
                     let e = e.map_err(|e| Error::io(start.display(), e))?;
                     if e.depth() > MAX_TREE_DEPTH {
